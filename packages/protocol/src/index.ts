@@ -1,0 +1,5 @@
+export * from './bytes.js';
+export * from './terms.js';
+export * from './config.js';
+export * from './report.js';
+export * from './messages.js';

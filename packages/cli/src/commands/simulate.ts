@@ -1,0 +1,67 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { type RunResult, ScenarioError, buildResult, historyLine, parseScenario, simulate } from '@tandem/sim';
+import { UsageError } from '../errors.js';
+import type { RegisterCommand } from './index.js';
+import { renderSummary } from '../render.js';
+
+/** Reads and parses a scenario file; every problem is a UsageError (exit 2) naming the file. */
+export function loadScenarioFile(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read scenario file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return parseScenario(text, file);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export function parseSeed(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--seed: expected a non-negative integer, got '${value}'`);
+  return Number(value);
+}
+
+export function replayCommand(file: string, seed: number): string {
+  return `pnpm tandem simulate ${file} --seed ${seed}`;
+}
+
+/** Writes a file atomically: a temp file renamed into place, so a crash leaves no half file. */
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export const registerSimulate: RegisterCommand = (program: Command, setExit) => {
+  program
+    .command('simulate')
+    .description('run a scenario in the deterministic simulator and check every invariant')
+    .argument('<file>', 'scenario file (YAML, format v1)')
+    .option('--seed <n>', 'seed (default: the scenario\'s seed)')
+    .option('--json', 'print the result as one JSON object')
+    .option('--out <dir>', 'write result.json and history.jsonl to this directory')
+    .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string }) => {
+      const scenario = loadScenarioFile(file);
+      const seed = parseSeed(opts.seed) ?? scenario.seed;
+      const run = await simulate(scenario, { seed });
+      const result = buildResult(run);
+      if (opts.out !== undefined) {
+        mkdirSync(opts.out, { recursive: true });
+        writeFileAtomic(join(opts.out, 'history.jsonl'), run.history.map(historyLine).join('\n') + '\n');
+        writeFileAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+      }
+      if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else process.stdout.write(renderSummary(result));
+      if (!result.ok) process.stderr.write(`reproduce with: ${replayCommand(file, seed)}\n`);
+      setExit(result.ok ? 0 : 1);
+    });
+};
+
+export type { RunResult };

@@ -1,0 +1,60 @@
+import type { Authorization, LegName, Message, Report, Decision } from '@tandem/protocol';
+import type { Misbehaviour, PersistedSettlement } from '@tandem/consensus';
+import type { LegAdapter } from '@tandem/legs';
+
+/**
+ * The node runtime is generic over these ports. The simulator plugs in a virtual clock, simulated
+ * network and in-memory storage; a real process plugs in libp2p, the system clock and files.
+ */
+
+/** Messages to other members (by member index). Broadcast never delivers to the sender itself. */
+export interface Transport {
+  broadcast(message: Message): void;
+  send(to: number, message: Message): void;
+}
+
+/** This node's clock in ms (Unix time in a cluster, virtual time in the simulator; may be skewed). */
+export interface Clock {
+  nowMs(): number;
+}
+
+export type CancelTimer = () => void;
+export interface Timers {
+  /** Calls `fn` once after `delayMs` of this node's clock. */
+  after(delayMs: number, fn: () => void): CancelTimer;
+}
+
+/**
+ * Durable storage for write-ahead records, one per settlement, keyed by settlement id (hex).
+ * `put` returns once the record is durable: the runtime sends nothing a record covers before that.
+ */
+export interface Storage {
+  put(settlementIdHex: string, record: PersistedSettlement): void;
+  all(): readonly PersistedSettlement[];
+}
+
+export interface Legs {
+  readonly asset: LegAdapter;
+  readonly payment: LegAdapter;
+}
+
+/** What a node did, for logs, the simulator's history and the checker. Never carries key material. */
+export type NodeEvent =
+  | { readonly type: 'intent'; readonly settlementIdHex: string; readonly nonce: string }
+  | { readonly type: 'prepare'; readonly settlementIdHex: string; readonly leg: LegName; readonly outcome: string }
+  | { readonly type: 'signed'; readonly settlementIdHex: string; readonly message: Message }
+  | { readonly type: 'valid'; readonly settlementIdHex: string; readonly value: Decision }
+  | { readonly type: 'round'; readonly settlementIdHex: string; readonly round: number }
+  | { readonly type: 'decided'; readonly settlementIdHex: string; readonly report: Report }
+  | { readonly type: 'evidence'; readonly settlementIdHex: string; readonly misbehaviour: Misbehaviour }
+  | { readonly type: 'deliver'; readonly settlementIdHex: string; readonly leg: LegName; readonly outcome: string }
+  | { readonly type: 'closed'; readonly settlementIdHex: string }
+  | { readonly type: 'resumed'; readonly settlementIdHex: string; readonly round: number; readonly decided: boolean }
+  | { readonly type: 'leg-error'; readonly settlementIdHex: string; readonly leg: LegName; readonly op: string; readonly error: string };
+
+export interface Log {
+  event(e: NodeEvent): void;
+}
+
+/** Authorizations a party gave for a settlement, per leg. */
+export type Authorizations = Partial<Record<LegName, Authorization>>;

@@ -1,0 +1,388 @@
+/**
+ * The node runtime: one Tandem node over ports (transport, clock, timers, storage, legs, log). It
+ * prepares both legs, polls them and feeds its own observations to consensus, runs one consensus
+ * instance per open settlement, persists before sending, and delivers the report to both legs on
+ * a staggered schedule until it sees each applied. The same code runs in the simulator and in a
+ * real process; only the ports differ.
+ */
+import {
+  type LegName,
+  type LegView,
+  type Message,
+  type Terms,
+  LEG_NAMES,
+  equalBytes,
+  reclaimAtMs,
+  settlementId,
+  toHex,
+} from '@tandem/protocol';
+import { type Effect, type Input, type NodeContext, type PersistedSettlement, SettlementInstance } from '@tandem/consensus';
+import type { Authorizations, CancelTimer, Clock, Legs, Log, Storage, Timers, Transport } from './ports.js';
+
+export interface RuntimeParams {
+  /** How often each open settlement's legs are read. */
+  readonly pollMs: number;
+  /** How often a node re-broadcasts its latest messages (DESIGN §2.3). */
+  readonly resendMs: number;
+  /** Transmission stagger: the node of rank k first delivers the report after k·transmitStaggerMs. */
+  readonly transmitStaggerMs: number;
+  /** A delivery that has not shown up on the leg is retried after this long. */
+  readonly transmitRetryMs: number;
+}
+
+export const DEFAULT_RUNTIME_PARAMS: RuntimeParams = {
+  pollMs: 100,
+  resendMs: 500,
+  transmitStaggerMs: 200,
+  transmitRetryMs: 1_000,
+};
+
+export interface RuntimeDeps {
+  readonly ctx: NodeContext;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly storage: Storage;
+  readonly legs: Legs;
+  readonly log: Log;
+  readonly params?: RuntimeParams;
+}
+
+interface OpenSettlement {
+  readonly instance: SettlementInstance;
+  readonly terms: Terms;
+  readonly sidHex: string;
+  readonly auths: Authorizations;
+  /** A prepare with the party's authorization got a final answer on this leg. */
+  readonly prepared: Record<LegName, boolean>;
+  readonly views: Record<LegName, LegView | null>;
+  readonly lastDeliveryMs: Record<LegName, number | null>;
+  deliverFromMs: number | null;
+  deadlineRead: boolean;
+  closed: boolean;
+  pollBusy: boolean;
+  cancelPoll: CancelTimer | null;
+  cancelDeadline: CancelTimer | null;
+}
+
+/** A leg is closed once a report was applied there or its value reclaimed (DESIGN §2.2.8). */
+function legClosed(view: LegView | null, decided: boolean): boolean {
+  if (view === null) return false;
+  if (view.state === 'committed' || view.state === 'aborted' || view.state === 'reclaimed') return true;
+  return view.state === 'rejected' && decided; // nothing was ever locked there
+}
+
+export class NodeRuntime {
+  private readonly settlements = new Map<string, OpenSettlement>();
+  private readonly params: RuntimeParams;
+  private stopped = false;
+  private cancelResend: CancelTimer | null = null;
+  /** Leg calls under way (the simulator drains them between events). */
+  inflight = 0;
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.params = deps.params ?? DEFAULT_RUNTIME_PARAMS;
+  }
+
+  get self(): number {
+    return this.deps.ctx.self;
+  }
+
+  /** Starts the node: resumes every settlement found in storage, then starts the resend loop. */
+  start(): void {
+    for (const rec of this.deps.storage.all()) this.resume(rec);
+    this.scheduleResend();
+  }
+
+  /** Stops every timer and ignores every later callback (a crash, or a clean shutdown). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelResend?.();
+    for (const s of this.settlements.values()) {
+      s.cancelPoll?.();
+      s.cancelDeadline?.();
+    }
+  }
+
+  /**
+   * The intent: the terms and the parties' authorizations reach this node. Called again with an
+   * authorization that arrives later (a late lock); idempotent.
+   */
+  submit(terms: Terms, auths: Authorizations): void {
+    if (this.stopped) return;
+    const s = this.open(terms);
+    for (const leg of LEG_NAMES) {
+      const a = auths[leg];
+      if (a !== undefined && s.auths[leg] === undefined) s.auths[leg] = a;
+    }
+    this.deps.log.event({ type: 'intent', settlementIdHex: s.sidHex, nonce: terms.nonce });
+    this.prepareLegs(s);
+  }
+
+  receive(from: number, message: Message): void {
+    if (this.stopped) return;
+    const s = this.lookup(message);
+    if (s === null) return;
+    this.apply(s, { type: 'message', from, message });
+  }
+
+  /** A peer (re)connected: resend to it, and hand it the reports it may have missed. */
+  peerConnected(peer: number): void {
+    if (this.stopped) return;
+    const now = this.deps.clock.nowMs();
+    for (const s of this.settlements.values()) {
+      if (s.instance.decided) {
+        if (now < reclaimAtMs(s.terms)) this.deps.transport.send(peer, s.instance.reportMessage());
+      } else if (!s.closed) {
+        this.apply(s, { type: 'resend' });
+      }
+    }
+  }
+
+  /** Settlements this node knows, with their decision (for status displays and the simulator). */
+  decisions(): { settlementIdHex: string; decided: boolean }[] {
+    return [...this.settlements.values()].map((s) => ({ settlementIdHex: s.sidHex, decided: s.instance.decided }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private lookup(m: Message): OpenSettlement | null {
+    const terms = m.kind === 'terms' || m.kind === 'report' ? m.terms : m.kind === 'proposal' ? m.proposal.terms : null;
+    const sid = m.kind === 'terms' ? null : m.kind === 'observation' ? m.observation.settlementId : m.kind === 'proposal' ? m.proposal.settlementId : m.kind === 'vote' ? m.vote.settlementId : m.report.settlementId;
+    if (sid !== null) {
+      const known = this.settlements.get(toHex(sid));
+      if (known !== undefined) return known;
+    }
+    if (terms === null) return null; // votes or observations for an unknown settlement: resends will repeat them
+    const id = settlementId(terms);
+    if (sid !== null && !equalBytes(id, sid)) return null; // terms that do not match the id they claim
+    return this.open(terms);
+  }
+
+  private open(terms: Terms): OpenSettlement {
+    const sidHex = toHex(settlementId(terms));
+    const known = this.settlements.get(sidHex);
+    if (known !== undefined) return known;
+    const s = this.track(SettlementInstance.create(this.deps.ctx, terms), terms);
+    this.startWatching(s);
+    return s;
+  }
+
+  private track(instance: SettlementInstance, terms: Terms): OpenSettlement {
+    const s: OpenSettlement = {
+      instance,
+      terms,
+      sidHex: instance.settlementIdHex,
+      auths: {},
+      prepared: { asset: false, payment: false },
+      views: { asset: null, payment: null },
+      lastDeliveryMs: { asset: null, payment: null },
+      deliverFromMs: null,
+      deadlineRead: false,
+      closed: false,
+      pollBusy: false,
+      cancelPoll: null,
+      cancelDeadline: null,
+    };
+    this.settlements.set(s.sidHex, s);
+    return s;
+  }
+
+  private resume(rec: PersistedSettlement): void {
+    const { instance, effects } = SettlementInstance.resume(this.deps.ctx, rec);
+    const s = this.track(instance, rec.terms);
+    this.deps.log.event({ type: 'resumed', settlementIdHex: s.sidHex, round: instance.round, decided: instance.decided });
+    this.execute(s, effects);
+    if (instance.decided) this.startDelivery(s);
+    this.startWatching(s);
+  }
+
+  private startWatching(s: OpenSettlement): void {
+    this.schedulePoll(s, 0);
+    if (!s.instance.decided) {
+      const delayMs = Math.max(0, s.terms.deadlineMs - this.deps.clock.nowMs());
+      s.cancelDeadline = this.deps.timers.after(delayMs, () => {
+        s.cancelDeadline = null;
+        this.readDeadline(s);
+      });
+    }
+  }
+
+  private apply(s: OpenSettlement, input: Input): void {
+    const wasDecided = s.instance.decided;
+    this.execute(s, s.instance.step(input));
+    if (!wasDecided && s.instance.decided) this.startDelivery(s);
+  }
+
+  /** Executes effects in order; `persist` completes before any later effect (write-ahead). */
+  private execute(s: OpenSettlement, effects: readonly Effect[]): void {
+    const log = this.deps.log;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'persist':
+          this.deps.storage.put(s.sidHex, e.record);
+          break;
+        case 'broadcast':
+          this.deps.transport.broadcast(e.message);
+          break;
+        case 'send':
+          this.deps.transport.send(e.to, e.message);
+          break;
+        case 'schedule':
+          this.deps.timers.after(e.delayMs, () => {
+            if (!this.stopped) this.apply(s, { type: 'timeout', step: e.step, round: e.round });
+          });
+          break;
+        case 'decided':
+          log.event({ type: 'decided', settlementIdHex: s.sidHex, report: e.report });
+          break;
+        case 'signed':
+          log.event({ type: 'signed', settlementIdHex: s.sidHex, message: e.message });
+          break;
+        case 'valid':
+          log.event({ type: 'valid', settlementIdHex: s.sidHex, value: e.value });
+          break;
+        case 'round':
+          log.event({ type: 'round', settlementIdHex: s.sidHex, round: e.round });
+          break;
+        case 'evidence':
+          log.event({ type: 'evidence', settlementIdHex: s.sidHex, misbehaviour: e.misbehaviour });
+          break;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Legs: prepare, poll, deadline reading, delivery
+
+  /** Runs a leg call; transient failures are logged and retried by the caller's loop. */
+  private legCall<T>(s: OpenSettlement, leg: LegName, op: string, call: () => Promise<T>, then: (result: T) => void): void {
+    this.inflight++;
+    call().then(
+      (result) => {
+        this.inflight--;
+        if (!this.stopped) then(result);
+      },
+      (err: unknown) => {
+        this.inflight--;
+        if (!this.stopped) this.deps.log.event({ type: 'leg-error', settlementIdHex: s.sidHex, leg, op, error: err instanceof Error ? err.message : String(err) });
+      },
+    );
+  }
+
+  private prepareLegs(s: OpenSettlement): void {
+    for (const leg of LEG_NAMES) {
+      const auth = s.auths[leg];
+      if (auth === undefined || s.prepared[leg] || s.instance.decided) continue;
+      this.legCall(s, leg, 'prepare', () => this.deps.legs[leg].prepare(s.terms, auth), (out) => {
+        s.prepared[leg] = true;
+        this.deps.log.event({ type: 'prepare', settlementIdHex: s.sidHex, leg, outcome: out.kind });
+      });
+    }
+  }
+
+  private schedulePoll(s: OpenSettlement, delayMs: number): void {
+    s.cancelPoll = this.deps.timers.after(delayMs, () => {
+      s.cancelPoll = null;
+      this.poll(s);
+    });
+  }
+
+  private poll(s: OpenSettlement): void {
+    if (s.closed) return;
+    this.prepareLegs(s); // retries a prepare that failed transiently
+    if (!s.pollBusy) {
+      s.pollBusy = true;
+      this.readLegs(s, (asset, payment) => {
+        s.pollBusy = false;
+        s.views.asset = asset;
+        s.views.payment = payment;
+        this.apply(s, { type: 'observe', asset, payment, deadline: false });
+        this.deliver(s);
+        this.checkClosed(s);
+      }, () => {
+        s.pollBusy = false;
+      });
+    }
+    if (!s.closed) this.schedulePoll(s, this.params.pollMs);
+  }
+
+  private readLegs(s: OpenSettlement, then: (asset: LegView, payment: LegView) => void, failed: () => void): void {
+    const sid = s.instance.settlementId;
+    this.inflight++;
+    Promise.all([this.deps.legs.asset.observe(sid), this.deps.legs.payment.observe(sid)]).then(
+      ([asset, payment]) => {
+        this.inflight--;
+        if (!this.stopped) then(asset, payment);
+      },
+      (err: unknown) => {
+        this.inflight--;
+        if (this.stopped) return;
+        this.deps.log.event({ type: 'leg-error', settlementIdHex: s.sidHex, leg: 'asset', op: 'observe', error: err instanceof Error ? err.message : String(err) });
+        failed();
+      },
+    );
+  }
+
+  /** The one deadline observation; retried each poll period until both legs could be read. */
+  private readDeadline(s: OpenSettlement): void {
+    if (s.instance.decided || s.deadlineRead) return;
+    this.readLegs(s, (asset, payment) => {
+      if (s.deadlineRead) return;
+      s.deadlineRead = true;
+      this.apply(s, { type: 'observe', asset, payment, deadline: true });
+    }, () => {
+      s.cancelDeadline = this.deps.timers.after(this.params.pollMs, () => this.readDeadline(s));
+    });
+  }
+
+  /** This node's transmission rank for a settlement: a per-settlement rotation of the members. */
+  private rank(s: OpenSettlement): number {
+    const sid = s.instance.settlementId;
+    const offset = ((sid[4]! << 8) | sid[5]!) % this.deps.ctx.n;
+    return (this.self - 1 + offset) % this.deps.ctx.n;
+  }
+
+  private startDelivery(s: OpenSettlement): void {
+    s.cancelDeadline?.();
+    s.deliverFromMs = this.deps.clock.nowMs() + this.rank(s) * this.params.transmitStaggerMs;
+    this.deliver(s);
+  }
+
+  /** Delivers the report to each leg not yet seen closed, at most once per retry period. */
+  private deliver(s: OpenSettlement): void {
+    const report = s.instance.report;
+    if (report === null || s.deliverFromMs === null) return;
+    const now = this.deps.clock.nowMs();
+    if (now < s.deliverFromMs) return; // a lower rank delivers first; the next poll looks again
+    for (const leg of LEG_NAMES) {
+      if (legClosed(s.views[leg], true)) continue;
+      const last = s.lastDeliveryMs[leg];
+      if (last !== null && now - last < this.params.transmitRetryMs) continue;
+      s.lastDeliveryMs[leg] = now;
+      this.legCall(s, leg, 'apply', () => this.deps.legs[leg].applyReport(report), (out) => {
+        this.deps.log.event({ type: 'deliver', settlementIdHex: s.sidHex, leg, outcome: out.kind === 'refused' ? `refused: ${out.reason}` : out.kind });
+      });
+    }
+  }
+
+  private checkClosed(s: OpenSettlement): void {
+    if (s.closed) return;
+    const decided = s.instance.decided;
+    if (legClosed(s.views.asset, decided) && legClosed(s.views.payment, decided)) {
+      s.closed = true;
+      s.cancelPoll?.();
+      s.cancelDeadline?.();
+      this.deps.log.event({ type: 'closed', settlementIdHex: s.sidHex });
+    }
+  }
+
+  private scheduleResend(): void {
+    this.cancelResend = this.deps.timers.after(this.params.resendMs, () => {
+      for (const s of this.settlements.values()) {
+        if (!s.closed) this.apply(s, { type: 'resend' });
+      }
+      if (!this.stopped) this.scheduleResend();
+    });
+  }
+}

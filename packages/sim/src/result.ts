@@ -1,0 +1,133 @@
+import type { LegState } from '@tandem/protocol';
+import { check, type Invariant } from './checker.js';
+import type { SimRun } from './simulator.js';
+import { LegStateTracker } from './simulator.js';
+
+export type AssetState = 'none' | 'locked' | 'released' | 'refunded' | 'rejected' | 'reclaimed';
+export type PaymentState = 'none' | 'held' | 'posted' | 'voided' | 'rejected' | 'reclaimed';
+
+export interface SettlementResult {
+  readonly id: string;
+  readonly decision: 'commit' | 'abort' | null;
+  readonly decidedAtMs: number | null;
+  readonly round?: number;
+  readonly asset: AssetState;
+  readonly payment: PaymentState;
+  /** A COMMIT whose report expired on both legs and was reclaimed on both (atomic). */
+  readonly expired?: true;
+}
+
+export interface Expectation {
+  readonly what: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** The run result of DESIGN §5 (with `expectations` and `evidence` as extensions). */
+export interface RunResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly settlements: SettlementResult[];
+  readonly invariants: Invariant[];
+  readonly expectations: Expectation[];
+  readonly historyHash: string;
+  readonly metrics: {
+    readonly messages: number;
+    readonly decisionLatencyMs: { readonly p50: number; readonly p99: number };
+    readonly virtualMs: number;
+    readonly rounds: { readonly p50: number; readonly p99: number; readonly max: number };
+  };
+  readonly evidence: { readonly node: number; readonly kind: string; readonly member: number; readonly settlement: string }[];
+}
+
+function assetName(state: LegState, hadLock: boolean): AssetState {
+  switch (state) {
+    case 'committed':
+      return 'released';
+    case 'aborted':
+      return hadLock ? 'refunded' : 'none';
+    default:
+      return state;
+  }
+}
+
+function paymentName(state: LegState, hadLock: boolean): PaymentState {
+  switch (state) {
+    case 'locked':
+      return 'held';
+    case 'committed':
+      return 'posted';
+    case 'aborted':
+      return hadLock ? 'voided' : 'none';
+    default:
+      return state;
+  }
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)]!;
+}
+
+export function buildResult(run: SimRun): RunResult {
+  const { invariants, decisions } = check(run);
+  const trackers = { asset: new LegStateTracker(), payment: new LegStateTracker() };
+  const settlements: SettlementResult[] = [];
+  const latencies: number[] = [];
+  const rounds: number[] = [];
+  for (const s of run.settlements) {
+    const d = decisions.get(s.idHex) ?? null;
+    const hadLock = (leg: 'asset' | 'payment') => (leg === 'asset' ? run.asset : run.payment).events().some((e) => e.settlementIdHex === s.idHex && (e.kind === 'lock' || e.kind === 'hold'));
+    const a = assetName(trackers.asset.state(run.asset, s.idHex), hadLock('asset'));
+    const p = paymentName(trackers.payment.state(run.payment, s.idHex), hadLock('payment'));
+    const decision = d === null ? null : d.report.decision === 'COMMIT' ? 'commit' : 'abort';
+    const expired = decision === 'commit' && a === 'reclaimed' && p === 'reclaimed';
+    settlements.push({ id: s.spec.id, decision, decidedAtMs: d?.t ?? null, ...(d ? { round: d.report.round } : {}), asset: a, payment: p, ...(expired ? { expired: true as const } : {}) });
+    if (d !== null) {
+      latencies.push(d.t - s.spec.atMs);
+      rounds.push(d.report.round);
+    }
+  }
+  latencies.sort((x, y) => x - y);
+  rounds.sort((x, y) => x - y);
+
+  const expectations: Expectation[] = [];
+  for (const [id, want] of Object.entries(run.scenario.expect.outcomes)) {
+    const got = settlements.find((s) => s.id === id)?.decision ?? null;
+    const ok = want === 'any' ? true : got === want;
+    expectations.push({ what: `outcome of ${id}`, ok, detail: `expected ${want}, got ${got ?? 'no decision'}` });
+  }
+  const expectedBroken = new Set(run.scenario.expect.violations);
+  for (const name of expectedBroken) {
+    const i = invariants.find((x) => x.name === name);
+    expectations.push({ what: `violation ${name}`, ok: i?.ok === false, detail: i?.ok === false ? 'broken, as the scenario intends' : `expected ${name} to be broken, it was ${i?.ok === null ? 'unknown' : 'not'}` });
+  }
+  const unexpected = invariants.filter((i) => i.ok === false && !expectedBroken.has(i.name));
+  const ok = unexpected.length === 0 && expectations.every((e) => e.ok);
+
+  const evidence: RunResult['evidence'] = [];
+  for (const e of run.history) {
+    if (e.type === 'node' && e.event.type === 'evidence') {
+      const s = run.settlements.find((x) => x.idHex === e.event.settlementIdHex);
+      evidence.push({ node: e.node, kind: e.event.misbehaviour.kind, member: e.event.misbehaviour.member, settlement: s?.spec.id ?? e.event.settlementIdHex });
+    }
+  }
+  return {
+    scenario: run.scenario.name,
+    seed: run.seed,
+    ok,
+    settlements,
+    invariants,
+    expectations,
+    historyHash: run.historyHash,
+    metrics: {
+      messages: run.messagesSent,
+      decisionLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      virtualMs: run.endMs,
+      rounds: { p50: percentile(rounds, 50), p99: percentile(rounds, 99), max: rounds.length ? rounds[rounds.length - 1]! : 0 },
+    },
+    evidence,
+  };
+}

@@ -43,6 +43,19 @@ export function utf8(s: string): Uint8Array {
   return utf8Encoder.encode(s);
 }
 
+/** True when every UTF-16 surrogate in `s` is part of a pair (String#isWellFormed is ES2024). */
+function isWellFormed(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return false; // a low surrogate with no high one before it
+    const next = s.charCodeAt(i + 1); // NaN past the end
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
 export class Writer {
   private chunks: Uint8Array[] = [];
   private length = 0;
@@ -107,6 +120,9 @@ export class Writer {
 
   /** A UTF-8 string with a u16 length prefix, at most STRING_BYTES_MAX bytes. */
   string(s: string): this {
+    // TextEncoder would silently write U+FFFD for a lone surrogate, giving two different strings
+    // one encoding (and two different terms one settlement id).
+    if (!isWellFormed(s)) throw new EncodeError('string has a lone UTF-16 surrogate');
     const b = utf8(s);
     if (b.length > STRING_BYTES_MAX) throw new EncodeError(`string longer than ${STRING_BYTES_MAX} bytes`);
     return this.u16(b.length).push(b);

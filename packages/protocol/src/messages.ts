@@ -351,7 +351,10 @@ export function encodeMessage(m: Message): Uint8Array {
       w.fixed(encodeReport(m.report), 174).bytes(encodeTerms(m.terms));
       break;
   }
-  return w.finish();
+  const out = w.finish();
+  // A message the decoder would refuse must not leave the encoder (a proposal with long lists).
+  if (out.length > MESSAGE_BYTES_MAX) throw new EncodeError(`message of ${out.length} bytes exceeds ${MESSAGE_BYTES_MAX}`);
+  return out;
 }
 
 function readNestedTerms(r: Reader, f: string): Terms {

@@ -272,3 +272,23 @@ function nonTriviality(run: SimRun, decisions: Map<string, Decided | null>): Inv
   if (judged === 0) return { name: 'non-triviality', ok: null, detail: 'no settlement had both legs locked' };
   return holds('non-triviality', problems);
 }
+
+/**
+ * The values that were valid at some point for a settlement: those with signed evidence from f+1
+ * distinct members anywhere in the history. Runs where both were valid are the ones that test
+ * safety (a lock race); explore and the property tests count them.
+ */
+export function valuesEverValid(run: SimRun, s: SimSettlement): Set<Decision> {
+  const f = faultsTolerated(run.cluster.n);
+  const groupKey = run.cluster.commitments[0]!;
+  const signers: Record<Decision, Set<number>> = { COMMIT: new Set(), ABORT: new Set() };
+  for (const e of run.history) {
+    if (e.type !== 'node' || e.event.type !== 'signed' || e.event.settlementIdHex !== s.idHex) continue;
+    const m = e.event.message;
+    if (m.kind !== 'observation') continue;
+    for (const v of ['COMMIT', 'ABORT'] as const) if (supports(v, m.observation, s.terms, groupKey)) signers[v].add(m.observation.signer);
+  }
+  const out = new Set<Decision>();
+  for (const v of ['COMMIT', 'ABORT'] as const) if (signers[v].size >= f + 1) out.add(v);
+  return out;
+}

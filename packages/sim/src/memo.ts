@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { TANDEM_BLS_DST, blsVerify, combineVerified, identityVerify } from '@tandem/crypto';
+import { TANDEM_BLS_DST, blsVerify, combinePartials, combineVerified, identityVerify } from '@tandem/crypto';
 import type { CombineOutcome, Verifier } from '@tandem/consensus';
-import { toHex, utf8 } from '@tandem/protocol';
+import { equalBytes, toHex, utf8 } from '@tandem/protocol';
 
 /** Bound on remembered results; past it the memo starts over (results stay correct, only slower). */
 const MEMO_ENTRIES_MAX = 500_000;
@@ -14,6 +14,8 @@ const MEMO_ENTRIES_MAX = 500_000;
 export class MemoVerifier implements Verifier {
   private readonly results = new Map<string, boolean>();
   private readonly combines = new Map<string, CombineOutcome>();
+  /** Threshold signatures already verified, by (group key, message): the signature is unique. */
+  private readonly verifiedSignatures = new Map<string, Uint8Array>();
   /** Real verifications done (the rest came from the memo). */
   verifications = 0;
   combinations = 0;
@@ -55,7 +57,20 @@ export class MemoVerifier implements Verifier {
     for (const p of partials) parts.push(Uint8Array.of(p.index >>> 8, p.index & 0xff), p.signature);
     return this.remember(this.combines, this.key(parts), () => {
       this.combinations++;
-      return combineVerified(commitments, message, partials, t, TANDEM_BLS_DST);
+      // A threshold signature is unique for a message: any t valid partials combine to the same
+      // one. So t partials that combine to a signature already verified for this message under
+      // this group key are valid together, with no pairing needed (a Lagrange combine is ~10x
+      // cheaper than a verification).
+      const sigKey = this.key([commitments[0]!, message]);
+      const known = this.verifiedSignatures.get(sigKey);
+      if (known !== undefined && partials.length >= t) {
+        const first = partials.slice(0, t);
+        const combined = combinePartials(first);
+        if (equalBytes(combined, known)) return { ok: true, signature: combined, used: first.map((p) => p.index) };
+      }
+      const out = combineVerified(commitments, message, partials, t, TANDEM_BLS_DST);
+      if (out.ok) this.verifiedSignatures.set(sigKey, out.signature);
+      return out;
     });
   }
 }

@@ -41,7 +41,7 @@ export interface RunResult {
   readonly evidence: { readonly node: number; readonly kind: string; readonly member: number; readonly settlement: string }[];
 }
 
-function assetName(state: LegState, hadLock: boolean): AssetState {
+export function assetName(state: LegState, hadLock: boolean): AssetState {
   switch (state) {
     case 'committed':
       return 'released';
@@ -52,7 +52,7 @@ function assetName(state: LegState, hadLock: boolean): AssetState {
   }
 }
 
-function paymentName(state: LegState, hadLock: boolean): PaymentState {
+export function paymentName(state: LegState, hadLock: boolean): PaymentState {
   switch (state) {
     case 'locked':
       return 'held';

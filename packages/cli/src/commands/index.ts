@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { registerBls } from './bls.js';
 import { registerKeygen } from './keygen.js';
 import { registerSimulate } from './simulate.js';
+import { registerDemo } from './demo.js';
 
 /** A command registers itself on the program; `setExit` records the process exit code. */
 export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [registerSimulate, registerKeygen, registerBls];
+export const commands: RegisterCommand[] = [registerDemo, registerSimulate, registerKeygen, registerBls];

@@ -1,0 +1,75 @@
+/**
+ * Plain BLS12-381 min-sig signatures: signatures in G1 (48 bytes), public keys in G2 (96 bytes),
+ * hash-to-curve per RFC 9380 (suite BLS12381G1_XMD:SHA-256_SSWU_RO_) under a caller-chosen DST.
+ */
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { secretScalar } from './scalar.js';
+import { G2, PointDecodeError, decodeG1Signature, decodeG2PublicKey, g1ToBytes } from './points.js';
+import type { G1Point, G2Point } from './points.js';
+
+/** Tandem's own suite-style DST: Tandem signatures can never be replayed as standard BLS ones. */
+export const TANDEM_BLS_DST = 'TANDEM-V01-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_';
+/**
+ * The standard min-sig basic-scheme DST (draft-irtf-cfrg-bls-signature, also drand quicknet's).
+ * Verification only: Tandem never signs under it.
+ */
+export const STANDARD_BLS_DST = 'BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_';
+
+const { Fp12 } = bls12_381.fields;
+const G2_BASE_NEG = G2.BASE.negate();
+
+/**
+ * True for DSTs in the standard BLS ciphersuite namespace (BLS_SIG_…, BLS_POP_…): signing under
+ * any of them would make a Tandem key produce signatures other BLS deployments accept.
+ */
+function isStandardNamespaceDst(dst: string): boolean {
+  return dst === STANDARD_BLS_DST || dst.startsWith('BLS_SIG_') || dst.startsWith('BLS_POP_');
+}
+
+/** RFC 9380 hash_to_curve onto G1 under `dst`. */
+export function hashToG1(message: Uint8Array, dst: string = TANDEM_BLS_DST): G1Point {
+  return bls12_381.shortSignatures.hash(message, dst);
+}
+
+/** Signs with a 32-byte secret scalar. Throws for the standard DST: Tandem only verifies under it. */
+export function blsSign(secret: Uint8Array, message: Uint8Array, dst: string = TANDEM_BLS_DST): Uint8Array {
+  if (isStandardNamespaceDst(dst)) {
+    throw new Error(`refusing to sign under the standard BLS DST ${dst}: Tandem keys sign only under Tandem DSTs`);
+  }
+  const s = secretScalar(secret, 'BLS secret key');
+  return g1ToBytes(hashToG1(message, dst).multiply(s));
+}
+
+/** The pairing check e(sig, g2) == e(H(m), pk), on already-decoded points. */
+export function verifyPoints(publicKey: G2Point, hashed: G1Point, signature: G1Point): boolean {
+  if (publicKey.is0() || signature.is0() || hashed.is0()) return false;
+  const gt = bls12_381.pairingBatch([
+    { g1: signature, g2: G2_BASE_NEG },
+    { g1: hashed, g2: publicKey },
+  ]);
+  return Fp12.eql(gt, Fp12.ONE);
+}
+
+/** Verifies a signature; false (never a throw) for a malformed key or signature. */
+export function blsVerify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  dst: string = TANDEM_BLS_DST,
+): boolean {
+  let pk: G2Point;
+  let sig: G1Point;
+  try {
+    pk = decodeG2PublicKey(publicKey, 'public key');
+    sig = decodeG1Signature(signature, 'signature');
+  } catch (e) {
+    if (e instanceof PointDecodeError) return false;
+    throw e;
+  }
+  return verifyPoints(pk, hashToG1(message, dst), sig);
+}
+
+/** The min-sig public key (96 bytes) of a 32-byte secret scalar. */
+export function blsPublicKey(secret: Uint8Array): Uint8Array {
+  return G2.BASE.multiply(secretScalar(secret, 'BLS secret key')).toBytes(true);
+}

@@ -1,0 +1,5 @@
+export * from './adapter.js';
+export * from './balances.js';
+export * from './memory-leg.js';
+export * from './memory-asset.js';
+export * from './memory-bank.js';

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { loadScenario, runScenario, scenarioFiles, whyNotOk } from './support.js';
+
+/** Every scenario in the library, at three pinned seeds (its own and two more). */
+const HEAVY = new Set(['concurrent-100.yaml']); // run in their own file so the two test workers share the load
+const PINNED_EXTRA_SEEDS = [1001, 2002];
+
+describe('scenario library at pinned seeds', () => {
+  for (const file of scenarioFiles().filter((f) => !HEAVY.has(f))) {
+    const scenario = loadScenario(file);
+    for (const seed of [scenario.seed, ...PINNED_EXTRA_SEEDS]) {
+      it(`${file} seed ${seed}`, async () => {
+        const r = await runScenario(scenario, seed);
+        expect(r.ok, whyNotOk(r)).toBe(true);
+        // Every settlement reached a decision and both legs ended in a final state.
+        for (const s of r.settlements) {
+          expect(s.decision, `${file} ${s.id}`).not.toBeNull();
+          expect(['locked', 'held'], `${file} ${s.id} asset`).not.toContain(s.asset);
+          expect(['locked', 'held'], `${file} ${s.id} payment`).not.toContain(s.payment);
+        }
+      });
+    }
+  }
+});

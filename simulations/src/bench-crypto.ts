@@ -1,0 +1,139 @@
+/**
+ * Crypto micro-benchmark: ms per operation (median) for the BLS and Ed25519 operations a Tandem
+ * node performs, each also as a ratio to one plain BLS verification measured in the same run, so
+ * figures from different machines compare. Run with `pnpm bench:crypto`; prints a markdown table.
+ *
+ * Each operation gets a warm-up, then is timed one call at a time until it has MEASURE_ITERATIONS_MAX
+ * samples or has used its time budget (at least MEASURE_ITERATIONS_MIN samples either way), which
+ * keeps the whole run under about a minute on a slow machine.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { quorum } from '@tandem/protocol';
+import {
+  batchVerifyPartials,
+  blsSign,
+  blsVerify,
+  combinePartials,
+  combineVerified,
+  dealerKeygen,
+  groupPublicKey,
+  hashToG1,
+  identityKeygen,
+  identitySign,
+  identityVerify,
+  verifyPartial,
+} from '@tandem/crypto';
+import type { DealerOutput, Partial } from '@tandem/crypto';
+
+const WARMUP_ITERATIONS = 3;
+const MEASURE_ITERATIONS_MIN = 5;
+const MEASURE_ITERATIONS_MAX = 40;
+const BUDGET_MS_PER_OPERATION = 2_500;
+/** Committee sizes whose quorum is t = 3, 11, 21. */
+const COMMITTEE_SIZES = [4, 16, 31] as const;
+
+interface Measurement {
+  readonly name: string;
+  readonly medianMs: number;
+  readonly iterations: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** `run(i)` gets the iteration number so it can vary its input (no caching across calls). */
+function measure(name: string, run: (i: number) => unknown): Measurement {
+  for (let i = 0; i < WARMUP_ITERATIONS; i++) run(i);
+  const samples: number[] = [];
+  const startMs = performance.now();
+  for (let i = 0; i < MEASURE_ITERATIONS_MAX; i++) {
+    const t0 = performance.now();
+    run(WARMUP_ITERATIONS + i);
+    samples.push(performance.now() - t0);
+    if (samples.length >= MEASURE_ITERATIONS_MIN && performance.now() - startMs > BUDGET_MS_PER_OPERATION) break;
+  }
+  return { name, medianMs: median(samples), iterations: samples.length };
+}
+
+function messageOf(i: number): Uint8Array {
+  return new TextEncoder().encode(`tandem bench report ${i}`);
+}
+
+interface Fixture {
+  readonly t: number;
+  readonly dealt: DealerOutput;
+  readonly message: Uint8Array;
+  readonly partials: Partial[];
+}
+
+function fixture(n: number): Fixture {
+  const t = quorum(n);
+  const dealt = dealerKeygen(n, t, randomBytes);
+  const message = messageOf(n);
+  const partials = dealt.shares.slice(0, t).map((s) => ({ index: s.index, signature: blsSign(s.secret, message) }));
+  return { t, dealt, message, partials };
+}
+
+function assertOk(cond: boolean, what: string): void {
+  if (!cond) throw new Error(`bench-crypto: ${what} failed: the benchmark would measure a broken path`);
+}
+
+function main(): void {
+  const fixtures = COMMITTEE_SIZES.map(fixture);
+  const small = fixtures[0]!;
+  const share = small.dealt.shares[0]!;
+  const groupKey = groupPublicKey(small.dealt.commitments);
+  const groupSig = combinePartials(small.partials);
+  assertOk(blsVerify(groupKey, small.message, groupSig), 'group signature');
+  const identity = identityKeygen(randomBytes);
+  const idSig = identitySign('tandem/v1/vote', identity.secretKey, small.message);
+  // Warm the share-key memo, as a running node would have it.
+  for (const f of fixtures) for (const p of f.partials) assertOk(verifyPartial(f.dealt.commitments, p, f.message), 'partial');
+
+  const verify = measure('BLS verify (decode + hash + pairing check)', () => blsVerify(groupKey, small.message, groupSig));
+  const rows: Measurement[] = [
+    measure('hash-to-G1 (RFC 9380)', (i) => hashToG1(messageOf(i))),
+    measure('BLS sign (hash + multiply)', (i) => blsSign(share.secret, messageOf(i))),
+    measure('partial verify (share key memoized)', () => verifyPartial(small.dealt.commitments, small.partials[0]!, small.message)),
+    verify,
+  ];
+  for (const f of fixtures) {
+    rows.push(measure(`combine t = ${f.t} (decode + Lagrange + MSM)`, () => combinePartials(f.partials)));
+  }
+  for (const f of fixtures) {
+    assertOk(batchVerifyPartials(f.dealt.commitments, f.message, f.partials), `batch check t = ${f.t}`);
+    rows.push(measure(`batch check of t = ${f.t} partials`, () => batchVerifyPartials(f.dealt.commitments, f.message, f.partials)));
+  }
+  const large = fixtures[fixtures.length - 1]!;
+  assertOk(combineVerified(large.dealt.commitments, large.message, large.partials, large.t).ok, 'combineVerified');
+  rows.push(
+    measure(`combineVerified t = ${large.t}, all good (combine + 1 verify)`, () =>
+      combineVerified(large.dealt.commitments, large.message, large.partials, large.t),
+    ),
+  );
+  rows.push(measure('Ed25519 sign (domain-separated)', (i) => identitySign('tandem/v1/vote', identity.secretKey, messageOf(i))));
+  rows.push(measure('Ed25519 verify (ZIP-215)', () => identityVerify('tandem/v1/vote', identity.publicKey, small.message, idSig)));
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    `# Tandem crypto benchmark`,
+    '',
+    `date: ${new Date().toISOString()}  `,
+    `node: ${process.version}  `,
+    `cpu: ${cpu} (${os.cpus().length} logical cores; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})  `,
+    `method: median of ${MEASURE_ITERATIONS_MIN}–${MEASURE_ITERATIONS_MAX} timed calls after ${WARMUP_ITERATIONS} warm-up calls, one core, @noble/curves (pure JS)`,
+    '',
+    '| operation | ms/op (median) | × one BLS verify | iterations |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${r.medianMs.toFixed(2)} | ${(r.medianMs / verify.medianMs).toFixed(2)} | ${r.iterations} |`),
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main();

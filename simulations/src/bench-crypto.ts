@@ -8,7 +8,6 @@
  * keeps the whole run under about a minute on a slow machine.
  */
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { quorum } from '@tandem/protocol';
 import {
@@ -26,6 +25,7 @@ import {
   verifyPartial,
 } from '@tandem/crypto';
 import type { DealerOutput, Partial } from '@tandem/crypto';
+import { machineLines, markdownTable, median } from './table.js';
 
 const WARMUP_ITERATIONS = 3;
 const MEASURE_ITERATIONS_MIN = 5;
@@ -38,12 +38,6 @@ interface Measurement {
   readonly name: string;
   readonly medianMs: number;
   readonly iterations: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** `run(i)` gets the iteration number so it can vary its input (no caching across calls). */
@@ -119,18 +113,21 @@ function main(): void {
   rows.push(measure('Ed25519 sign (domain-separated)', (i) => identitySign('tandem/v1/vote', identity.secretKey, messageOf(i))));
   rows.push(measure('Ed25519 verify (ZIP-215)', () => identityVerify('tandem/v1/vote', identity.publicKey, small.message, idSig)));
 
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     `# Tandem crypto benchmark`,
     '',
-    `date: ${new Date().toISOString()}  `,
-    `node: ${process.version}  `,
-    `cpu: ${cpu} (${os.cpus().length} logical cores; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})  `,
+    ...machineLines(),
     `method: median of ${MEASURE_ITERATIONS_MIN}–${MEASURE_ITERATIONS_MAX} timed calls after ${WARMUP_ITERATIONS} warm-up calls, one core, @noble/curves (pure JS)`,
     '',
-    '| operation | ms/op (median) | × one BLS verify | iterations |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${r.medianMs.toFixed(2)} | ${(r.medianMs / verify.medianMs).toFixed(2)} | ${r.iterations} |`),
+    ...markdownTable(
+      [
+        { header: 'operation', align: 'left' },
+        { header: 'ms/op (median)', align: 'right' },
+        { header: '× one BLS verify', align: 'right' },
+        { header: 'iterations', align: 'right' },
+      ],
+      rows.map((r) => [r.name, r.medianMs.toFixed(2), (r.medianMs / verify.medianMs).toFixed(2), String(r.iterations)]),
+    ),
     '',
   ];
   process.stdout.write(lines.join('\n'));

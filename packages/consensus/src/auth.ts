@@ -36,6 +36,7 @@ export function signProposal(ctx: NodeContext, p: Proposal): SignedProposal {
   return { ...p, signature: ctx.signer.sign(SIGN_DOMAIN.proposal, encodeProposalBody(p)) };
 }
 
+/** Signature checks assume the header matched (callers check it first: a mismatch is misrouting, not forgery). */
 export function observationAuthentic(ctx: NodeContext, o: SignedObservation, settlementId: Uint8Array): boolean {
   const key = memberKey(ctx, o.signer);
   return key !== null && headerMatches(ctx, o, settlementId) && ctx.verifier.identity(SIGN_DOMAIN.observation, key, encodeObservationBody(o), o.signature);

@@ -220,6 +220,7 @@ export class SettlementInstance {
   }
 
   private acceptObservation(o: SignedObservation): boolean {
+    if (!headerMatches(this.ctx, o, this.settlementId)) return false; // misrouted, not forged
     if (!observationAuthentic(this.ctx, o, this.settlementId)) {
       this.recordMisbehaviour({ kind: 'bad-signature', member: o.signer, what: 'observation' });
       return false;
@@ -250,7 +251,7 @@ export class SettlementInstance {
         if (this.acceptVoteMessage(m.vote)) this.noteSender(m.vote.round, m.vote.voter);
         return;
       case 'report':
-        this.onReport(m.report);
+        this.onReport(from, m.report);
         return;
     }
   }
@@ -263,6 +264,7 @@ export class SettlementInstance {
     if (rv.proposal !== null && rv.proposal.value === p.value && rv.proposal.validRound === p.validRound) {
       return; // the same proposal again (content identity is round, value and validRound)
     }
+    if (!headerMatches(this.ctx, p, this.settlementId)) return; // misrouted, not forged
     if (!proposalAuthentic(this.ctx, p, this.settlementId)) {
       this.recordMisbehaviour({ kind: 'bad-signature', member: p.proposer, what: 'proposal' });
       return;
@@ -271,9 +273,7 @@ export class SettlementInstance {
       this.recordMisbehaviour({ kind: 'equivocation', member: p.proposer, round: p.round, step: 'proposal', first: rv.proposal.value, second: p.value });
       return;
     }
-    for (const o of p.evidence) {
-      if (headerMatches(this.ctx, o, this.settlementId)) this.acceptObservation(o);
-    }
+    for (const o of p.evidence) this.acceptObservation(o);
     if (p.validRound >= 0) {
       // The proof of lock: q prevotes for the value in validRound. Without it the proposal is void.
       const voters = new Set<number>();
@@ -284,7 +284,8 @@ export class SettlementInstance {
     }
     rv.proposal = p;
     this.noteSender(p.round, p.proposer);
-    if (this.round < 0) this.startRound(0);
+    // A valid proposal brings a node into round 0 through its evidence (now in the pool, so the
+    // rule "valid evidence for some value" fires); an invalid one must not start rounds at all.
   }
 
   private acceptVoteMessage(v: SignedVote): boolean {
@@ -298,6 +299,7 @@ export class SettlementInstance {
     const set = v.step === 'prevote' ? rv.prevotes : rv.precommits;
     const prior = set.get(v.voter);
     if (prior !== undefined && equalBytes(encodeVoteBody(prior), encodeVoteBody(v))) return true;
+    if (!headerMatches(this.ctx, v, this.settlementId)) return false; // misrouted, not forged
     if (!voteAuthentic(this.ctx, v, this.settlementId)) {
       this.recordMisbehaviour({ kind: 'bad-signature', member: v.voter, what: v.step });
       return false;
@@ -317,10 +319,12 @@ export class SettlementInstance {
     if (!set.has(v.voter)) set.set(v.voter, v);
   }
 
-  private onReport(r: Report): void {
+  private onReport(from: number, r: Report): void {
     if (!this.reportMatches(r)) return;
     if (!this.ctx.verifier.bls(this.ctx.groupPublicKey, reportDigest(r), r.signature)) {
-      this.recordMisbehaviour({ kind: 'bad-signature', member: 0, what: 'report' });
+      // Reports are relayed by anyone, so the sender is only the relayer, but a correct node never
+      // relays a report it did not verify: the sender is the one to suspect.
+      this.recordMisbehaviour({ kind: 'bad-signature', member: from, what: 'report' });
       return;
     }
     this.decide(r);

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { BLS_SIGNATURE_BYTES, type Message, validUntilMs } from '@tandem/protocol';
-import { supportsCommit } from '../src/index.js';
+import { SettlementInstance, supportsCommit } from '../src/index.js';
 import {
   Net,
   bothLocked,
+  forgeObservation,
+  fromPeer,
+  msgObs,
+  observeInput,
   broadcastProposals,
   broadcastVotes,
   makeFixture,
@@ -121,6 +125,21 @@ describe('happy path, n = 4', () => {
     expect(out.map((e) => e.type)).toEqual(['broadcast']);
     expect(out[0]).toMatchObject({ type: 'broadcast', message: { kind: 'report', report: net.node(1).report, terms: fx.terms } });
     expect(broadcastVotes(out)).toEqual([]);
+  });
+});
+
+describe('the write-ahead check', () => {
+  it('flags a vote sent before any record holding it was persisted', () => {
+    const fx = makeFixture({ nonce: 'write-ahead-check' });
+    const node = SettlementInstance.create(fx.ctx(fx.proposer(1)), fx.terms);
+    node.step(observeInput(bothLocked(fx)));
+    node.step(fromPeer(msgObs(forgeObservation(fx, fx.proposer(0), bothLocked(fx)))));
+    const out = node.step({ type: 'timeout', step: 'propose', round: 0 });
+    expect(writeAheadViolations(out, fx.proposer(1))).toEqual([]);
+    // The same effects with the persist moved after the broadcast: a violation.
+    const persists = out.filter((e) => e.type === 'persist');
+    const reordered = [...out.filter((e) => e.type !== 'persist'), ...persists];
+    expect(writeAheadViolations(reordered, fx.proposer(1))).toHaveLength(1);
   });
 });
 

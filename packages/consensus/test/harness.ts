@@ -544,22 +544,6 @@ export class Net {
     return count;
   }
 
-  /** Drops the in-flight messages matching `pred` (lost on the wire). */
-  drop(pred: (e: Envelope) => boolean): number {
-    const before = this.inflight.length;
-    this.inflight = this.inflight.filter((e) => !pred(e));
-    return before - this.inflight.length;
-  }
-
-  /** Fires the timeout member m scheduled for (step, round); fails if it never scheduled one. */
-  fire(m: number, step: Step, round: number): Effect[] {
-    const i = this.timers.findIndex((t) => t.member === m && t.step === step && t.round === round);
-    if (i < 0) throw new Error(`member ${m} scheduled no ${step} timeout for round ${round}`);
-    const [t] = this.timers.splice(i, 1);
-    this.nowMs = Math.max(this.nowMs, t!.atMs);
-    return this.input(m, { type: 'timeout', step, round });
-  }
-
   /** Fires the earliest scheduled timeout (ties by scheduling order); false when none is left. */
   fireNext(): boolean {
     if (this.timers.length === 0) return false;

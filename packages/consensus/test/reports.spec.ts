@@ -41,7 +41,7 @@ describe('reports', () => {
     const otherRound = thresholdReport(fx, reportBodyOf(fx, 'COMMIT', 1));
     const wrongSig = { ...report, signature: otherRound.signature };
     let out = node.step(fromPeer(msgReport(fx, wrongSig), 1));
-    expect(ofType(out, 'evidence').map((e) => e.misbehaviour)).toEqual([{ kind: 'bad-signature', member: 0, what: 'report' }]);
+    expect(ofType(out, 'evidence').map((e) => e.misbehaviour)).toEqual([{ kind: 'bad-signature', member: 1, what: 'report' }]); // the relaying sender
     expect(node.decided).toBe(false);
     // Bytes that are not a curve point at all.
     out = node.step(fromPeer(msgReport(fx, { ...report, signature: new Uint8Array(BLS_SIGNATURE_BYTES).fill(0xab) }), 1));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Effect, type PersistedSettlement, SettlementInstance } from '../src/index.js';
 import {
+  Net,
   bothLocked,
   broadcastVotes,
   forgeObservation,
@@ -139,6 +140,29 @@ describe('restart and slashing protection', () => {
     expect(ofType(later, 'signed').filter((e) => e.message.kind === 'proposal')).toEqual([]);
     const resent = ofType(later, 'broadcast').filter((e) => e.message.kind === 'proposal');
     expect(resent.map((e) => e.message)).toEqual([proposed[0]!.message]);
+  });
+
+  it('a node that crashes after precommitting restarts from its record and catches up from a report', () => {
+    const fx = makeFixture({ nonce: 'crash-in-cluster' });
+    const net = new Net(fx);
+    const x = fx.proposer(2);
+    for (const m of fx.members) net.observe(m, bothLocked(fx));
+    // Everything up to the precommits: every node locks COMMIT and precommits.
+    net.deliver((e) => e.message.kind !== 'vote' || e.message.vote.step === 'prevote');
+    expect(fx.members.map((m) => net.node(m).lockedValue)).toEqual(fx.members.map(() => 'COMMIT'));
+
+    net.down.add(x); // crash: messages to it are lost from now on
+    const record = net.lastPersist(x)!;
+    net.run();
+    for (const m of net.live()) expect(net.node(m).report).toMatchObject({ decision: 'COMMIT', round: 0 });
+
+    net.down.delete(x);
+    const before = net.effectsOf(x).length;
+    const resumed = net.restart(x, record);
+    expect(broadcastVotes(resumed, 'precommit')).toHaveLength(1); // its precommit, re-sent
+    net.run();
+    expect(net.node(x).report).toEqual(net.node(fx.proposer(0)).report);
+    expect(ofType(net.effectsOf(x).slice(before), 'signed')).toEqual([]); // nothing new signed
   });
 
   it('a resumed decided node still answers with its report', () => {

@@ -67,6 +67,25 @@ describe('entering round 0', () => {
     expect(writeAheadViolations(out, x)).toEqual([]);
   });
 
+  /*
+   * DESIGN §2.2.4: a node enters round 0 on valid evidence, a VALID proposal, or f+1 messages.
+   * An authentic proposal whose evidence does not make its value valid must not pull nodes into
+   * rounds (they would run empty nil rounds with growing timeouts, forever).
+   */
+  it('a proposal whose evidence does not make its value valid does not pull nodes into round 0', () => {
+    const fx = makeFixture({ nonce: 'evidence-less-proposal' });
+    const net = new Net(fx);
+    const p0 = fx.proposer(0);
+    net.down.add(p0); // Byzantine: sends one proposal by hand, nothing else
+    const empty = forgeProposal(fx, 0, 'COMMIT', []);
+    for (const m of net.live()) net.input(m, { type: 'message', from: p0, message: msgProposal(empty) });
+    net.run(() => false, 300);
+    for (const m of net.live()) {
+      expect(net.node(m).round, `member ${m}`).toBe(-1);
+      expect(signedVotes(net.effectsOf(m)), `member ${m}`).toEqual([]);
+    }
+  });
+
   it('round skip: f+1 distinct members sending messages of a higher round move the node there', () => {
     const fx = makeFixture();
     const x = fx.proposer(1);

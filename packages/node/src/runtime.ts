@@ -277,6 +277,8 @@ export class NodeRuntime {
       this.legCall(s, leg, 'prepare', () => this.deps.legs[leg].prepare(s.terms, auth), (out) => {
         s.prepared[leg] = true;
         this.deps.log.event({ type: 'prepare', settlementIdHex: s.sidHex, leg, outcome: out.kind });
+        // What this node just did to a leg is worth observing now, not at the next poll.
+        if (out.kind === 'locked' || out.kind === 'rejected') this.observeNow(s);
       });
     }
   }
@@ -291,20 +293,24 @@ export class NodeRuntime {
   private poll(s: OpenSettlement): void {
     if (s.closed) return;
     this.prepareLegs(s); // retries a prepare that failed transiently
-    if (!s.pollBusy) {
-      s.pollBusy = true;
-      this.readLegs(s, (asset, payment) => {
-        s.pollBusy = false;
-        s.views.asset = asset;
-        s.views.payment = payment;
-        this.apply(s, { type: 'observe', asset, payment, deadline: false });
-        this.deliver(s);
-        this.checkClosed(s);
-      }, () => {
-        s.pollBusy = false;
-      });
-    }
+    this.observeNow(s);
     if (!s.closed) this.schedulePoll(s, this.params.pollMs);
+  }
+
+  /** Reads both legs (unless a read is under way), feeds consensus, delivers, checks closure. */
+  private observeNow(s: OpenSettlement): void {
+    if (s.pollBusy || s.closed) return;
+    s.pollBusy = true;
+    this.readLegs(s, (asset, payment) => {
+      s.pollBusy = false;
+      s.views.asset = asset;
+      s.views.payment = payment;
+      this.apply(s, { type: 'observe', asset, payment, deadline: false });
+      this.deliver(s);
+      this.checkClosed(s);
+    }, () => {
+      s.pollBusy = false;
+    });
   }
 
   private readLegs(s: OpenSettlement, then: (asset: LegView, payment: LegView) => void, failed: () => void): void {

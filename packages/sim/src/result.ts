@@ -96,7 +96,7 @@ export function buildResult(run: SimRun): RunResult {
   const expectations: Expectation[] = [];
   for (const [id, want] of Object.entries(run.scenario.expect.outcomes)) {
     const got = settlements.find((s) => s.id === id)?.decision ?? null;
-    const ok = want === 'any' ? true : got === want;
+    const ok = want === 'any' ? got !== null : got === want; // 'any': either value, but a decision
     expectations.push({ what: `outcome of ${id}`, ok, detail: `expected ${want}, got ${got ?? 'no decision'}` });
   }
   const expectedBroken = new Set(run.scenario.expect.violations);

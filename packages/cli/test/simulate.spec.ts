@@ -1,0 +1,112 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/main.js';
+
+const ROOT = join(import.meta.dirname, '../../..');
+let out: string[];
+let err: string[];
+let dir: string;
+
+beforeEach(() => {
+  out = [];
+  err = [];
+  dir = mkdtempSync(join(tmpdir(), 'tandem-sim-'));
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const simulate = (...args: string[]) => main(['node', 'tandem', 'simulate', ...args]);
+
+const MINIMAL = `name: minimal
+nodes: 4
+accounts:
+  asset: { alice: { OUSG: 10 } }
+  payment: { bob: { USD: 1000 } }
+settlements:
+  - id: s1
+    deadline: 5s
+    asset: { seller: alice, buyer: bob, token: OUSG, amount: 1 }
+    payment: { payer: bob, payee: alice, currency: USD, amount: 100 }
+expect:
+  outcomes: { s1: commit }
+`;
+
+function write(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('tandem simulate', () => {
+  it('prints the result object with --json and exits 0 when ok', async () => {
+    const file = write('ok.yaml', MINIMAL);
+    expect(await simulate(file, '--json', '--seed', '3')).toBe(0);
+    const r = JSON.parse(out.join(''));
+    expect(r).toMatchObject({ scenario: 'minimal', seed: 3, ok: true });
+    expect(r.settlements).toEqual([expect.objectContaining({ id: 's1', decision: 'commit', asset: 'released', payment: 'posted' })]);
+    expect(r.settlements[0].decidedAtMs).toBeGreaterThan(0);
+    expect(r.invariants.map((i: { name: string }) => i.name)).toContain('agreement');
+    expect(r.historyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.metrics.messages).toBeGreaterThan(0);
+  });
+
+  it('a misspelt key exits 2 with a message naming the file and the key', async () => {
+    const file = write('typo.yaml', MINIMAL.replace('deadline: 5s', 'deadlin: 5s'));
+    expect(await simulate(file)).toBe(2);
+    const msg = err.join('');
+    expect(msg).toContain(file);
+    expect(msg).toContain('settlements[0].deadlin');
+    expect(out.join('')).toBe('');
+  });
+
+  it('an unmet expectation exits 1 and prints the command that reproduces the run', async () => {
+    const file = write('wrong.yaml', MINIMAL.replace('s1: commit', 's1: abort'));
+    expect(await simulate(file, '--seed', '5')).toBe(1);
+    expect(out.join('')).toContain('NOT OK');
+    expect(err.join('')).toContain(`reproduce with: pnpm tandem simulate ${file} --seed 5`);
+  });
+
+  it('bad input: a missing file or a malformed seed exits 2', async () => {
+    expect(await simulate(join(dir, 'nope.yaml'))).toBe(2);
+    expect(err.join('')).toContain('nope.yaml');
+    const file = write('ok.yaml', MINIMAL);
+    expect(await simulate(file, '--seed', '-1')).toBe(2);
+    expect(err.join('')).toContain('--seed');
+  });
+
+  it('--out writes result.json and history.jsonl', async () => {
+    const file = write('ok.yaml', MINIMAL);
+    const outDir = join(dir, 'out');
+    expect(await simulate(file, '--out', outDir)).toBe(0);
+    const r = JSON.parse(readFileSync(join(outDir, 'result.json'), 'utf8'));
+    expect(r.ok).toBe(true);
+    const lines = readFileSync(join(outDir, 'history.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.every((l) => typeof JSON.parse(l).t === 'number')).toBe(true);
+    expect(existsSync(join(outDir, 'result.json.tmp-' + process.pid))).toBe(false);
+  });
+
+  it('runs a library scenario by path', async () => {
+    expect(await simulate(join(ROOT, 'scenarios/payment-rejected.yaml'), '--json')).toBe(0);
+    expect(JSON.parse(out.join('')).settlements[0]).toMatchObject({ decision: 'abort', asset: 'refunded', payment: 'rejected' });
+  });
+});
+
+describe('tandem demo', () => {
+  it('tells the story to the end and ends with the checker verdict OK', async () => {
+    expect(await main(['node', 'tandem', 'demo'])).toBe(0);
+    const text = out.join('');
+    expect(text).toContain('INTENT dvp-1');
+    expect(text).toContain('DECIDES COMMIT');
+    expect(text).toContain('VALID');
+    expect(text).toContain('DECIDES ABORT');
+    expect(text).toMatch(/alice\s+900\s+100,000\.00 USD/);
+    expect(text).toContain('scenario demo, seed 42: OK');
+  });
+});

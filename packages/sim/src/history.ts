@@ -9,7 +9,38 @@ export type HistoryEntry =
   | { readonly t: number; readonly node: number; readonly type: 'crash' | 'restart' }
   | { readonly t: number; readonly node: 0; readonly type: 'intent'; readonly settlement: string; readonly settlementIdHex: string }
   | { readonly t: number; readonly node: 0; readonly type: 'fault'; readonly what: string; readonly phase: 'start' | 'end' }
-  | { readonly t: number; readonly node: 0; readonly type: 'reclaim'; readonly settlement: string; readonly leg: string; readonly outcome: string };
+  | { readonly t: number; readonly node: 0; readonly type: 'reclaim'; readonly settlement: string; readonly leg: string; readonly outcome: string }
+  /**
+   * A node-to-node message: sent by `node` at `t` to `to`. `deliverAtMs` is when it arrives, or
+   * null when the network lost it (`lost` says why). A message that reaches a node that is down
+   * then gets a second entry with `lost: 'receiver down'` at its arrival time.
+   */
+  | {
+      readonly t: number;
+      readonly node: number;
+      readonly type: 'msg';
+      readonly to: number;
+      readonly settlementIdHex: string;
+      readonly message: Record<string, unknown>;
+      readonly deliverAtMs: number | null;
+      readonly lost: 'partition' | 'loss' | 'receiver down' | null;
+    };
+
+/** The settlement a wire message is about (hex id). */
+export function messageSettlementHex(m: Message, idOfTerms: (t: Extract<Message, { kind: 'terms' }>['terms']) => Uint8Array): string {
+  switch (m.kind) {
+    case 'terms':
+      return toHex(idOfTerms(m.terms));
+    case 'observation':
+      return toHex(m.observation.settlementId);
+    case 'proposal':
+      return toHex(m.proposal.settlementId);
+    case 'vote':
+      return toHex(m.vote.settlementId);
+    case 'report':
+      return toHex(m.report.settlementId);
+  }
+}
 
 /** A compact, stable JSON rendering of a wire message (no signatures: they are deterministic anyway). */
 export function summarizeMessage(m: Message): Record<string, unknown> {
@@ -39,6 +70,7 @@ export function summarizeReport(r: Report): { decision: Decision; round: number;
 
 /** The JSON line of an entry: stable key order, hex for bytes, strings for bigints. */
 export function historyLine(e: HistoryEntry): string {
+  if (e.type === 'msg') return JSON.stringify({ ...e, settlementIdHex: undefined, s: short(e.settlementIdHex) });
   if (e.type !== 'node') return JSON.stringify(e);
   const ev = e.event;
   let body: Record<string, unknown>;

@@ -29,7 +29,7 @@ import { type Authorizations, type NodeEvent, NodeRuntime, type RuntimeParams, D
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import type { Fault, Scenario, ScenarioSettlement } from './scenario.js';
-import { type HistoryEntry, HistoryHasher, historyLine } from './history.js';
+import { type HistoryEntry, HistoryHasher, historyLine, messageSettlementHex, summarizeMessage } from './history.js';
 import { MemoVerifier } from './memo.js';
 
 export const SIM_CHAIN_ID = 31337n;
@@ -344,12 +344,20 @@ export class Simulation {
 
   private send(from: number, to: number, message: Message): void {
     this.messagesSent++;
-    if (this.separated(from, to)) return; // lost, not buffered
+    const base = { t: this.nowMs, node: from, type: 'msg' as const, to, settlementIdHex: messageSettlementHex(message, settlementId), message: summarizeMessage(message) };
+    if (this.separated(from, to)) {
+      this.record({ ...base, deliverAtMs: null, lost: 'partition' }); // lost, not buffered
+      return;
+    }
     const net = this.scenario.network;
-    if (this.netRng.chance(net.drop)) return;
+    if (this.netRng.chance(net.drop)) {
+      this.record({ ...base, deliverAtMs: null, lost: 'loss' });
+      return;
+    }
     const copies = this.netRng.chance(net.duplicate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const latency = this.netRng.intBetween(net.latencyMinMs, net.latencyMaxMs);
+      this.record({ ...base, deliverAtMs: this.nowMs + latency, lost: null });
       this.queue.push(this.nowMs + latency, { kind: 'deliver', from, to, message });
     }
   }
@@ -518,6 +526,9 @@ export class Simulation {
           if (node.up && node.runtime !== null) {
             this.messagesDelivered++;
             node.runtime.receive(ev.from, ev.message);
+          } else {
+            const m = ev.message;
+            this.record({ t: this.nowMs, node: ev.from, type: 'msg', to: ev.to, settlementIdHex: messageSettlementHex(m, settlementId), message: summarizeMessage(m), deliverAtMs: null, lost: 'receiver down' });
           }
           break;
         }

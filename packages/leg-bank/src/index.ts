@@ -1,1 +1,3 @@
-export {};
+export * from './sql.js';
+export * from './schema.js';
+export * from './ledger.js';

@@ -44,6 +44,16 @@ export interface MemoryLegOptions<Venue> {
   readonly verifyReport?: SignatureCheck;
   /** Authorization check; the message is the settlement id. Default: identityVerify under SIGN_DOMAIN.authorization. */
   readonly verifyAuthorization?: SignatureCheck;
+  /**
+   * How long a lock takes to become final (a chain's confirmation depth, in ms of the leg's clock).
+   * Until then `observe` shows the settlement as `none`, and `reorg` can undo the lock. Default 0.
+   */
+  readonly finalityMs?: number;
+  /**
+   * The clock that timestamps the event log. Default: `nowMs`. A simulator whose leg clock is
+   * skewed passes its true (virtual) clock here, so logs of different legs share one timeline.
+   */
+  readonly logClockMs?: () => number;
 }
 
 export type LegEventKind =
@@ -57,7 +67,8 @@ export type LegEventKind =
   | 'void' // payment: ABORT, pending transfer voided
   | 'reclaim'
   | 'abort-closed' // ABORT applied to an id that never locked: the id is closed
-  | 'abort-recorded'; // ABORT applied to a rejected id: recorded, state stays rejected
+  | 'abort-recorded' // ABORT applied to a rejected id: recorded, state stays rejected
+  | 'reorg'; // an unfinalized lock undone by a chain reorganisation: the id is free again
 
 /** One entry of a leg's append-only log. `seq` is the leg height after the event (1, 2, …). */
 export interface LegEvent {
@@ -122,6 +133,8 @@ interface SettlementRecord {
   appliedReportHex: string | null;
   /** Leg height of this record's last state change. */
   height: number;
+  /** Leg time at which the lock was made (finality counts from here). */
+  lockedAtMs: number;
 }
 
 const defaultVerifyReport: SignatureCheck = (pk, msg, sig) => blsVerify(pk, msg, sig, TANDEM_BLS_DST);
@@ -147,6 +160,8 @@ export class MemoryLeg implements LegAdapter {
   private readonly faults: MemoryLegFaults;
   private readonly verifyReport: SignatureCheck;
   private readonly verifyAuthorization: SignatureCheck;
+  private readonly finalityMs: number;
+  private readonly logClockMs: () => number;
   private readonly records = new Map<string, SettlementRecord>();
   private readonly minted = new Map<string, bigint>();
   private readonly log: LegEvent[] = [];
@@ -168,6 +183,9 @@ export class MemoryLeg implements LegAdapter {
     this.faults = options.faults ?? {};
     this.verifyReport = options.verifyReport ?? defaultVerifyReport;
     this.verifyAuthorization = options.verifyAuthorization ?? defaultVerifyAuthorization;
+    this.finalityMs = options.finalityMs ?? 0;
+    this.logClockMs = options.logClockMs ?? options.nowMs;
+    if (!Number.isSafeInteger(this.finalityMs) || this.finalityMs < 0) throw new Error('finalityMs must be a non-negative integer');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -194,20 +212,21 @@ export class MemoryLeg implements LegAdapter {
     const refusal = this.refusalReason(terms, idHex, lock);
     if (refusal !== null) {
       const seq = this.append({ kind: 'reject', settlementIdHex: idHex, account: lock.from, detail: refusal });
-      this.records.set(idHex, { state: 'rejected', lock: null, appliedReportHex: null, height: seq });
+      this.records.set(idHex, { state: 'rejected', lock: null, appliedReportHex: null, height: seq, lockedAtMs: this.nowMs() });
       return { kind: 'rejected', reason: refusal };
     }
     const locked = this.spec.book.lock(lock.from, lock.unit, lock.amount);
     if (!locked) throw new Error('assertion failed: funds were checked before locking');
     const seq = this.append(this.moveEvent(this.spec.naming.lock, idHex, lock, `${lock.amount} ${lock.unit} of ${lock.from} locked until ${lock.validUntilMs} ms`));
-    this.records.set(idHex, { state: 'locked', lock, appliedReportHex: null, height: seq });
+    this.records.set(idHex, { state: 'locked', lock, appliedReportHex: null, height: seq, lockedAtMs: this.nowMs() });
     return { kind: 'locked' };
   }
 
   async observe(settlementIdBytes: Uint8Array): Promise<LegView> {
     this.ensureAvailable('observe');
     const rec = this.records.get(toHex(settlementIdBytes));
-    if (rec === undefined) return { state: 'none', finalityHeight: 0n, lock: null };
+    // A lock that is not final yet is not reported: observers count locks at finality only.
+    if (rec === undefined || (rec.state === 'locked' && !this.isFinal(rec))) return { state: 'none', finalityHeight: 0n, lock: null };
     return { state: rec.state, finalityHeight: BigInt(rec.height), lock: rec.lock };
   }
 
@@ -250,6 +269,25 @@ export class MemoryLeg implements LegAdapter {
     rec.state = 'reclaimed';
     rec.height = this.append(this.moveEvent('reclaim', idHex, lock, `${lock.amount} ${lock.unit} back to ${lock.from}`));
     return { kind: 'reclaimed' };
+  }
+
+  private isFinal(rec: SettlementRecord): boolean {
+    return this.nowMs() >= rec.lockedAtMs + this.finalityMs;
+  }
+
+  /**
+   * A chain reorganisation that drops the settlement's lock if it is not final yet: the value goes
+   * back to the party and the id is free (a later prepare may lock again). Returns whether
+   * anything was undone. Simulator fault only.
+   */
+  reorg(idHex: string): boolean {
+    const rec = this.records.get(idHex);
+    if (rec === undefined || rec.state !== 'locked' || rec.lock === null || this.isFinal(rec)) return false;
+    const lock = rec.lock;
+    this.spec.book.unlock(lock.from, lock.unit, lock.amount);
+    this.records.delete(idHex);
+    this.append(this.moveEvent('reorg', idHex, lock, `unfinalized lock of ${lock.amount} ${lock.unit} of ${lock.from} undone`));
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -337,7 +375,7 @@ export class MemoryLeg implements LegAdapter {
     const reportHex = toHex(encodeReport(report));
     const existing = this.records.get(idHex);
     const seq = this.append({ kind, settlementIdHex: idHex, detail: kind === 'abort-closed' ? 'ABORT before any lock: id closed' : 'ABORT recorded on a rejected id' });
-    if (existing === undefined) this.records.set(idHex, { state: 'aborted', lock: null, appliedReportHex: reportHex, height: seq });
+    if (existing === undefined) this.records.set(idHex, { state: 'aborted', lock: null, appliedReportHex: reportHex, height: seq, lockedAtMs: this.nowMs() });
     else existing.appliedReportHex = reportHex; // state stays 'rejected'; its view does not change
     return { kind: 'applied' };
   }
@@ -387,7 +425,7 @@ export class MemoryLeg implements LegAdapter {
   private append(event: Omit<LegEvent, 'seq' | 'atMs'>): number {
     if (this.log.length >= LEG_EVENTS_MAX) throw new Error(`assertion failed: more than ${LEG_EVENTS_MAX} leg events`);
     const seq = this.log.length + 1;
-    this.log.push({ seq, atMs: this.nowMs(), ...event });
+    this.log.push({ seq, atMs: this.logClockMs(), ...event });
     return seq;
   }
 }

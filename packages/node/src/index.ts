@@ -1,2 +1,3 @@
 export * from './ports.js';
 export * from './runtime.js';
+export * from './byzantine.js';

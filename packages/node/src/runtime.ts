@@ -303,6 +303,10 @@ export class NodeRuntime {
     s.pollBusy = true;
     this.readLegs(s, (asset, payment) => {
       s.pollBusy = false;
+      // A leg seen `none` after our prepare locked it (a reorg undid an unfinalized lock, or the
+      // lock is not final yet): prepare again; legs are idempotent by settlement id.
+      if (asset.state === 'none') s.prepared.asset = false;
+      if (payment.state === 'none') s.prepared.payment = false;
       s.views.asset = asset;
       s.views.payment = payment;
       this.apply(s, { type: 'observe', asset, payment, deadline: false });

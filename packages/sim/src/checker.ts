@@ -112,8 +112,10 @@ export function check(run: SimRun): CheckOutput {
   const validity: string[] = [];
   const soundness: string[] = [];
   const justified: string[] = [];
+  // Byzantine members are held to nothing; every other node (crashed ones included) is correct.
+  const correct = (node: number) => !run.byzantine.has(node);
   for (const s of run.settlements) {
-    const ds = facts.decided.get(s.idHex) ?? [];
+    const ds = (facts.decided.get(s.idHex) ?? []).filter((d) => correct(d.node));
     const values = new Set(ds.map((d) => d.report.decision));
     if (values.size > 1) agreement.push(`${s.spec.id}: nodes decided ${[...values].join(' and ')}`);
     const perNode = new Map<number, number>();
@@ -131,7 +133,7 @@ export function check(run: SimRun): CheckOutput {
         if (t <= first.t && supports(v, obs, s.terms, groupKey)) signers.add(obs.signer);
       }
       if (signers.size < f + 1) validity.push(`${s.spec.id}: ${v} decided with evidence from ${signers.size} members (< f+1 = ${f + 1})`);
-      if (v === 'COMMIT' && signers.size === 0) justified.push(`${s.spec.id}: COMMIT without any correct observation of both legs locked`);
+      if (v === 'COMMIT' && ![...signers].some(correct)) justified.push(`${s.spec.id}: COMMIT without any correct node observing both legs locked with the terms`);
     }
   }
   inv.push(holds('agreement', agreement));
@@ -154,6 +156,7 @@ export function check(run: SimRun): CheckOutput {
 
   const equivocation: string[] = [];
   for (const [key, slots] of facts.votes) {
+    if (!correct(Number(key.split(':')[0]))) continue;
     for (const [slot, values] of slots) if (values.size > 1) equivocation.push(`n${key.split(':')[0]} signed ${[...values].join(' and ')} at ${slot}`);
   }
   inv.push(holds('no-equivocation', equivocation));
@@ -191,7 +194,9 @@ export function check(run: SimRun): CheckOutput {
         if (!formed) moves.push(`${s.spec.id}: ${legName} leg moved (${e.kind}) at ${e.atMs} ms without a ${value} report`);
       }
       for (const e of events) {
-        if (e.kind === 'reclaim' && e.atMs < reclaimAtMs(s.terms)) moves.push(`${s.spec.id}: ${legName} reclaimed at ${e.atMs} ms before its time ${reclaimAtMs(s.terms)} ms`);
+        // Leg logs are on the simulator's timeline; the reclaim rule is on the leg's own clock.
+        const legMs = run.legTimeMs(legName, e.atMs);
+        if (e.kind === 'reclaim' && legMs < reclaimAtMs(s.terms)) moves.push(`${s.spec.id}: ${legName} reclaimed at ${legMs} ms of its clock, before its time ${reclaimAtMs(s.terms)} ms`);
       }
     }
     const expired = d?.report.decision === 'COMMIT' && reclaimA !== undefined && reclaimP !== undefined && commitA === undefined && commitP === undefined;
@@ -228,9 +233,10 @@ function termination(run: SimRun, facts: Facts, f: number): Invariant {
   const unjudged: string[] = [];
   for (const s of run.settlements) {
     const bound = Math.max(s.spec.atMs, lastUntil) + within;
-    const down = new Set<number>();
+    // Faulty at the bound: down, Byzantine, or with a skewed clock (DESIGN §2).
+    const down = new Set<number>([...run.byzantine, ...run.skewed]);
     for (const [node, ivs] of facts.downIntervals) for (const iv of ivs) if (iv.from <= bound && (iv.to === null || iv.to > bound)) down.add(node);
-    if (down.size > f) return { name: 'termination', ok: null, detail: `${down.size} nodes down at the bound, more than f = ${f}` };
+    if (down.size > f) return { name: 'termination', ok: null, detail: `${down.size} nodes faulty at the bound (down, Byzantine or skewed), more than f = ${f}` };
     if (run.endMs < bound && !everyoneDecided(run, facts, s, down)) {
       unjudged.push(s.spec.id); // the run stopped (reclaim time passed) before the bound
       continue;

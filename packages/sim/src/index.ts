@@ -7,3 +7,6 @@ export * from './memo.js';
 export * from './simulator.js';
 export * from './checker.js';
 export * from './result.js';
+export * from './random.js';
+export * from './explore.js';
+export { renderReportHtml } from './report-html.js';

@@ -18,6 +18,8 @@
  * - Crash windows of one node must not overlap, nor isolate windows of one node.
  * - Every absolute time (a settlement's reclaim time, a fault's end, `decideWithin`) is bounded by
  *   SCENARIO_TIME_MAX_MS so a typo (`10h` for `10s`) cannot make a run resend for a virtual year.
+ * - The `random:` block holds ranges only; it is validated here so that every seed draws a
+ *   scenario this loader would accept as written (see parseRandom), and drawn by random.ts.
  */
 import { parseDocument } from 'yaml';
 import { STRING_BYTES_MAX, U256_MAX, utf8 } from '@tandem/protocol';
@@ -57,7 +59,23 @@ export type Fault =
       readonly fail: LegFailure;
       readonly afterMs: number /* late-lock delay, 0 otherwise */;
       readonly times: number /* apply-error count, 0 otherwise */;
-    };
+    }
+  | ExtraFault;
+
+export type ByzantineBehaviour = 'equivocate' | 'silent' | 'lie-locked' | 'lie-rejected' | 'invalid-partial' | 'amnesia' | 'flood';
+export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = ['equivocate', 'silent', 'lie-locked', 'lie-rejected', 'invalid-partial', 'amnesia', 'flood'];
+
+/** Network and clock faults beyond crash/partition/isolate, and Byzantine members (DESIGN §4). */
+export type ExtraFault =
+  /** Extra latency on every message to or from `node`. */
+  | { readonly kind: 'delay'; readonly atMs: number; readonly untilMs: number | null; readonly node: NodeIndex; readonly extraMs: number }
+  /** Messages from a node in `from` to a node in `to` are lost (or duplicated) with probability `rate`. */
+  | { readonly kind: 'drop' | 'duplicate'; readonly atMs: number; readonly untilMs: number | null; readonly rate: number; readonly from: readonly NodeIndex[]; readonly to: readonly NodeIndex[] }
+  /** A node's or a leg's clock runs `skewMs` ahead (negative: behind) of virtual time. */
+  | { readonly kind: 'clock-skew'; readonly atMs: number; readonly untilMs: number | null; readonly target: NodeIndex | 'asset' | 'payment'; readonly skewMs: number }
+  /** The asset chain drops the settlement's lock if it is not yet final at `atMs`. */
+  | { readonly kind: 'reorg'; readonly atMs: number; readonly untilMs: null; readonly settlement: string }
+  | { readonly kind: 'byzantine'; readonly atMs: number; readonly untilMs: number | null; readonly node: NodeIndex; readonly behaviour: ByzantineBehaviour };
 
 export type Outcome = 'commit' | 'abort' | 'any';
 
@@ -65,6 +83,58 @@ export interface Expectations {
   readonly outcomes: Readonly<Record<string, Outcome>>;
   readonly decideWithinMs: number | null;
   readonly violations: readonly string[];
+}
+
+/** An inclusive range `[lo, hi]` of a scenario's `random:` block (ms, probability or count). */
+export type Range = readonly [lo: number, hi: number];
+
+/** Weights of the prepare outcome drawn per settlement (relative, integers ≥ 0, sum > 0). */
+export interface LegWeights {
+  readonly none: number;
+  readonly reject: number;
+  readonly neverLock: number;
+  readonly lateLock: number;
+}
+
+/**
+ * The `random:` block (DESIGN §4, for `tandem explore`): ranges from which each seed draws fault
+ * parameters (random.ts draws them). A section that is absent draws nothing; a network key that
+ * is absent keeps the scenario's own value.
+ */
+export interface RandomSpec {
+  /** Lets the drawn crashes and isolations exceed f (the liveness assumption); off by default. */
+  readonly allowBeyondF: boolean;
+  readonly network: {
+    readonly latencyMinMs: Range | null;
+    readonly latencyMaxMs: Range | null;
+    readonly drop: Range | null;
+    readonly duplicate: Range | null;
+  } | null;
+  readonly crash: {
+    readonly nodes: readonly NodeIndex[]; // candidates, distinct, in file order
+    readonly count: Range; // distinct nodes crashed per seed
+    readonly atMs: Range;
+    readonly downForMs: Range;
+    readonly restart: number; // probability each drawn crash restarts after downFor (else for good)
+  } | null;
+  readonly partition: {
+    readonly count: Range;
+    readonly groups: Range; // number of groups of each drawn split
+    readonly atMs: Range;
+    readonly lengthMs: Range;
+  } | null;
+  readonly isolate: {
+    readonly nodes: readonly NodeIndex[];
+    readonly count: Range;
+    readonly atMs: Range;
+    readonly lengthMs: Range;
+  } | null;
+  readonly legs: {
+    readonly settlements: readonly string[]; // ids, in scenario order
+    readonly legs: readonly ('asset' | 'payment')[];
+    readonly weights: LegWeights;
+    readonly afterMs: Range | null; // late-lock delay from the settlement's `at`; set iff lateLock > 0
+  } | null;
 }
 
 export interface Scenario {
@@ -80,6 +150,11 @@ export interface Scenario {
   readonly settlements: readonly ScenarioSettlement[];
   readonly faults: readonly Fault[];
   readonly expect: Expectations;
+  /**
+   * The `random:` block, or null (absent: scenarios built in code need not set it). A scenario
+   * with one is a family: drawScenario(scenario, seed) picks the member a seed runs.
+   */
+  readonly random?: RandomSpec | null;
 }
 
 /** The invariant names of DESIGN §6 that `expect.violations` may list. */
@@ -143,7 +218,7 @@ export class ScenarioError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Key sets. The unknown-key message lists them in this order.
 
-const ROOT_KEYS = ['name', 'description', 'seed', 'nodes', 'network', 'accounts', 'settlements', 'faults', 'expect'];
+const ROOT_KEYS = ['name', 'description', 'seed', 'nodes', 'network', 'accounts', 'settlements', 'faults', 'expect', 'random'];
 const NETWORK_KEYS = ['latency', 'drop', 'duplicate'];
 const LATENCY_KEYS = ['min', 'max'];
 const ACCOUNTS_KEYS = ['asset', 'payment'];
@@ -151,15 +226,24 @@ const SETTLEMENT_KEYS = ['id', 'at', 'deadline', 'reportWindow', 'margin', 'asse
 const ASSET_KEYS = ['seller', 'buyer', 'token', 'amount'];
 const PAYMENT_KEYS = ['payer', 'payee', 'currency', 'amount'];
 const EXPECT_KEYS = ['outcomes', 'decideWithin', 'violations'];
-const FAULT_KINDS = ['crash', 'partition', 'isolate', 'settlement'] as const;
+const FAULT_KINDS = ['crash', 'partition', 'isolate', 'settlement', 'delay', 'drop', 'duplicate', 'clock-skew', 'reorg', 'byzantine'] as const;
 type FaultKey = (typeof FAULT_KINDS)[number];
 const LEG_FAULT_KEYS = ['at', 'until', 'settlement', 'leg', 'fail', 'after', 'times'];
 // Kinds DESIGN §4 names for later versions: recognised so the error says "not supported yet"
 // rather than "unknown key" (the file is right, the simulator is behind).
-const UNSUPPORTED_FAULT_KINDS = ['delay', 'drop', 'duplicate', 'clock-skew', 'reorg', 'byzantine'];
+const UNSUPPORTED_FAULT_KINDS: readonly string[] = [];
+/** Keys each fault kind takes besides `at`, `until` and its kind key. */
+const EXTRA_FAULT_KEYS: Readonly<Record<string, readonly string[]>> = {
+  delay: ['extra'],
+  drop: ['from', 'to'],
+  duplicate: ['from', 'to'],
+  'clock-skew': ['ahead', 'behind'],
+  reorg: ['settlement'],
+  byzantine: ['behaviour'],
+};
 const LEG_FAILURES: readonly LegFailure[] = ['reject', 'never-lock', 'late-lock', 'apply-error', 'unavailable'];
 const OUTCOMES: readonly Outcome[] = ['commit', 'abort', 'any'];
-const SUPPORTED_KINDS_TEXT = 'crash, partition, isolate, settlement (leg faults)';
+const SUPPORTED_KINDS_TEXT = 'crash, partition, isolate, delay, drop, duplicate, clock-skew, reorg, byzantine, settlement (leg faults)';
 const DURATION_TEXT = 'a duration string with a unit (ms, s, m, h), e.g. 250ms or 2s';
 
 // ---------------------------------------------------------------------------------------------
@@ -169,9 +253,6 @@ const DURATION_TEXT = 'a duration string with a unit (ms, s, m, h), e.g. 250ms o
 export function parseScenario(text: string, file: string): Scenario {
   const cx: Cx = new Cx(file);
   const root = readYaml(cx, text);
-  if (root instanceof Map && root.has('random')) {
-    cx.fail('random', "the 'random' block is not supported by this version of the simulator", 'no random block (tandem explore sweeps seeds)');
-  }
   const m = mapping(cx, root, '', ROOT_KEYS);
   const name = text1(cx, required(cx, m, '', 'name', 'a non-empty string'), 'name', STRING_BYTES_MAX);
   const description = m.has('description') ? text0(cx, m.get('description'), 'description') : '';
@@ -182,7 +263,8 @@ export function parseScenario(text: string, file: string): Scenario {
   const settlements = parseSettlements(cx, required(cx, m, '', 'settlements', 'a list of settlements'));
   const faults = parseFaults(cx, m.get('faults'), nodes, settlements);
   const expect = parseExpect(cx, m.get('expect'), settlements);
-  return Object.freeze({ name, description, seed, nodes, network, accounts, settlements, faults, expect });
+  const random = m.has('random') ? parseRandom(cx, m.get('random'), nodes, network, settlements, faults) : null;
+  return Object.freeze({ name, description, seed, nodes, network, accounts, settlements, faults, expect, random });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,7 +419,7 @@ function parseFaults(cx: Cx, v: unknown, nodes: number, settlements: readonly Sc
 
 function parseFault(cx: Cx, v: unknown, path: string, nodes: number, ids: ReadonlySet<string>): Fault {
   const kind = faultKind(cx, v, path);
-  const allowed = kind === 'settlement' ? LEG_FAULT_KEYS : ['at', 'until', kind];
+  const allowed = kind === 'settlement' ? LEG_FAULT_KEYS : ['at', 'until', kind, ...(EXTRA_FAULT_KEYS[kind] ?? [])];
   const m = mapping(cx, v, path, allowed);
   const atMs = m.has('at') ? duration(cx, m.get('at'), `${path}.at`, 0) : 0;
   const untilMs = m.has('until') ? duration(cx, m.get('until'), `${path}.until`, 0) : null;
@@ -355,6 +437,52 @@ function parseFault(cx: Cx, v: unknown, path: string, nodes: number, ids: Readon
       return Object.freeze({ kind, atMs, untilMs, groups: partitionGroups(cx, m.get('partition'), `${path}.partition`, nodes) });
     case 'settlement':
       return legFault(cx, m, path, atMs, untilMs, ids);
+    default:
+      return extraFault(cx, kind, m, path, atMs, untilMs, nodes, ids);
+  }
+}
+
+function nodeList(cx: Cx, v: unknown, path: string, nodes: number): readonly NodeIndex[] {
+  if (v === undefined) return Object.freeze(Array.from({ length: nodes }, (_, i) => i + 1));
+  if (typeof v === 'string') return Object.freeze([nodeName(cx, v, path, nodes)]);
+  const items = list(cx, v, path, 'a node name or a list of node names', nodes);
+  if (items.length === 0) cx.fail(path, 'empty list', 'at least one node name');
+  return Object.freeze([...new Set(items.map((x, i) => nodeName(cx, x, `${path}[${i}]`, nodes)))]);
+}
+
+function extraFault(cx: Cx, kind: Exclude<FaultKey, 'crash' | 'isolate' | 'partition' | 'settlement'>, m: Map<string, unknown>, path: string, atMs: number, untilMs: number | null, nodes: number, ids: ReadonlySet<string>): Fault {
+  switch (kind) {
+    case 'delay': {
+      const node = nodeName(cx, m.get('delay'), `${path}.delay`, nodes);
+      const extraMs = duration(cx, required(cx, m, path, 'extra', DURATION_TEXT), `${path}.extra`, 1);
+      return Object.freeze({ kind, atMs, untilMs, node, extraMs });
+    }
+    case 'drop':
+    case 'duplicate': {
+      const rate = probability(cx, m.get(kind), `${path}.${kind}`);
+      if (rate === 0) cx.fail(`${path}.${kind}`, 'a rate of 0 does nothing', 'a probability in (0, 1)');
+      return Object.freeze({ kind, atMs, untilMs, rate, from: nodeList(cx, m.get('from'), `${path}.from`, nodes), to: nodeList(cx, m.get('to'), `${path}.to`, nodes) });
+    }
+    case 'clock-skew': {
+      const v = m.get('clock-skew');
+      const target: NodeIndex | 'asset' | 'payment' = v === 'asset' || v === 'payment' ? v : nodeName(cx, v, `${path}.clock-skew`, nodes);
+      if (m.has('ahead') === m.has('behind')) cx.fail(path, m.has('ahead') ? "both 'ahead' and 'behind'" : "neither 'ahead' nor 'behind'", `exactly one of ahead or behind (${DURATION_TEXT})`);
+      const skewMs = m.has('ahead') ? duration(cx, m.get('ahead'), `${path}.ahead`, 1) : -duration(cx, m.get('behind'), `${path}.behind`, 1);
+      return Object.freeze({ kind, atMs, untilMs, target, skewMs });
+    }
+    case 'reorg': {
+      if (m.get('reorg') !== 'asset') cx.fail(`${path}.reorg`, `${describe(m.get('reorg'))} cannot reorganise`, "'asset' (only the chain has blocks to reorganise)");
+      if (untilMs !== null) cx.fail(`${path}.until`, "'until' does not apply to a reorg", 'no until (a reorg is an instant)');
+      const settlement = requiredText(cx, m, path, 'settlement');
+      if (!ids.has(settlement)) cx.fail(`${path}.settlement`, `unknown settlement ${quote(settlement)}`, `one of the settlement ids: ${listSome([...ids])}`);
+      return Object.freeze({ kind, atMs, untilMs: null, settlement });
+    }
+    case 'byzantine': {
+      if (nodes < 4) cx.fail(`${path}.byzantine`, `a Byzantine node with nodes: ${nodes} (f = 0 tolerates none)`, 'nodes: 4 or more (f = floor((n-1)/3) ≥ 1)');
+      const node = nodeName(cx, m.get('byzantine'), `${path}.byzantine`, nodes);
+      const behaviour = oneOf(cx, required(cx, m, path, 'behaviour', BYZANTINE_BEHAVIOURS.join(', ')), `${path}.behaviour`, BYZANTINE_BEHAVIOURS);
+      return Object.freeze({ kind, atMs, untilMs, node, behaviour });
+    }
   }
 }
 
@@ -370,6 +498,8 @@ function faultKind(cx: Cx, v: unknown, path: string): FaultKey {
     }
     for (const kind of FAULT_KINDS) if (k === kind) kinds.push(kind);
   }
+  // A reorg names its settlement with the same key a leg fault uses as its kind.
+  if (kinds.includes('reorg')) kinds.splice(kinds.indexOf('settlement'), kinds.includes('settlement') ? 1 : 0);
   const [kind, second] = kinds;
   if (kind === undefined) {
     // A stray key (`crahs: n1`) is the likelier mistake than a forgotten kind: name it.
@@ -460,6 +590,230 @@ function checkLegFaultConflicts(cx: Cx, faults: readonly Fault[]): void {
     }
     prepareFault.set(key, i);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The random: block (for tandem explore). Only ranges are read here; random.ts draws from them.
+//
+// What is checked, so that every seed draws a scenario the loader would accept as written:
+// - every range is `[lo, hi]` with lo ≤ hi, read as the fixed key of the same name would be;
+// - crash (isolate) candidates are not crashed (isolated) by the fixed faults, so a drawn window
+//   can never overlap a fixed one of the same node, and drawn nodes are distinct;
+// - latency: the drawn max is drawn at or above the drawn min, which needs min.hi ≤ max.hi;
+// - at most f nodes crash or are isolated in all (fixed faults plus the most that can be drawn),
+//   unless allowBeyondF: true — beyond f no liveness is promised and explore would be noise;
+// - every drawn fault ends by SCENARIO_TIME_MAX_MS.
+
+const RANDOM_KEYS = ['allowBeyondF', 'network', 'crash', 'partition', 'isolate', 'legs'];
+const RANDOM_NETWORK_KEYS = ['latency', 'drop', 'duplicate'];
+const RANDOM_CRASH_KEYS = ['nodes', 'count', 'at', 'downFor', 'restart'];
+const RANDOM_PARTITION_KEYS = ['count', 'groups', 'at', 'length'];
+const RANDOM_ISOLATE_KEYS = ['nodes', 'count', 'at', 'length'];
+const RANDOM_LEGS_KEYS = ['settlements', 'leg', 'weights', 'after'];
+const RANDOM_WEIGHT_KEYS = ['none', 'reject', 'never-lock', 'late-lock'];
+/** Bounds on what one seed may draw (TIGER_STYLE). */
+export const RANDOM_PARTITIONS_MAX = 16;
+export const RANDOM_WEIGHT_MAX = 1_000_000;
+const RANGE_TEXT = 'a range [lo, hi] with lo ≤ hi';
+
+function parseRandom(cx: Cx, v: unknown, nodes: number, base: NetworkSpec, settlements: readonly ScenarioSettlement[], faults: readonly Fault[]): RandomSpec {
+  const m = mapping(cx, v, 'random', RANDOM_KEYS);
+  const allowBeyondF = m.has('allowBeyondF') ? boolean(cx, m.get('allowBeyondF'), 'random.allowBeyondF') : false;
+  const spec: RandomSpec = Object.freeze({
+    allowBeyondF,
+    network: m.has('network') ? randomNetwork(cx, m.get('network')) : null,
+    crash: m.has('crash') ? randomCrash(cx, m.get('crash'), nodes, faults) : null,
+    partition: m.has('partition') ? randomPartition(cx, m.get('partition'), nodes) : null,
+    isolate: m.has('isolate') ? randomIsolate(cx, m.get('isolate'), nodes, faults) : null,
+    legs: m.has('legs') ? randomLegs(cx, m.get('legs'), settlements) : null,
+  });
+  if (spec.network !== null) checkRandomLatency(cx, spec.network, base);
+  if (!allowBeyondF) checkRandomWithinF(cx, spec, nodes, faults);
+  return spec;
+}
+
+function randomNetwork(cx: Cx, v: unknown): NonNullable<RandomSpec['network']> {
+  const m = mapping(cx, v, 'random.network', RANDOM_NETWORK_KEYS);
+  let latencyMinMs: Range | null = null;
+  let latencyMaxMs: Range | null = null;
+  if (m.has('latency')) {
+    const lat = mapping(cx, m.get('latency'), 'random.network.latency', LATENCY_KEYS);
+    if (lat.has('min')) latencyMinMs = range(cx, lat.get('min'), 'random.network.latency.min', (x, p) => duration(cx, x, p, 0));
+    if (lat.has('max')) latencyMaxMs = range(cx, lat.get('max'), 'random.network.latency.max', (x, p) => duration(cx, x, p, 0));
+  }
+  const drop = m.has('drop') ? range(cx, m.get('drop'), 'random.network.drop', (x, p) => probability(cx, x, p)) : null;
+  const duplicate = m.has('duplicate') ? range(cx, m.get('duplicate'), 'random.network.duplicate', (x, p) => probability(cx, x, p)) : null;
+  return Object.freeze({ latencyMinMs, latencyMaxMs, drop, duplicate });
+}
+
+/** The drawn max is drawn from [max(max.lo, drawn min), max.hi]: non-empty iff min.hi ≤ max.hi. */
+function checkRandomLatency(cx: Cx, net: NonNullable<RandomSpec['network']>, base: NetworkSpec): void {
+  const minHi = net.latencyMinMs?.[1] ?? base.latencyMinMs;
+  const maxHi = net.latencyMaxMs?.[1] ?? base.latencyMaxMs;
+  if (minHi > maxHi) {
+    const problem = `a min of up to ${formatDurationMs(minHi)} can exceed every max (up to ${formatDurationMs(maxHi)})`;
+    cx.fail('random.network.latency', problem, 'the highest min ≤ the highest max (an absent range keeps network.latency)');
+  }
+}
+
+function randomCrash(cx: Cx, v: unknown, nodes: number, faults: readonly Fault[]): NonNullable<RandomSpec['crash']> {
+  const path = 'random.crash';
+  const m = mapping(cx, v, path, RANDOM_CRASH_KEYS);
+  const candidates = randomNodes(cx, m, path, nodes, faults, 'crash');
+  const count = countRange(cx, required(cx, m, path, 'count', RANGE_TEXT), `${path}.count`, candidates.length, 'the number of candidate nodes');
+  const atMs = range(cx, required(cx, m, path, 'at', RANGE_TEXT), `${path}.at`, (x, p) => duration(cx, x, p, 0));
+  const restart = m.has('restart') ? closedProbability(cx, m.get('restart'), `${path}.restart`) : 1;
+  // Without any restart downFor means nothing: not required then, but still checked if given.
+  const downForValue = restart > 0 ? required(cx, m, path, 'downFor', `${RANGE_TEXT} of durations (restart > 0)`) : m.get('downFor');
+  const downForMs: Range = downForValue === undefined ? [1, 1] : range(cx, downForValue, `${path}.downFor`, (x, p) => duration(cx, x, p, 1));
+  checkRandomEnd(cx, path, atMs, downForMs);
+  return Object.freeze({ nodes: candidates, count, atMs, downForMs, restart });
+}
+
+function randomPartition(cx: Cx, v: unknown, nodes: number): NonNullable<RandomSpec['partition']> {
+  const path = 'random.partition';
+  const m = mapping(cx, v, path, RANDOM_PARTITION_KEYS);
+  if (nodes < 2) cx.fail(path, 'a cluster of one node cannot be split', 'no partition section when nodes is 1');
+  const count = countRange(cx, required(cx, m, path, 'count', RANGE_TEXT), `${path}.count`, RANDOM_PARTITIONS_MAX, 'the partition bound');
+  const groups: Range = m.has('groups') ? range(cx, m.get('groups'), `${path}.groups`, (x, p) => integerNumber(cx, x, p, 2, nodes)) : [2, 2];
+  const atMs = range(cx, required(cx, m, path, 'at', RANGE_TEXT), `${path}.at`, (x, p) => duration(cx, x, p, 0));
+  const lengthMs = range(cx, required(cx, m, path, 'length', RANGE_TEXT), `${path}.length`, (x, p) => duration(cx, x, p, 1));
+  checkRandomEnd(cx, path, atMs, lengthMs);
+  return Object.freeze({ count, groups, atMs, lengthMs });
+}
+
+function randomIsolate(cx: Cx, v: unknown, nodes: number, faults: readonly Fault[]): NonNullable<RandomSpec['isolate']> {
+  const path = 'random.isolate';
+  const m = mapping(cx, v, path, RANDOM_ISOLATE_KEYS);
+  const candidates = randomNodes(cx, m, path, nodes, faults, 'isolate');
+  const count = countRange(cx, required(cx, m, path, 'count', RANGE_TEXT), `${path}.count`, candidates.length, 'the number of candidate nodes');
+  const atMs = range(cx, required(cx, m, path, 'at', RANGE_TEXT), `${path}.at`, (x, p) => duration(cx, x, p, 0));
+  const lengthMs = range(cx, required(cx, m, path, 'length', RANGE_TEXT), `${path}.length`, (x, p) => duration(cx, x, p, 1));
+  checkRandomEnd(cx, path, atMs, lengthMs);
+  return Object.freeze({ nodes: candidates, count, atMs, lengthMs });
+}
+
+function randomLegs(cx: Cx, v: unknown, settlements: readonly ScenarioSettlement[]): NonNullable<RandomSpec['legs']> {
+  const path = 'random.legs';
+  const m = mapping(cx, v, path, RANDOM_LEGS_KEYS);
+  const ids = settlements.map((s) => s.id);
+  let chosen: readonly string[] = ids;
+  if (m.has('settlements')) {
+    const items = list(cx, m.get('settlements'), `${path}.settlements`, 'a non-empty list of settlement ids', SCENARIO_SETTLEMENTS_MAX);
+    if (items.length === 0) cx.fail(`${path}.settlements`, 'the list is empty', 'at least one settlement id (or no settlements key: all)');
+    const picked = new Set<string>();
+    items.forEach((item, i) => {
+      const id = oneOfText(cx, item, `${path}.settlements[${i}]`, ids, 'one of the settlement ids');
+      if (picked.has(id)) cx.fail(`${path}.settlements[${i}]`, `${quote(id)} is listed twice`, 'each settlement at most once');
+      picked.add(id);
+    });
+    chosen = ids.filter((id) => picked.has(id)); // scenario order: the draw order is the file's
+  }
+  let legs: readonly ('asset' | 'payment')[] = ['asset', 'payment'];
+  if (m.has('leg')) {
+    const items = list(cx, m.get('leg'), `${path}.leg`, 'a non-empty list of asset, payment', 2);
+    if (items.length === 0) cx.fail(`${path}.leg`, 'the list is empty', 'at least one of asset, payment');
+    const picked = items.map((item, i) => oneOf(cx, item, `${path}.leg[${i}]`, ['asset', 'payment'] as const));
+    if (picked.length === 2 && picked[0] === picked[1]) cx.fail(`${path}.leg[1]`, `${quote(picked[1]!)} is listed twice`, 'each leg at most once');
+    legs = picked;
+  }
+  const weights = legWeights(cx, required(cx, m, path, 'weights', `a mapping with keys ${RANDOM_WEIGHT_KEYS.join(', ')}`), `${path}.weights`);
+  let afterMs: Range | null = null;
+  if (weights.lateLock > 0) {
+    const afterValue = required(cx, m, path, 'after', `${RANGE_TEXT} of durations (late-lock has a weight)`);
+    afterMs = range(cx, afterValue, `${path}.after`, (x, p) => duration(cx, x, p, 1));
+    if (afterMs[1] > SCENARIO_TIME_MAX_MS) cx.fail(`${path}.after`, `up to ${formatDurationMs(afterMs[1])} is too long`, `at most ${formatDurationMs(SCENARIO_TIME_MAX_MS)}`);
+  } else if (m.has('after')) {
+    cx.fail(`${path}.after`, "'after' applies only to late-lock, whose weight is 0", 'no after, or a late-lock weight above 0');
+  }
+  return Object.freeze({ settlements: Object.freeze(chosen), legs: Object.freeze(legs), weights, afterMs });
+}
+
+function legWeights(cx: Cx, v: unknown, path: string): LegWeights {
+  const m = mapping(cx, v, path, RANDOM_WEIGHT_KEYS);
+  const weight = (key: string) => (m.has(key) ? integerNumber(cx, m.get(key), `${path}.${key}`, 0, RANDOM_WEIGHT_MAX) : 0);
+  const w = Object.freeze({ none: weight('none'), reject: weight('reject'), neverLock: weight('never-lock'), lateLock: weight('late-lock') });
+  if (w.none + w.reject + w.neverLock + w.lateLock === 0) cx.fail(path, 'every weight is 0', 'at least one weight above 0');
+  return w;
+}
+
+/** Candidate nodes (default: all), distinct, none of them already crashed/isolated by `faults`. */
+function randomNodes(cx: Cx, m: Map<string, unknown>, path: string, nodes: number, faults: readonly Fault[], kind: 'crash' | 'isolate'): readonly NodeIndex[] {
+  const fixed = new Map<NodeIndex, number>();
+  faults.forEach((f, i) => {
+    if (f.kind === kind && !fixed.has(f.node)) fixed.set(f.node, i);
+  });
+  if (!m.has('nodes')) {
+    const all = Array.from({ length: nodes }, (_, i) => i + 1).filter((node) => !fixed.has(node));
+    return Object.freeze(all);
+  }
+  const items = list(cx, m.get('nodes'), `${path}.nodes`, 'a non-empty list of node names', nodes);
+  if (items.length === 0) cx.fail(`${path}.nodes`, 'the list is empty', 'at least one node name (or no nodes key: every node)');
+  const seen = new Set<NodeIndex>();
+  return Object.freeze(
+    items.map((item, i) => {
+      const node = nodeName(cx, item, `${path}.nodes[${i}]`, nodes);
+      if (seen.has(node)) cx.fail(`${path}.nodes[${i}]`, `n${node} is listed twice`, 'each node at most once');
+      const at = fixed.get(node);
+      if (at !== undefined) cx.fail(`${path}.nodes[${i}]`, `n${node} is already a ${kind} in faults[${at}]`, `candidates that no fixed ${kind} fault names (windows of one node must not overlap)`);
+      seen.add(node);
+      return node;
+    }),
+  );
+}
+
+function checkRandomEnd(cx: Cx, path: string, atMs: Range, lengthMs: Range): void {
+  const endMs = atMs[1] + lengthMs[1];
+  if (endMs > SCENARIO_TIME_MAX_MS) cx.fail(path, `a drawn fault can end at ${formatDurationMs(endMs)}`, `at most ${formatDurationMs(SCENARIO_TIME_MAX_MS)}`);
+}
+
+/** Nodes crashed or isolated by the fixed faults, plus the most that can be drawn, stay ≤ f. */
+function checkRandomWithinF(cx: Cx, spec: RandomSpec, nodes: number, faults: readonly Fault[]): void {
+  const f = Math.floor((nodes - 1) / 3);
+  const fixed = new Set<NodeIndex>();
+  for (const x of faults) if (x.kind === 'crash' || x.kind === 'isolate') fixed.add(x.node);
+  const crashes = spec.crash?.count[1] ?? 0;
+  const isolations = spec.isolate?.count[1] ?? 0;
+  if (fixed.size + crashes + isolations <= f) return;
+  const path = spec.crash !== null && spec.isolate !== null ? 'random' : spec.crash !== null ? 'random.crash.count' : 'random.isolate.count';
+  const problem = `up to ${crashes} drawn crashes and ${isolations} drawn isolations, with ${fixed.size} nodes faulty in faults, can exceed f = ${f} for ${nodes} nodes`;
+  cx.fail(path, problem, 'at most f faulty nodes in all, or allowBeyondF: true (then liveness is not promised)');
+}
+
+/** `[lo, hi]`, each end read by `read`, lo ≤ hi. */
+function range(cx: Cx, v: unknown, path: string, read: (x: unknown, path: string) => number): Range {
+  if (!Array.isArray(v) || v.length !== 2) return cx.fail(path, Array.isArray(v) ? `a list of ${v.length} items` : `${describe(v)} is not a range`, RANGE_TEXT);
+  const lo = read(v[0], `${path}[0]`);
+  const hi = read(v[1], `${path}[1]`);
+  if (lo > hi) cx.fail(path, `lo ${describe(v[0])} is above hi ${describe(v[1])}`, RANGE_TEXT);
+  return Object.freeze([lo, hi] as const);
+}
+
+function countRange(cx: Cx, v: unknown, path: string, max: number, maxText: string): Range {
+  return range(cx, v, path, (x, p) => {
+    if (typeof x === 'bigint' && x > BigInt(max)) cx.fail(p, `${describe(x)} is above ${maxText} (${max})`, `an integer from 0 to ${max}`);
+    return integerNumber(cx, x, p, 0, max);
+  });
+}
+
+function boolean(cx: Cx, v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') return cx.fail(path, `${describe(v)} is not a boolean`, 'true or false');
+  return v;
+}
+
+/** A probability p with 0 ≤ p ≤ 1 (1 is meaningful here: always). */
+function closedProbability(cx: Cx, v: unknown, path: string): number {
+  const expected = 'a probability p with 0 ≤ p ≤ 1, e.g. 0.5';
+  const p = typeof v === 'bigint' && v >= -1n && v <= 2n ? Number(v) : v;
+  if (typeof p !== 'number') return cx.fail(path, `${describe(v)} is not a probability`, expected);
+  if (!(p >= 0 && p <= 1)) return cx.fail(path, `${describe(v)} is out of range`, expected);
+  return p;
+}
+
+function oneOfText(cx: Cx, v: unknown, path: string, choices: readonly string[], what: string): string {
+  const found = choices.find((c) => c === v);
+  if (found === undefined) return cx.fail(path, typeof v === 'string' ? `unknown ${quote(v)}` : `${describe(v)} is not allowed`, `${what}: ${listSome([...choices])}`);
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------

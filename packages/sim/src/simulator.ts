@@ -23,9 +23,9 @@ import {
   toHex,
 } from '@tandem/protocol';
 import { blsSign, dealerKeygen, identityKeygen, identitySign } from '@tandem/crypto';
-import { type NodeContext, type PersistedSettlement, makeContext } from '@tandem/consensus';
+import { type NodeContext, type PersistedSettlement, type Signer, makeContext } from '@tandem/consensus';
 import { MemoryAssetChain, MemoryBankLedger, type LegAdapter, type LegEventKind, type MemoryLeg } from '@tandem/legs';
-import { type Authorizations, type NodeEvent, NodeRuntime, type RuntimeParams, DEFAULT_RUNTIME_PARAMS } from '@tandem/node';
+import { type Authorizations, type ByzantineEnv, type ByzantinePorts, type NodeEvent, NodeRuntime, type RuntimeParams, DEFAULT_RUNTIME_PARAMS, byzantine } from '@tandem/node';
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import type { Fault, Scenario, ScenarioSettlement } from './scenario.js';
@@ -35,6 +35,8 @@ import { MemoVerifier } from './memo.js';
 export const SIM_CHAIN_ID = 31337n;
 export const SIM_ESCROW = Uint8Array.from({ length: 20 }, (_, i) => 0xe0 + (i % 16));
 export const SIM_BANK = { bankId: 'bank', ledger: 'main' } as const;
+/** The chain's finality delay in scenarios that reorganise it (else locks are final at once). */
+export const SIM_REORG_FINALITY_MS = 500;
 /** Upper bound on events in one run: a runaway loop fails loudly instead of hanging CI. */
 const EVENTS_MAX = 20_000_000;
 /** How often the end-of-run condition is evaluated, in virtual ms. */
@@ -75,6 +77,11 @@ export interface SimRun {
   readonly payment: MemoryBankLedger;
   /** Nodes that are faulty for the liveness assumption (crashed for good). */
   readonly faultyForGood: ReadonlySet<number>;
+  /** What `leg`'s own clock read at virtual time `virtualMs` (leg clock-skew faults). */
+  readonly legTimeMs: (leg: 'asset' | 'payment', virtualMs: number) => number;
+  /** Byzantine members, and members whose clock was skewed: faulty for the liveness assumption. */
+  readonly byzantine: ReadonlySet<number>;
+  readonly skewed: ReadonlySet<number>;
   /** Nodes up at the end of the run. */
   readonly upAtEnd: ReadonlySet<number>;
   readonly endMs: number;
@@ -186,19 +193,26 @@ export class Simulation {
     const anchor = { networkId: this.cluster.networkId, configDigest: this.configDigest, groupPublicKey: dealt.commitments[0]! };
     const verifyReport = (pk: Uint8Array, msg: Uint8Array, sig: Uint8Array) => this.verifier.bls(pk, msg, sig);
     const verifyAuthorization = (pk: Uint8Array, msg: Uint8Array, sig: Uint8Array) => this.verifier.identity(SIGN_DOMAIN.authorization, pk, msg, sig);
-    const common = { anchor, nowMs: () => this.nowMs, parties: partyPublic, verifyReport, verifyAuthorization };
-    this.asset = new MemoryAssetChain({ ...common, venue: { chainId: SIM_CHAIN_ID, escrow: SIM_ESCROW }, faults: this.legFaults('asset') });
-    this.payment = new MemoryBankLedger({ ...common, venue: SIM_BANK, faults: this.legFaults('payment') });
+    const common = { anchor, parties: partyPublic, verifyReport, verifyAuthorization, logClockMs: () => this.nowMs };
+    // Each leg runs on its own clock: virtual time plus any clock-skew fault on that leg.
+    // A scenario with a reorg runs the chain with a finality delay, so there is something to undo.
+    const finalityMs = scenario.faults.some((f) => f.kind === 'reorg') ? SIM_REORG_FINALITY_MS : 0;
+    this.asset = new MemoryAssetChain({ ...common, finalityMs, nowMs: () => this.nowMs + this.skewOf('asset', this.nowMs), venue: { chainId: SIM_CHAIN_ID, escrow: SIM_ESCROW }, faults: this.legFaults('asset') });
+    this.payment = new MemoryBankLedger({ ...common, nowMs: () => this.nowMs + this.skewOf('payment', this.nowMs), venue: SIM_BANK, faults: this.legFaults('payment') });
     for (const [account, units] of scenario.accounts.asset) for (const [unit, amount] of units) if (amount > 0n) this.asset.mint(account, unit, amount);
     for (const [account, units] of scenario.accounts.payment) for (const [unit, amount] of units) if (amount > 0n) this.payment.mint(account, unit, amount);
 
     for (let i = 1; i <= n; i++) {
       const share = dealt.shares[i - 1]!;
       const secretKey = identities[i - 1]!.secretKey;
-      const signer = {
+      const honestSigner = {
         sign: (domain: string, msg: Uint8Array) => identitySign(domain, secretKey, msg),
         partialSign: (msg: Uint8Array) => blsSign(share.secret, msg),
       };
+      const behaviours = this.byzantineFaults(i);
+      // A Byzantine signer must be in place before the context is built (consensus signs through it).
+      let signer: Signer = honestSigner;
+      for (const f of behaviours) signer = byzantine(f.behaviour, this.dummyPorts(signer), this.byzantineEnv(i, f)).signer;
       const ctx = makeContext(this.cluster, i, signer, this.verifier);
       this.nodes.push({ index: i, storage: new Map(), ctx, runtime: null, incarnation: 0, up: false, crashedForGood: false, decided: new Set() });
     }
@@ -209,6 +223,42 @@ export class Simulation {
     let latestReclaim = 0;
     for (const s of this.settlements) latestReclaim = Math.max(latestReclaim, reclaimAtMs(s.terms));
     this.hardStopMs = Math.max(latestReclaim, lastFault) + 1_000;
+  }
+
+  private byzantineFaults(node: number): Extract<Fault, { kind: 'byzantine' }>[] {
+    return this.scenario.faults.filter((f): f is Extract<Fault, { kind: 'byzantine' }> => f.kind === 'byzantine' && f.node === node);
+  }
+
+  private byzantineEnv(node: number, f: Extract<Fault, { kind: 'byzantine' }>): ByzantineEnv {
+    const rng = this.rng.fork(`byzantine-${node}-${f.behaviour}`);
+    return {
+      self: node,
+      n: this.cluster.n,
+      networkId: this.cluster.networkId,
+      configDigest: this.configDigest,
+      groupPublicKey: this.cluster.commitments[0]!,
+      termsOf: (hex) => this.bySettlementHex.get(hex)?.terms,
+      randomBytes: (k) => rng.bytes(k),
+      active: () => this.nowMs >= f.atMs && (f.untilMs === null || this.nowMs < f.untilMs),
+    };
+  }
+
+  /** Ports to wrap when only the signer matters (the signer is chosen before the node starts). */
+  private dummyPorts(signer: Signer): ByzantinePorts {
+    const none = () => {
+      throw new Error('not used');
+    };
+    const leg = { leg: 'asset' as const, prepare: none, observe: none, applyReport: none, reclaim: none };
+    return { signer, transport: { broadcast: none, send: none }, storage: { put: none, all: none }, legs: { asset: leg, payment: { ...leg, leg: 'payment' } } };
+  }
+
+  /** The clock offset of a node or a leg at virtual time `t` (clock-skew faults). */
+  private skewOf(target: number | 'asset' | 'payment', t: number): number {
+    let skew = 0;
+    for (const f of this.scenario.faults) {
+      if (f.kind === 'clock-skew' && f.target === target && t >= f.atMs && (f.untilMs === null || t < f.untilMs)) skew += f.skewMs;
+    }
+    return skew;
   }
 
   private settlementByNonce(nonce: string): SimSettlement {
@@ -269,18 +319,8 @@ export class Simulation {
     node.incarnation++;
     node.up = true;
     const incarnation = node.incarnation;
-    const runtime = new NodeRuntime({
-      ctx: node.ctx,
-      clock: { nowMs: () => this.nowMs },
-      timers: {
-        after: (delayMs, fn) => {
-          const cancelled = { v: false };
-          this.queue.push(this.nowMs + Math.max(0, delayMs), { kind: 'timer', node: node.index, incarnation, fn, cancelled });
-          return () => {
-            cancelled.v = true;
-          };
-        },
-      },
+    let ports: ByzantinePorts = {
+      signer: node.ctx.signer,
       transport: {
         broadcast: (m) => {
           for (const peer of this.nodes) if (peer.index !== node.index) this.send(node.index, peer.index, m);
@@ -294,6 +334,23 @@ export class Simulation {
         all: () => [...node.storage.values()],
       },
       legs: { asset: this.asset as LegAdapter, payment: this.payment as LegAdapter },
+    };
+    for (const f of this.byzantineFaults(node.index)) ports = { ...byzantine(f.behaviour, ports, this.byzantineEnv(node.index, f)), signer: ports.signer };
+    const runtime = new NodeRuntime({
+      ctx: node.ctx,
+      clock: { nowMs: () => this.nowMs + this.skewOf(node.index, this.nowMs) },
+      timers: {
+        after: (delayMs, fn) => {
+          const cancelled = { v: false };
+          this.queue.push(this.nowMs + Math.max(0, delayMs), { kind: 'timer', node: node.index, incarnation, fn, cancelled });
+          return () => {
+            cancelled.v = true;
+          };
+        },
+      },
+      transport: ports.transport,
+      storage: ports.storage,
+      legs: ports.legs,
       log: this.nodeLog(node),
       params: this.runtimeParams,
     });
@@ -350,13 +407,26 @@ export class Simulation {
       return;
     }
     const net = this.scenario.network;
-    if (this.netRng.chance(net.drop)) {
+    let dropRate = net.drop;
+    let duplicateRate = net.duplicate;
+    let extraMs = 0;
+    for (const f of this.scenario.faults) {
+      if ((f.kind !== 'drop' && f.kind !== 'duplicate' && f.kind !== 'delay') || this.nowMs < f.atMs || (f.untilMs !== null && this.nowMs >= f.untilMs)) continue;
+      if (f.kind === 'delay') {
+        if (f.node === from || f.node === to) extraMs += f.extraMs;
+      } else if (f.from.includes(from) && f.to.includes(to)) {
+        // Independent causes of loss (or duplication) combine: 1 - (1-a)(1-b).
+        if (f.kind === 'drop') dropRate = 1 - (1 - dropRate) * (1 - f.rate);
+        else duplicateRate = 1 - (1 - duplicateRate) * (1 - f.rate);
+      }
+    }
+    if (this.netRng.chance(dropRate)) {
       this.record({ ...base, deliverAtMs: null, lost: 'loss' });
       return;
     }
-    const copies = this.netRng.chance(net.duplicate) ? 2 : 1;
+    const copies = this.netRng.chance(duplicateRate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
-      const latency = this.netRng.intBetween(net.latencyMinMs, net.latencyMaxMs);
+      const latency = this.netRng.intBetween(net.latencyMinMs, net.latencyMaxMs) + extraMs;
       this.record({ ...base, deliverAtMs: this.nowMs + latency, lost: null });
       this.queue.push(this.nowMs + latency, { kind: 'deliver', from, to, message });
     }
@@ -414,34 +484,37 @@ export class Simulation {
         const auths = this.partyAuthorizations(s, given);
         for (const node of this.nodes) if (node.up) node.runtime!.submit(s.terms, auths);
       });
-      // Party agents reclaim once the timelock has passed (refused if a report was applied).
-      this.at(reclaimAtMs(s.terms), () => this.reclaim(s));
+      // Party agents reclaim once the timelock has passed on the leg's own clock (refused if a
+      // report was applied there).
+      for (const leg of ['asset', 'payment'] as const) this.at(this.virtualTimeWhenLegReads(leg, reclaimAtMs(s.terms)), () => this.reclaim(s, leg));
     }
     for (const f of this.scenario.faults) this.scheduleFault(f);
     this.at(END_CHECK_MS, () => this.endCheck());
   }
 
-  private reclaim(s: SimSettlement): void {
+  /** The first virtual time at which `leg`'s clock reads at least `legTimeMs`. */
+  private virtualTimeWhenLegReads(leg: 'asset' | 'payment', legTimeMs: number): number {
+    // Skews are piecewise constant: try the candidate of each skew value in force.
+    const candidates = [legTimeMs, ...this.scenario.faults.filter((f) => f.kind === 'clock-skew' && f.target === leg).map((f) => legTimeMs - (f.kind === 'clock-skew' ? f.skewMs : 0))];
+    const ok = candidates.filter((t) => t >= 0 && t + this.skewOf(leg, t) >= legTimeMs).sort((a, b) => a - b);
+    return ok[0] ?? legTimeMs;
+  }
+
+  private reclaim(s: SimSettlement, leg: 'asset' | 'payment'): void {
     const id = settlementId(s.terms);
-    let retry = false;
-    for (const [leg, adapter] of [['asset', this.asset], ['payment', this.payment]] as const) {
-      this.worldInflight++;
-      adapter.reclaim(id).then(
-        (out) => {
-          this.worldInflight--;
-          this.record({ t: this.nowMs, node: 0, type: 'reclaim', settlement: s.spec.id, leg, outcome: out.kind === 'refused' ? `refused: ${out.reason}` : out.kind });
-        },
-        () => {
-          this.worldInflight--;
-          retry = true;
-        },
-      );
-    }
-    // An unavailable leg: try again a second later (settled synchronously, so `retry` is set now
-    // at the latest after the drain that follows this event).
-    this.at(this.nowMs + 1_000, () => {
-      if (retry) this.reclaim(s);
-    });
+    const adapter = leg === 'asset' ? this.asset : this.payment;
+    this.worldInflight++;
+    adapter.reclaim(id).then(
+      (out) => {
+        this.worldInflight--;
+        this.record({ t: this.nowMs, node: 0, type: 'reclaim', settlement: s.spec.id, leg, outcome: out.kind === 'refused' ? `refused: ${out.reason}` : out.kind });
+      },
+      () => {
+        // The leg is unavailable: the party tries again a second later.
+        this.worldInflight--;
+        this.at(this.nowMs + 1_000, () => this.reclaim(s, leg));
+      },
+    );
   }
 
   private scheduleFault(f: Fault): void {
@@ -467,6 +540,21 @@ export class Simulation {
       }
       case 'leg':
         // Leg faults act through the legs' hooks and the party agents (scheduleScenario).
+        return;
+      case 'delay':
+      case 'drop':
+      case 'duplicate':
+      case 'clock-skew':
+      case 'byzantine':
+        // Read where they act (send, clocks, wrapped ports); recorded here for the history.
+        this.at(f.atMs, () => this.record({ t: this.nowMs, node: 0, type: 'fault', what: describe, phase: 'start' }));
+        if (f.untilMs !== null) this.at(f.untilMs, () => this.record({ t: this.nowMs, node: 0, type: 'fault', what: describe, phase: 'end' }));
+        return;
+      case 'reorg':
+        this.at(f.atMs, () => {
+          const undone = this.asset.reorg(this.settlementByNonce(f.settlement).idHex);
+          this.record({ t: this.nowMs, node: 0, type: 'fault', what: `${describe}: ${undone ? 'the unfinalized lock was undone' : 'nothing to undo'}`, phase: 'start' });
+        });
         return;
     }
   }
@@ -550,6 +638,9 @@ export class Simulation {
       asset: this.asset,
       payment: this.payment,
       faultyForGood: new Set(this.nodes.filter((n) => n.crashedForGood).map((n) => n.index)),
+      legTimeMs: (leg, t) => t + this.skewOf(leg, t),
+      byzantine: new Set(this.scenario.faults.flatMap((f) => (f.kind === 'byzantine' ? [f.node] : []))),
+      skewed: new Set(this.scenario.faults.flatMap((f) => (f.kind === 'clock-skew' && typeof f.target === 'number' ? [f.target] : []))),
       upAtEnd: new Set(this.nodes.filter((n) => n.up).map((n) => n.index)),
       endMs: this.nowMs,
       messagesSent: this.messagesSent,
@@ -588,6 +679,7 @@ const LEG_EVENT_STATE: Record<LegEventKind, LegState | null> = {
   reclaim: 'reclaimed',
   'abort-closed': 'aborted',
   'abort-recorded': 'rejected',
+  reorg: 'none',
 };
 
 /** Lets every already-queued microtask (and the ones they queue) run. */

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { type RunResult, ScenarioError, buildResult, historyLine, parseScenario, simulate } from '@tandem/sim';
+import { type RunResult, ScenarioError, buildResult, drawScenario, historyLine, parseScenario, renderReportHtml, simulate } from '@tandem/sim';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
 import { renderSummary } from '../render.js';
@@ -22,9 +22,9 @@ export function loadScenarioFile(file: string) {
   }
 }
 
-export function parseSeed(value: string | undefined): number | undefined {
+export function parseSeed(value: string | undefined, option = '--seed'): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--seed: expected a non-negative integer, got '${value}'`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${option}: expected a non-negative integer, got '${value}'`);
   return Number(value);
 }
 
@@ -46,16 +46,19 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
     .argument('<file>', 'scenario file (YAML, format v1)')
     .option('--seed <n>', 'seed (default: the scenario\'s seed)')
     .option('--json', 'print the result as one JSON object')
-    .option('--out <dir>', 'write result.json and history.jsonl to this directory')
+    .option('--out <dir>', 'write result.json, history.jsonl and report.html to this directory')
     .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string }) => {
-      const scenario = loadScenarioFile(file);
-      const seed = parseSeed(opts.seed) ?? scenario.seed;
+      const loaded = loadScenarioFile(file);
+      const seed = parseSeed(opts.seed) ?? loaded.seed;
+      // A scenario with a random: block runs the member that seed draws, as `tandem explore` did.
+      const scenario = drawScenario(loaded, seed);
       const run = await simulate(scenario, { seed });
       const result = buildResult(run);
       if (opts.out !== undefined) {
         mkdirSync(opts.out, { recursive: true });
         writeFileAtomic(join(opts.out, 'history.jsonl'), run.history.map(historyLine).join('\n') + '\n');
         writeFileAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+        writeFileAtomic(join(opts.out, 'report.html'), renderReportHtml(run, result, replayCommand(file, seed)));
       }
       if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
       else process.stdout.write(renderSummary(result));

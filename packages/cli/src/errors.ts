@@ -1,4 +1,2 @@
 /** Bad input from the user: the message names what was wrong and where. Exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from '@tandem/daemon';

@@ -6,7 +6,7 @@ import { configDigest, fromHex, networkIdFromName, toHex } from '@tandem/protoco
 import { blsVerify, combinePartials, blsSign, sharePublicKey, verifyShare } from '@tandem/crypto';
 import { main } from '../src/main.js';
 import { UsageError } from '../src/errors.js';
-import { loadClusterFile, loadKeyFile } from '../src/keyfiles.js';
+import { loadClusterFile, loadKeyFile } from '@tandem/daemon';
 
 let dir: string;
 let out: string[];

@@ -34,6 +34,7 @@ if (!haveChromium && process.env['CI']) {
     });
   });
 } else if (!haveChromium) {
+  console.warn(`report-browser.spec.ts: skipped, ${CHROMIUM} not found (apt-get install -y chromium to run it; on CI it is required)`);
   describe('report.html in a browser', () => {
     it.skip(`skipped: ${CHROMIUM} not found (apt-get install -y chromium to run it)`, () => {});
   });

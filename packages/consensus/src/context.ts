@@ -15,6 +15,12 @@ export interface ConsensusParams {
   readonly timeoutCapMs: number;
   /** Votes for rounds further than this ahead of the current round are dropped (bounds memory). */
   readonly roundWindow: number;
+  /**
+   * A deliberate bug, for checking that the checker and `tandem explore` catch a broken build:
+   * 'ignore-lock' prevotes for any valid proposal whatever the node is locked on. Never set it
+   * outside such a test.
+   */
+  readonly mutationForTesting?: 'ignore-lock';
 }
 
 export const DEFAULT_PARAMS: ConsensusParams = {

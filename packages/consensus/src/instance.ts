@@ -419,14 +419,15 @@ export class SettlementInstance {
     if (this.roundStep === 'propose') {
       if (this.ctx.self === proposerOf(this.settlementId, this.round, this.ctx.n) && !this.signedProposals.has(this.round) && this.tryPropose()) return true;
       if (p !== null) {
+        const ignoreLock = this.ctx.params.mutationForTesting === 'ignore-lock';
         if (p.validRound === -1) {
-          const ok = this.isValid(p.value) && (this.lockedRound === -1 || this.lockedValue === p.value);
+          const ok = this.isValid(p.value) && (ignoreLock || this.lockedRound === -1 || this.lockedValue === p.value);
           this.castVote('prevote', ok ? p.value : null);
           this.roundStep = 'prevote';
           return true;
         }
         if (this.count(this.roundVotes(p.validRound).prevotes, p.value) >= this.ctx.q) {
-          const ok = this.isValid(p.value) && (this.lockedRound <= p.validRound || this.lockedValue === p.value);
+          const ok = this.isValid(p.value) && (ignoreLock || this.lockedRound <= p.validRound || this.lockedValue === p.value);
           this.castVote('prevote', ok ? p.value : null);
           this.roundStep = 'prevote';
           return true;

@@ -1,3 +1,23 @@
 export * from './sql.js';
 export * from './schema.js';
 export * from './ledger.js';
+export {
+  type Json,
+  WireError,
+  accountFromJson,
+  accountToJson,
+  applyOutcomeFromJson,
+  eventFromJson,
+  eventToJson,
+  legViewFromJson,
+  lockFromJson,
+  lockToJson,
+  prepareOutcomeFromJson,
+  reclaimOutcomeFromJson,
+  settlementFromJson,
+  settlementToJson,
+  transferFromJson,
+  transferToJson,
+} from './wire.js';
+export * from './server.js';
+export * from './client.js';

@@ -178,6 +178,9 @@ export class PgBankLedger implements LegAdapter {
     if (a.configDigest.length !== 32) throw new Error('anchor.configDigest must be 32 bytes');
     if (a.groupPublicKey.length !== 96) throw new Error('anchor.groupPublicKey must be 96 bytes');
     const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
+    if (options.sql !== undefined && (options.databaseUrl !== undefined || options.dataDir !== undefined)) {
+      throw new Error('give either sql or databaseUrl/dataDir, not both');
+    }
     const owns = options.sql === undefined;
     let sql: Sql;
     try {
@@ -359,7 +362,7 @@ export class PgBankLedger implements LegAdapter {
     const rows = await this.guard('history', () =>
       this.sql.query(
         `SELECT seq::text AS seq, at_ms::text AS at_ms, kind, settlement_id, account, counterparty, currency, amount::text AS amount, transfer_id::text AS transfer_id, detail
-         FROM ${this.t.history} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+         FROM ${this.t.history} h WHERE h.seq > $1 ORDER BY h.seq LIMIT $2`, // h.seq: the bigint column, not the text alias
         [afterSeq.toString(), limit],
       ),
     );

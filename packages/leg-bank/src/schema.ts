@@ -4,6 +4,9 @@ import type { Sql } from './sql.js';
 /** The ledger's tables live in one schema, so several ledgers (and tests) can share a database. */
 export const DEFAULT_SCHEMA = 'tandem_bank';
 
+/** The table layout's version; bump it (and write a migration) when the layout changes. */
+export const SCHEMA_VERSION = 1;
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Schema names are spliced into SQL text (identifiers cannot be parameters): only plain names pass. */
@@ -27,6 +30,13 @@ export function schemaSql(schemaName: string): string {
   const s = `"${checkSchemaName(schemaName)}"`;
   return `
 CREATE SCHEMA IF NOT EXISTS ${s};
+
+-- Which layout these tables have: a ledger refuses to open tables of another version.
+CREATE TABLE IF NOT EXISTS ${s}.ledger_meta (
+  singleton      BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+  schema_version INTEGER NOT NULL
+);
+INSERT INTO ${s}.ledger_meta (singleton, schema_version) VALUES (TRUE, ${SCHEMA_VERSION}) ON CONFLICT DO NOTHING;
 
 -- The ledger height: one per history entry, also the finality height of a settlement's view.
 -- Every writing transaction bumps it last and holds its row lock until commit, so heights are
@@ -134,6 +144,9 @@ export async function applySchema(sql: Sql, schemaName: string): Promise<void> {
   await sql.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK_KEY]);
     for (const statement of splitStatements(script)) await tx.query(statement);
+    const rows = await tx.query(`SELECT schema_version FROM "${schemaName}".ledger_meta`);
+    const found = rows[0]?.schema_version;
+    if (found !== SCHEMA_VERSION) throw new Error(`schema "${schemaName}" has layout version ${String(found)}, this code needs ${SCHEMA_VERSION}`);
   });
 }
 

@@ -1,1 +1,30 @@
-export {};
+export { EvmEscrowAdapter, type EscrowTransaction, type EvmEscrowAdapterOptions } from './adapter.js';
+export {
+  type CustodiedParty,
+  type LockAuthorizationRequest,
+  type LockAuthorizationResult,
+  type LockAuthorizer,
+  EIP712_DOMAIN_NAME,
+  EIP712_DOMAIN_VERSION,
+  custodialAuthorizer,
+  eip712Authorizer,
+  lockAuthorizationTypedData,
+  signLockAuthorization,
+} from './authorization.js';
+export { type Anvil, type AnvilOptions, ANVIL_DEV_PRIVATE_KEYS, anvilBinaryPath, rpc, startAnvil } from './anvil.js';
+export {
+  type ChainClientOptions,
+  type ChainClients,
+  type ChainWallet,
+  type TokenParams,
+  DEFAULT_POLLING_INTERVAL_MS,
+  addressString,
+  anvilDevAccount,
+  chainClients,
+  deployEscrow,
+  deployToken,
+  registerNames,
+  sendAndWait,
+} from './chain.js';
+export { EIP2537_G1_BYTES, EIP2537_G2_BYTES, g1FromEip2537, g1ToEip2537, g2FromEip2537, g2ToEip2537 } from './points.js';
+export { blsHarnessAbi, blsHarnessBytecode, dvpEscrowAbi, dvpEscrowBytecode, tandemTokenAbi, tandemTokenBytecode } from './artifacts.js';

@@ -1,3 +1,5 @@
 export * from './ports.js';
 export * from './runtime.js';
 export * from './byzantine.js';
+export * from './summary.js';
+export * from './verifier.js';

@@ -9,6 +9,7 @@ import {
   type LegName,
   type LegView,
   type Message,
+  type Report,
   type Terms,
   LEG_NAMES,
   equalBytes,
@@ -137,6 +138,13 @@ export class NodeRuntime {
         this.apply(s, { type: 'resend' });
       }
     }
+  }
+
+  /** What this node knows of one settlement: its decision (the report) and its last view of each leg. */
+  settlementStatus(settlementIdHex: string): { decided: boolean; report: Report | null; round: number; views: Record<LegName, LegView | null>; closed: boolean } | null {
+    const s = this.settlements.get(settlementIdHex);
+    if (s === undefined) return null;
+    return { decided: s.instance.decided, report: s.instance.report, round: s.instance.round, views: { ...s.views }, closed: s.closed };
   }
 
   /** Settlements this node knows, with their decision (for status displays and the simulator). */

@@ -152,6 +152,17 @@ function parsePeerAddresses(index: number, expected: PeerId, addrs: readonly str
   });
 }
 
+/**
+ * gossipsub's fast message id: author and sequence number, the fields its StrictSign message id
+ * is made of. With it, a copy relayed by another member is recognised as a duplicate before its
+ * signature is checked again (in a full mesh each message arrives n-2 extra times). A copy is
+ * cached only after it validated, so a forged one cannot shadow the real message.
+ */
+function authorAndSeqno(msg: { readonly from?: Uint8Array; readonly seqno?: Uint8Array }): string {
+  if (msg.from === undefined || msg.seqno === undefined) return ''; // invalid under StrictSign anyway
+  return `${Buffer.from(msg.from.buffer, msg.from.byteOffset, msg.from.byteLength).toString('base64')}/${Buffer.from(msg.seqno.buffer, msg.seqno.byteOffset, msg.seqno.byteLength).toString('base64')}`;
+}
+
 async function identityPrivateKey(cluster: ClusterConfig, self: number, seed: Uint8Array) {
   if (!Number.isInteger(self) || self < 1 || self > cluster.members.length) {
     throw new RangeError(`self must be a member index in 1..${cluster.members.length}, got ${self}`);
@@ -189,8 +200,13 @@ export async function createTandemHost(opts: TandemHostOptions): Promise<TandemH
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: membersOnlyGater(members, selfPeerId, () => counters.deniedPeers++),
-    // A committee is small: room for two connections per member (simultaneous dials).
-    connectionManager: { maxConnections: Math.max(8, 2 * opts.cluster.n) },
+    connectionManager: {
+      // A committee is small: room for two connections per member (simultaneous dials).
+      maxConnections: Math.max(8, 2 * opts.cluster.n),
+      // libp2p accepts 5 inbound connections per second per IP by default; on loopback (or behind
+      // one NAT) every member shares an IP, and a whole cluster (re)connects at once.
+      inboundConnectionThreshold: Math.max(5, 2 * opts.cluster.n),
+    },
     services: {
       identify: identify(),
       pubsub: gossipsub({
@@ -203,12 +219,18 @@ export async function createTandemHost(opts: TandemHostOptions): Promise<TandemH
         emitSelf: false,
         floodPublish: true,
         allowedTopics: [topic],
+        fastMsgIdFn: authorAndSeqno,
         maxInboundDataLength: limits.messageBytesMax + GOSSIP_RPC_OVERHEAD_BYTES,
       }),
     },
   });
 
-  for (const p of initialPeers) await libp2p.peerStore.merge(p.peerId, { multiaddrs: p.addrs });
+  try {
+    for (const p of initialPeers) await libp2p.peerStore.merge(p.peerId, { multiaddrs: p.addrs });
+  } catch (err) {
+    await libp2p.stop(); // do not leave a listener behind a failed creation
+    throw err;
+  }
 
   const dialing = new Set<number>();
   let stopped = false;

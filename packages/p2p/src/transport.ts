@@ -7,11 +7,10 @@
  */
 import './polyfill.js';
 import { type GossipSub, type Message as GossipMessage, type SubscriptionChangeData, TopicValidatorResult } from '@libp2p/gossipsub';
-import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
+import type { Connection, PeerId, Stream, StreamMessageEvent } from '@libp2p/interface';
 import { type Message, decodeMessage, encodeMessage } from '@tandem/protocol';
 import type { Transport } from '@tandem/node';
-import { encodeFrame } from './frames.js';
+import { FrameDecoder, encodeFrame } from './frames.js';
 import { DIRECT_PROTOCOL, type TandemHost } from './host.js';
 import { PeerRateLimiter } from './rate-limit.js';
 
@@ -38,6 +37,8 @@ export interface TransportStats {
   broadcasts: number;
   /** Direct frames written to a stream. */
   directSent: number;
+  /** Times a direct write found the stream's buffer full and waited for it to drain. */
+  drainWaits: number;
   /** Messages handed to the message handler. */
   delivered: number;
   /** Received messages larger than messageBytesMax (a direct stream carrying one is reset). */
@@ -70,7 +71,7 @@ export interface TransportStats {
 
 function zeroStats(): TransportStats {
   return {
-    broadcasts: 0, directSent: 0, delivered: 0, oversize: 0, malformed: 0, notMember: 0, ownEchoes: 0, rateLimited: 0,
+    broadcasts: 0, directSent: 0, drainWaits: 0, delivered: 0, oversize: 0, malformed: 0, notMember: 0, ownEchoes: 0, rateLimited: 0,
     filtered: 0, delayedDrops: 0, sendQueueDrops: 0, sendFailures: 0, publishFailures: 0, encodeFailures: 0, noHandler: 0,
     handlerErrors: 0,
   };
@@ -93,6 +94,16 @@ interface Outbox {
   readonly queue: Uint8Array[];
   stream: Stream | null;
   pumping: boolean;
+}
+
+/**
+ * The decoded message keeps views of its input for as long as the runtime holds it: decode from a
+ * plain Uint8Array that is exactly the message (a direct frame already is), never from a view into
+ * a larger pooled Buffer of libp2p's.
+ */
+function ownBytes(b: Uint8Array): Uint8Array {
+  const exact = Object.getPrototypeOf(b) === Uint8Array.prototype && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+  return exact ? b : new Uint8Array(b);
 }
 
 type Admission = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reject: boolean };
@@ -163,11 +174,16 @@ export class P2pTransport implements Transport {
     this.pubsub.addEventListener('message', this.onGossip);
     this.pubsub.addEventListener('subscription-change', this.onSubscriptionChange);
     libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect);
+    // A host stopped first (a crash path) must not leave timers that call handlers later.
+    libp2p.addEventListener('stop', () => void this.stop(), { once: true });
     this.pubsub.subscribe(topic);
     for (const peer of this.pubsub.getSubscribers(topic)) this.whenReady(peer);
   }
 
-  /** Stops sending and delivering; pending delays are cancelled. Call before host.stop(). */
+  /**
+   * Stops sending and delivering; pending delays are cancelled. Call before host.stop() (stopping
+   * the host first also stops the transport, without the clean unsubscribe).
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -259,7 +275,11 @@ export class P2pTransport implements Transport {
           return;
         }
         try {
-          if (!stream.send(frame)) await stream.onDrain({ signal: AbortSignal.timeout(this.host.limits.sendTimeoutMs) });
+          if (!stream.send(frame)) {
+            // The frame is buffered; wait before adding more, so a slow reader bounds our memory.
+            this.counters.drainWaits++;
+            await stream.onDrain({ signal: AbortSignal.timeout(this.host.limits.sendTimeoutMs) });
+          }
           this.counters.directSent++;
         } catch (err) {
           this.counters.sendFailures++;
@@ -274,7 +294,9 @@ export class P2pTransport implements Transport {
 
   private async openStream(o: Outbox): Promise<Stream> {
     const s = o.stream;
-    if (s !== null && s.status === 'open' && s.writeStatus === 'writable') return s;
+    // Reusable while both our writing end and the remote's reading end are open (a remote that
+    // closed its reading end discards what we write).
+    if (s !== null && s.status === 'open' && s.writeStatus === 'writable' && s.remoteReadStatus === 'readable') return s;
     o.stream = null;
     const stream = await this.host.libp2p.dialProtocol(o.peerId, DIRECT_PROTOCOL, {
       signal: AbortSignal.timeout(this.host.limits.dialTimeoutMs),
@@ -308,7 +330,7 @@ export class P2pTransport implements Transport {
       return { ok: false, reject: false }; // a burst is not malice: ignore without penalty
     }
     try {
-      return { ok: true, message: decodeMessage(bytes) };
+      return { ok: true, message: decodeMessage(ownBytes(bytes)) };
     } catch {
       this.counters.malformed++;
       return { ok: false, reject: true };
@@ -337,8 +359,12 @@ export class P2pTransport implements Transport {
     this.deliver(v.from, v.message);
   };
 
-  /** Reads frames from one inbound direct stream until it ends. */
-  private async readDirect(stream: Stream, connection: Connection): Promise<void> {
+  /**
+   * Reads frames from one inbound direct stream, synchronously in its 'message' listener: each
+   * frame is checked and delivered before the next bytes are taken, so a fast sender is held back
+   * by the muxer's flow control instead of filling a buffer here.
+   */
+  private readDirect(stream: Stream, connection: Connection): void {
     const from = this.host.members.indexOf(connection.remotePeer);
     if (from === null) {
       // The gater keeps strangers out; this is a second lock on the same door.
@@ -346,25 +372,27 @@ export class P2pTransport implements Transport {
       stream.abort(new Error('not a cluster member'));
       return;
     }
-    const lp = lpStream(stream, { maxDataLength: this.host.limits.messageBytesMax });
-    try {
-      while (!this.stopped) {
-        const frame = await lp.read();
-        const a = this.admit(from, frame.subarray());
-        if (a.ok) this.deliver(from, a.message);
+    const decoder = new FrameDecoder(this.host.limits.messageBytesMax, (frame) => {
+      const a = this.admit(from, frame);
+      if (a.ok) this.deliver(from, a.message);
+    });
+    const onData = (evt: StreamMessageEvent): void => {
+      const chunks = evt.data instanceof Uint8Array ? [evt.data] : evt.data;
+      for (const chunk of chunks) {
+        if (this.stopped || stream.status !== 'open') return;
+        if (!decoder.push(chunk)) {
+          // The frame cannot be skipped without reading it: reset the stream. The sender's next
+          // message opens a new one.
+          this.counters.oversize++;
+          stream.abort(new Error(`frame above ${this.host.limits.messageBytesMax} bytes`));
+          return;
+        }
       }
-    } catch (err) {
-      const name = err instanceof Error ? err.name : '';
-      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
-        // The frame cannot be skipped without reading it: reset the stream. The sender's next
-        // message opens a new one.
-        this.counters.oversize++;
-        stream.abort(err as Error);
-      } else if (name !== 'UnexpectedEOFError') {
-        stream.abort(err instanceof Error ? err : new Error(String(err)));
-      }
-      // UnexpectedEOFError: the sender closed the stream (or died between frames).
-    }
+    };
+    stream.addEventListener('message', onData);
+    // The sender closed its end: close ours too, so the stream does not count against the limit.
+    stream.addEventListener('remoteCloseWrite', () => void stream.close().catch(() => {}), { once: true });
+    stream.addEventListener('close', () => stream.removeEventListener('message', onData), { once: true });
   }
 
   private deliver(from: number, message: Message): void {

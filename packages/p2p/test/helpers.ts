@@ -91,7 +91,7 @@ export async function startMember(
   cluster: TestCluster,
   index: number,
   peers: readonly PeerAddresses[],
-  opts: { listen?: string; limits?: Partial<P2pLimits> } = {},
+  opts: { listen?: string; limits?: Partial<P2pLimits>; onError?: (err: unknown) => void } = {},
 ): Promise<Member> {
   const host = await createTandemHost({
     cluster: cluster.config,
@@ -101,7 +101,7 @@ export async function startMember(
     peers,
     limits: { redialIntervalMs: 200, ...opts.limits },
   });
-  const transport = new P2pTransport(host, { onError: () => {} });
+  const transport = new P2pTransport(host, { onError: opts.onError ?? (() => {}) });
   const received: Member['received'] = [];
   const connected: number[] = [];
   transport.onMessage((from, message) => received.push({ from, message, atMs: performance.now() }));

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { Connection } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { MESSAGE_BYTES_MAX, encodeMessage } from '@tandem/protocol';
 import { encodeFrame } from '../src/frames.js';
@@ -83,9 +85,9 @@ describe('delivery', () => {
   });
 
   it('keeps order and loses nothing when a burst of large direct messages fills the stream buffer', async () => {
-    // About 20 MB through one stream: far past yamux's window, so send() returns false and the
+    // About 4 MB through one stream: far past yamux's window, so send() returns false and the
     // pump has to wait for drain.
-    const count = 200;
+    const count = 40;
     const big = (k: number) => bigProposal(`bulk-${k}`, 50); // about 100 kB each
     expect(encodeMessage(big(0)).length).toBeGreaterThan(90_000);
     for (let k = 0; k < count; k++) m(4).transport.send(1, big(k));
@@ -93,6 +95,33 @@ describe('delivery', () => {
     const order = m(1).received.filter((r) => nonceOf(r.message).startsWith('bulk-')).map((r) => Number(nonceOf(r.message).split('-')[1]));
     expect(order).toEqual(Array.from({ length: count }, (_, k) => k));
     expect(m(4).transport.stats().sendFailures).toBe(0);
+    expect(m(4).transport.stats().drainWaits).toBeGreaterThan(0);
+  });
+});
+
+describe('handlers', () => {
+  it('counts a handler that throws, and keeps delivering', async () => {
+    const errors: unknown[] = [];
+    const small = makeCluster(2);
+    const a = await startMember(small, 1, [], { onError: (e) => errors.push(e) });
+    const b = await startMember(small, 2, [addressesOf(a)]);
+    try {
+      const good: string[] = [];
+      a.transport.onMessage((_from, msg) => {
+        if (nonceOf(msg) === 'boom') throw new Error('handler bug');
+        good.push(nonceOf(msg));
+      });
+      b.transport.send(1, termsMessage('boom'));
+      b.transport.send(1, termsMessage('fine'));
+      await waitFor('the message after the throw', () => good.includes('fine'));
+      expect(a.transport.stats().handlerErrors).toBe(1);
+      expect(a.transport.stats().delivered).toBe(2);
+      expect(errors).toHaveLength(1);
+      expect((errors[0] as Error).message).toBe('handler bug');
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
   });
 });
 
@@ -157,16 +186,22 @@ describe('strangers', () => {
     };
     const seed = key.raw.subarray(0, 32);
     const stranger = await createTandemHost({ cluster: strangerCluster, self: N + 1, identitySecretKey: seed, listen: ['/ip4/127.0.0.1/tcp/0'], peers: [] });
+    const opened: string[] = [];
+    const onOpen = (evt: CustomEvent<Connection>): void => void opened.push(evt.detail.remotePeer.toString());
+    m(1).host.libp2p.addEventListener('connection:open', onOpen);
     try {
       const deniedBefore = m(1).host.stats().deniedPeers;
       const deliveredBefore = members.map((x) => x.transport.stats().delivered);
       const target = multiaddr(m(1).host.multiaddrs()[0]!);
-      await expect(stranger.libp2p.dial(target, { signal: AbortSignal.timeout(3_000) })).rejects.toThrow();
+      // The stranger's side may report its dial as done for a moment (its muxer selection is
+      // optimistic); member 1 refuses right after the Noise handshake and the connection dies.
+      const conn = await stranger.libp2p.dial(target, { signal: AbortSignal.timeout(3_000) }).catch(() => null);
+      if (conn !== null) await waitFor('the refused connection to be torn down', () => conn.status !== 'open', 3_000);
       await expect(stranger.libp2p.dialProtocol(target, DIRECT_PROTOCOL, { signal: AbortSignal.timeout(3_000) })).rejects.toThrow();
-      expect(m(1).host.stats().deniedPeers).toBeGreaterThan(deniedBefore);
-      // Nothing of the stranger got through: no connection on either side, no subscriber, no message.
+      expect(m(1).host.stats().deniedPeers).toBeGreaterThanOrEqual(deniedBefore + 2);
+      // Member 1 never created a connection for it, so no protocol (identify, gossipsub, direct) ran.
+      expect(opened).not.toContain(stranger.peerId.toString());
       expect(m(1).host.libp2p.getConnections(stranger.peerId)).toHaveLength(0);
-      expect(stranger.libp2p.getConnections()).toHaveLength(0);
       stranger.libp2p.services.pubsub.subscribe(stranger.topic);
       await stranger.libp2p.services.pubsub.publish(stranger.topic, encodeMessage(termsMessage('from-stranger')));
       await sleep(100);
@@ -176,13 +211,13 @@ describe('strangers', () => {
         expect(receivedNonces(x, 'from-stranger')).toBe(0);
       });
     } finally {
+      m(1).host.libp2p.removeEventListener('connection:open', onOpen);
       await stranger.stop();
     }
   });
 
   it('a member never dials a stranger', async () => {
     const key = await generateKeyPair('Ed25519');
-    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id');
     const strangerId = peerIdFromPrivateKey(key);
     const target = multiaddr(`/ip4/127.0.0.1/tcp/9/p2p/${strangerId.toString()}`);
     await expect(m(1).host.libp2p.dial(target, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow(/gater|denied|blocked/i);
@@ -268,6 +303,13 @@ describe('reconnect', () => {
     for (const x of members.slice(1)) await m(1).host.setPeerAddresses(x.index, x.host.multiaddrs());
     const listen = m(4).host.multiaddrs()[0]!.replace(/\/p2p\/.*$/, '');
     const connectsBefore = m(1).connected.filter((i) => i === 4).length;
+    // Like the runtime, member 1 broadcasts from its handler: that broadcast must reach the member
+    // that just came back (the handler waits for the gossip stream to be open).
+    const m1 = m(1);
+    m1.transport.onPeerConnected((i) => {
+      m1.connected.push(i);
+      if (i === 4) m1.transport.broadcast(termsMessage('hello-on-connect'));
+    });
     await m(4).stop();
     await waitFor('1 sees 4 gone', () => !m(1).host.connectedMembers().includes(4));
 
@@ -279,5 +321,6 @@ describe('reconnect', () => {
     m(4).transport.broadcast(termsMessage('after-restart-gossip'));
     await waitFor('direct to the restarted member', () => receivedNonces(m(4), 'after-restart-direct') === 1);
     await waitFor('gossip from the restarted member', () => [1, 2, 3].every((i) => receivedNonces(m(i), 'after-restart-gossip') === 1));
+    await waitFor('the broadcast made on reconnect', () => receivedNonces(m(4), 'hello-on-connect') >= 1);
   });
 });

@@ -6,7 +6,7 @@
  * tests where only one value can ever be valid prove little), decisions, and rounds per decision.
  */
 import { valuesEverValid } from './checker.js';
-import { MemoVerifier } from './memo.js';
+import { MemoVerifier } from '@tandem/node';
 import { drawScenario } from './random.js';
 import { buildResult, type RunResult } from './result.js';
 import type { Scenario } from './scenario.js';
@@ -40,6 +40,8 @@ export interface ExploreResult {
   /** Over every decision of every run: the round it was decided in. */
   readonly roundsP50: number;
   readonly roundsP99: number;
+  /** [round, decisions in that round], by round: lets separate explorations be merged. */
+  readonly roundsHistogram: readonly (readonly [round: number, count: number])[];
   /** Wall time of the whole exploration (not part of any run's history). */
   readonly elapsedMs: number;
 }
@@ -87,7 +89,10 @@ export function failureReasons(result: RunResult, expectedViolations: readonly s
 export async function explore(base: Scenario, options: ExploreOptions): Promise<ExploreResult> {
   const { seeds, from } = options;
   if (!Number.isSafeInteger(seeds) || seeds < 1 || seeds > EXPLORE_SEEDS_MAX) throw new RangeError(`seeds: expected an integer 1..${EXPLORE_SEEDS_MAX}, got ${seeds}`);
-  if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(from + seeds - 1)) throw new RangeError(`from: expected a non-negative integer with from + seeds - 1 safe, got ${from}`);
+  // Compared by subtraction: `from + seeds - 1` itself could round back into the safe range.
+  if (!Number.isSafeInteger(from) || from < 0 || from > Number.MAX_SAFE_INTEGER - (seeds - 1)) {
+    throw new RangeError(`from: expected a non-negative integer with from + seeds - 1 ≤ ${Number.MAX_SAFE_INTEGER}, got ${from}`);
+  }
   const nowMs = options.nowMs ?? (() => performance.now());
   const file = options.file ?? `${base.name}.yaml`;
   const started = nowMs();
@@ -122,6 +127,7 @@ export async function explore(base: Scenario, options: ExploreOptions): Promise<
     decisions,
     roundsP50: rounds.percentile(50),
     roundsP99: rounds.percentile(99),
+    roundsHistogram: rounds.entries(),
     elapsedMs: Math.round(nowMs() - started),
   };
 }
@@ -134,9 +140,14 @@ export class RoundHistogram {
   private readonly counts = new Map<number, number>();
   private total = 0;
 
-  add(round: number): void {
-    this.counts.set(round, (this.counts.get(round) ?? 0) + 1);
-    this.total++;
+  add(round: number, count = 1): void {
+    if (!Number.isSafeInteger(round) || round < 0 || !Number.isSafeInteger(count) || count < 1) throw new RangeError(`bad round ${round} × ${count}`);
+    this.counts.set(round, (this.counts.get(round) ?? 0) + count);
+    this.total += count;
+  }
+
+  entries(): [round: number, count: number][] {
+    return [...this.counts.entries()].sort((a, b) => a[0] - b[0]);
   }
 
   /** The nearest-rank percentile; 0 when empty (as `percentile([])`). */

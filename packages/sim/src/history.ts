@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Decision, Message, Report } from '@tandem/protocol';
 import { toHex } from '@tandem/protocol';
-import type { NodeEvent } from '@tandem/node';
+import { type NodeEvent, summarizeMessage, summarizeReport } from '@tandem/node';
+export { messageSettlementHex, summarizeMessage, summarizeReport } from '@tandem/node';
 
 /** One entry of a run's history: virtual time, the node it concerns (0 = the world), and what happened. */
 export type HistoryEntry =
@@ -25,48 +25,6 @@ export type HistoryEntry =
       readonly deliverAtMs: number | null;
       readonly lost: 'partition' | 'loss' | 'receiver down' | null;
     };
-
-/** The settlement a wire message is about (hex id). */
-export function messageSettlementHex(m: Message, idOfTerms: (t: Extract<Message, { kind: 'terms' }>['terms']) => Uint8Array): string {
-  switch (m.kind) {
-    case 'terms':
-      return toHex(idOfTerms(m.terms));
-    case 'observation':
-      return toHex(m.observation.settlementId);
-    case 'proposal':
-      return toHex(m.proposal.settlementId);
-    case 'vote':
-      return toHex(m.vote.settlementId);
-    case 'report':
-      return toHex(m.report.settlementId);
-  }
-}
-
-/** A compact, stable JSON rendering of a wire message (no signatures: they are deterministic anyway). */
-export function summarizeMessage(m: Message): Record<string, unknown> {
-  switch (m.kind) {
-    case 'terms':
-      return { kind: 'terms', nonce: m.terms.nonce };
-    case 'observation': {
-      const o = m.observation;
-      return { kind: 'obs', signer: o.signer, deadline: o.deadline, asset: o.asset.state, payment: o.payment.state };
-    }
-    case 'proposal': {
-      const p = m.proposal;
-      return { kind: 'proposal', round: p.round, proposer: p.proposer, value: p.value, validRound: p.validRound, evidence: p.evidence.length };
-    }
-    case 'vote': {
-      const v = m.vote;
-      return { kind: v.step, round: v.round, voter: v.voter, value: v.value };
-    }
-    case 'report':
-      return { kind: 'report', ...summarizeReport(m.report) };
-  }
-}
-
-export function summarizeReport(r: Report): { decision: Decision; round: number; signature: string } {
-  return { decision: r.decision, round: r.round, signature: toHex(r.signature) };
-}
 
 /** The JSON line of an entry: stable key order, hex for bytes, strings for bigints. */
 export function historyLine(e: HistoryEntry): string {

@@ -3,7 +3,7 @@ export * from './duration.js';
 export * from './rng.js';
 export * from './queue.js';
 export * from './history.js';
-export * from './memo.js';
+export { MemoVerifier } from '@tandem/node';
 export * from './simulator.js';
 export * from './checker.js';
 export * from './result.js';

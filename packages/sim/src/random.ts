@@ -1,7 +1,8 @@
 /**
  * Draws one concrete scenario from a scenario's `random:` block (DESIGN §4): swarm testing for
- * `tandem explore`. Each seed picks network rates, crashes, partitions, isolations and leg faults
- * from the declared ranges; the drawn faults are appended to the scenario's fixed ones.
+ * `tandem explore`. Each seed picks network rates, crashes, partitions, isolations, Byzantine
+ * members and leg faults from the declared ranges; the drawn faults are appended to the
+ * scenario's fixed ones.
  *
  * drawScenario is a pure function of (scenario, seed): `tandem simulate FILE --seed S` draws the
  * same member of the family that `tandem explore FILE` ran at seed S, so every failing seed of an
@@ -26,6 +27,7 @@ export function drawScenario(scenario: Scenario, seed: number): Scenario {
   if (spec.crash !== null) faults.push(...drawCrashes(spec.crash, rng.fork('crash')));
   if (spec.partition !== null) faults.push(...drawPartitions(spec.partition, scenario.nodes, rng.fork('partition')));
   if (spec.isolate !== null) faults.push(...drawIsolations(spec.isolate, rng.fork('isolate')));
+  if (spec.byzantine !== null) faults.push(...drawByzantine(spec.byzantine, rng.fork('byzantine')));
   if (spec.legs !== null) faults.push(...drawLegFaults(spec.legs, scenario, rng.fork('legs')));
   return Object.freeze({ ...scenario, network, faults: Object.freeze(faults), random: null });
 }
@@ -104,6 +106,15 @@ function drawIsolations(spec: NonNullable<RandomSpec['isolate']>, rng: Rng): Fau
   return nodes.map((node): Fault => {
     const atMs = intIn(rng, spec.atMs);
     return Object.freeze({ kind: 'isolate', atMs, untilMs: atMs + intIn(rng, spec.lengthMs), node });
+  });
+}
+
+/** Distinct members, each Byzantine for the whole run with a behaviour drawn uniformly. */
+function drawByzantine(spec: NonNullable<RandomSpec['byzantine']>, rng: Rng): Fault[] {
+  const nodes = pickDistinct(rng, spec.nodes, intIn(rng, spec.count));
+  return nodes.map((node): Fault => {
+    const behaviour = spec.behaviours[rng.intBetween(0, spec.behaviours.length - 1)]!;
+    return Object.freeze({ kind: 'byzantine', atMs: 0, untilMs: null, node, behaviour });
   });
 }
 

@@ -16,6 +16,7 @@ import { reclaimAtMs, validUntilMs } from '@tandem/protocol';
 import type { LegEvent } from '@tandem/legs';
 import type { HistoryEntry } from './history.js';
 import type { RunResult } from './result.js';
+import type { Fault } from './scenario.js';
 import type { SimRun, SimSettlement } from './simulator.js';
 
 // -------------------------------------------------------------------------------------------------
@@ -248,16 +249,16 @@ function renderMessage(d: Diagram, m: MsgDraw): string {
   );
 }
 
-interface Window {
+interface FaultWindow {
   readonly from: number;
   readonly to: number;
   readonly what: string;
 }
 
 /** Fault windows from the history's fault start/end entries (an end closes the open start of the same fault). */
-function faultWindows(history: readonly HistoryEntry[], endMs: number): { windows: Window[]; instants: { t: number; what: string }[] } {
+function faultWindows(history: readonly HistoryEntry[], endMs: number): { windows: FaultWindow[]; instants: { t: number; what: string }[] } {
   const open = new Map<string, number[]>();
-  const windows: Window[] = [];
+  const windows: FaultWindow[] = [];
   const instants: { t: number; what: string }[] = [];
   for (const e of history) {
     if (e.type !== 'fault') continue;
@@ -512,7 +513,7 @@ ${lanes.join('')}
 // -------------------------------------------------------------------------------------------------
 // Leg timelines
 
-const LEGS = { widthPx: 1200, labelPx: 90, rightPx: 20, rowPx: 20, gapPx: 4, markTopPx: 30, axisPx: 22 };
+const LEGS = { widthPx: 1200, labelPx: 90, rightPx: 20, rowPx: 20, gapPx: 4, markLevels: 3, markLevelPx: 11, markTopPx: 38, axisPx: 22 };
 
 interface Mark {
   readonly t: number;
@@ -577,7 +578,43 @@ export function legScale(t0: number, tActive: number, t1: number, left: number, 
   return { x, ticks, breakX: left + wA };
 }
 
-function renderLegBlock(result: RunResult, s: SimSettlement, i: number, assetEvents: readonly LegEvent[], paymentEvents: readonly LegEvent[], firstDecision: { t: number; decision: string } | undefined): string {
+/** "800 ms", "11.5 s": short enough for marks that sit close together. */
+function shortTime(tMs: number): string {
+  return tMs < 10_000 ? `${tMs} ms` : `${Math.round(tMs / 100) / 10} s`;
+}
+
+/**
+ * Puts each mark's label on the first of a few heights where it overlaps no label placed before
+ * it (right of its line, or left of it near the right edge); the last height when none is free.
+ */
+function placeMarkLabels<M extends { readonly x: number; readonly label: string }>(marks: readonly M[], widthPx: number): { m: M; level: number; anchorEnd: boolean }[] {
+  const taken: [number, number][][] = Array.from({ length: LEGS.markLevels }, () => []);
+  return marks.map((m) => {
+    const w = m.label.length * 6 + 6; // ~6 px per character at 10.5 px
+    const anchorEnd = m.x + w > widthPx - 4;
+    const span: [number, number] = anchorEnd ? [m.x - w, m.x] : [m.x, m.x + w];
+    let level = taken.findIndex((spans) => spans.every(([a, b]) => span[1] <= a || span[0] >= b));
+    if (level < 0) level = LEGS.markLevels - 1;
+    taken[level]!.push(span);
+    return { m, level, anchorEnd };
+  });
+}
+
+/** Windows in which a whole leg was unavailable (a scenario leg fault), hatched over its row. */
+function legOutages(faults: readonly Fault[], leg: 'asset' | 'payment', t0: number, t1: number, y: number, x: (t: number) => number): string {
+  return faults
+    .flatMap((f) => {
+      if (f.kind !== 'leg' || f.fail !== 'unavailable' || f.leg !== leg) return [];
+      const from = Math.max(t0, f.atMs);
+      const to = Math.min(t1, f.untilMs ?? t1);
+      if (to <= from) return [];
+      const title = `the ${leg} leg is unavailable ${f.atMs}–${f.untilMs === null ? 'the end' : `${f.untilMs} ms`}`;
+      return [`<rect class="legdown" x="${r1(x(from))}" y="${y + 14}" width="${r1(x(to) - x(from))}" height="${LEGS.rowPx - 14}"><title>${esc(title)}</title></rect>`];
+    })
+    .join('');
+}
+
+function renderLegBlock(result: RunResult, faults: readonly Fault[], s: SimSettlement, i: number, assetEvents: readonly LegEvent[], paymentEvents: readonly LegEvent[], firstDecision: { t: number; decision: string } | undefined): string {
   const r = result.settlements[i];
   const deadline = s.terms.deadlineMs;
   const validUntil = validUntilMs(s.terms);
@@ -597,24 +634,17 @@ function renderLegBlock(result: RunResult, s: SimSettlement, i: number, assetEve
   const height = axisY + LEGS.axisPx;
 
   const marks: Mark[] = [
-    { t: deadline, cls: 'deadline', label: `deadline ${deadline} ms` },
-    { t: validUntil, cls: 'validuntil', label: `validUntil ${validUntil} ms` },
-    { t: reclaim, cls: 'reclaim', label: `reclaim ${reclaim} ms` },
+    { t: deadline, cls: 'deadline', label: `deadline ${shortTime(deadline)}` },
+    { t: validUntil, cls: 'validuntil', label: `validUntil ${shortTime(validUntil)}` },
+    { t: reclaim, cls: 'reclaim', label: `reclaim ${shortTime(reclaim)}` },
   ];
-  if (firstDecision) marks.push({ t: firstDecision.t, cls: `decision ${firstDecision.decision === 'COMMIT' ? 'commit' : 'abort'}`, label: `${firstDecision.decision} ${firstDecision.t} ms` });
+  if (firstDecision) marks.push({ t: firstDecision.t, cls: `decision ${firstDecision.decision === 'COMMIT' ? 'commit' : 'abort'}`, label: `${firstDecision.decision} ${shortTime(firstDecision.t)}` });
   marks.sort((a, b) => a.t - b.t);
-  // Two label heights, each taken only if the previous label on it has ended: no overlap.
-  const levelEnd = [-Infinity, -Infinity];
-  const markSvg = marks
-    .map((m) => {
-      const mx = x(m.t);
-      const widthPx = m.label.length * 6.2;
-      let level = levelEnd.findIndex((end) => end + 6 <= mx);
-      if (level < 0) level = levelEnd[0]! <= levelEnd[1]! ? 0 : 1;
-      const anchorEnd = mx + widthPx > LEGS.widthPx - 4; // keep labels near the right edge inside
-      levelEnd[level] = anchorEnd ? mx : mx + widthPx;
-      const ly = level === 0 ? 11 : 23;
-      return `<g class="mark ${esc(m.cls)}"><line x1="${r1(mx)}" y1="${ly + 3}" x2="${r1(mx)}" y2="${axisY}"/><text x="${r1(anchorEnd ? mx - 3 : mx + 3)}" y="${ly}"${anchorEnd ? ' text-anchor="end"' : ''}>${esc(m.label)}</text></g>`;
+  const markSvg = placeMarkLabels(marks.map((m) => ({ ...m, x: x(m.t) })), LEGS.widthPx)
+    .map(({ m, level, anchorEnd }) => {
+      const ly = 10 + level * LEGS.markLevelPx;
+      const tx = anchorEnd ? m.x - 3 : m.x + 3;
+      return `<g class="mark ${esc(m.cls)}"><title>${esc(`${m.label.split(' ')[0]} at ${m.t} ms`)}</title><line x1="${r1(m.x)}" y1="${ly + 3}" x2="${r1(m.x)}" y2="${axisY}"/><text x="${r1(tx)}" y="${ly}"${anchorEnd ? ' text-anchor="end"' : ''}>${esc(m.label)}</text></g>`;
     })
     .join('');
   const ticks = scale.ticks
@@ -629,8 +659,9 @@ function renderLegBlock(result: RunResult, s: SimSettlement, i: number, assetEve
 <text class="rowlabel" x="${LEGS.labelPx - 8}" y="${yA + 14}">asset</text><text class="rowlabel" x="${LEGS.labelPx - 8}" y="${yP + 14}">payment</text>
 ${legRow(assetEvents, 'none', t0, t1, yA, x, 'asset')}
 ${legRow(paymentEvents, 'none', t0, t1, yP, x, 'payment')}
+${legOutages(faults, 'asset', t0, t1, yA, x)}${legOutages(faults, 'payment', t0, t1, yP, x)}
 <g class="legaxis"><line x1="${LEGS.labelPx}" y1="${axisY}" x2="${LEGS.labelPx + plotW}" y2="${axisY}"/>${ticks}</g>
-${scale.breakX === null ? '' : `<g class="break"><title>the scale changes here: the quiet tail up to the reclaim time is compressed</title><line x1="${r1(scale.breakX)}" y1="${yA - 2}" x2="${r1(scale.breakX)}" y2="${axisY}"/><path d="M${r1(scale.breakX - 6)},${axisY + 5}l5,-10M${r1(scale.breakX)},${axisY + 5}l5,-10"/></g>`}
+${scale.breakX === null ? '' : `<g class="break"><title>the scale changes here: the quiet tail up to the reclaim time is compressed</title><path d="M${r1(scale.breakX - 6)},${axisY + 5}l5,-10M${r1(scale.breakX)},${axisY + 5}l5,-10"/></g>`}
 ${markSvg}
 </svg>
 </div>`;
@@ -656,13 +687,13 @@ function renderLegTimelines(run: SimRun, result: RunResult, settlementIndex: Rea
     const i = settlementIndex.get(e.event.settlementIdHex);
     if (i !== undefined && !first.has(i)) first.set(i, { t: e.t, decision: e.event.report.decision });
   }
-  const blocks = run.settlements.map((s, i) => renderLegBlock(result, s, i, asset.get(i) ?? [], payment.get(i) ?? [], first.get(i)));
+  const blocks = run.settlements.map((s, i) => renderLegBlock(result, run.scenario.faults, s, i, asset.get(i) ?? [], payment.get(i) ?? [], first.get(i)));
   const legend = STATE_COLOURS.filter(([k]) => k !== 'held' && k !== 'posted' && k !== 'voided')
     .map(([k]) => `<span class="sw"><svg width="16" height="12" aria-hidden="true"><rect class="seg st-${k}" width="16" height="12"/></svg>${k === 'locked' ? 'locked / held' : k === 'released' ? 'released / posted' : k === 'refunded' ? 'refunded / voided' : k}</span>`)
     .join('');
   return `<section id="legs">
 <h2>Leg timelines</h2>
-<div class="legend">${legend}<span class="sw mk deadline">deadline</span><span class="sw mk validuntil">validUntil</span><span class="sw mk reclaim">reclaim</span><span class="sw mk decision">first decision</span></div>
+<div class="legend">${legend}<span class="sw"><svg width="22" height="12" aria-hidden="true"><rect width="22" height="12" class="legdown"/></svg>leg unavailable</span><span class="sw mk deadline">deadline</span><span class="sw mk validuntil">validUntil</span><span class="sw mk reclaim">reclaim</span><span class="sw mk decision">first decision</span></div>
 ${blocks.join('\n')}
 </section>`;
 }
@@ -738,11 +769,12 @@ function renderTables(run: SimRun, result: RunResult): string {
   const exp = result.expectations.length
     ? result.expectations.map((e) => `<tr class="${e.ok ? 'ok' : 'broken'}"><td>${esc(e.what)}</td><td class="verdict">${e.ok ? 'met' : 'NOT MET'}</td><td>${esc(e.detail)}</td></tr>`).join('')
     : `<tr><td colspan="3">the scenario expects nothing</td></tr>`;
+  const anyExpired = result.settlements.some((r) => r.expired);
   const st = result.settlements
     .map((r, i) => {
       const s = run.settlements[i];
       const latency = s && r.decidedAtMs !== null ? String(r.decidedAtMs - s.spec.atMs) : '';
-      return `<tr><td>${esc(r.id)}</td><td class="mono">${esc(s ? s.idHex.slice(0, 16) : '')}</td><td class="num">${s ? s.spec.atMs : ''}</td><td class="${r.decision ?? 'none'}">${esc(r.decision ?? '—')}</td><td class="num">${r.decidedAtMs ?? ''}</td><td class="num">${latency}</td><td class="num">${r.round ?? ''}</td><td>${esc(r.asset)}</td><td>${esc(r.payment)}</td><td>${r.expired ? 'expired' : ''}</td></tr>`;
+      return `<tr><td>${esc(r.id)}</td><td class="mono">${esc(s ? s.idHex.slice(0, 16) : '')}</td><td class="num">${s ? s.spec.atMs : ''}</td><td class="${r.decision ?? 'none'}">${esc(r.decision ?? '—')}</td><td class="num">${r.decidedAtMs ?? ''}</td><td class="num">${latency}</td><td class="num">${r.round ?? ''}</td><td>${esc(r.asset)}</td><td>${esc(r.payment)}</td>${anyExpired ? `<td>${r.expired ? 'expired (reclaimed on both legs)' : ''}</td>` : ''}</tr>`;
     })
     .join('');
   const ev = result.evidence.length
@@ -764,7 +796,7 @@ function renderTables(run: SimRun, result: RunResult): string {
 <h2>Expectations</h2>
 <table id="expectations"><thead><tr><th>expectation</th><th>verdict</th><th>detail</th></tr></thead><tbody>${exp}</tbody></table>
 <h2>Settlements</h2>
-<table id="settlements"><thead><tr><th>settlement</th><th>id</th><th>at (ms)</th><th>decision</th><th>decided at (ms)</th><th>latency (ms)</th><th>round</th><th>asset</th><th>payment</th><th></th></tr></thead><tbody>${st}</tbody></table>
+<table id="settlements"><thead><tr><th>settlement</th><th>id</th><th>at (ms)</th><th>decision</th><th>decided at (ms)</th><th>latency (ms)</th><th>round</th><th>asset</th><th>payment</th>${anyExpired ? '<th>note</th>' : ''}</tr></thead><tbody>${st}</tbody></table>
 ${ev}${faults}
 </section>`;
 }
@@ -825,8 +857,8 @@ ${kinds}
 .note{color:#666;font-size:12px;margin:4px 0}
 .legblock{margin:0 0 6px}.rowlabel{text-anchor:end;font-size:12px}
 .seg{stroke:#fff;stroke-width:1}${states}.seglabel{font-size:11px;fill:#222;pointer-events:none}
-.evt{stroke:#333;stroke-width:1}
-.break line{stroke:#fff;stroke-width:3}.break path{stroke:#555;stroke-width:1.5}
+.evt{stroke:#333;stroke-width:1}.legdown{fill:url(#hatch);opacity:.85}
+.break path{stroke:#555;stroke-width:1.5}
 .legaxis line{stroke:#999}.legaxis text{text-anchor:middle;fill:#666;font-size:10px}
 .mark line{stroke-width:1.5;stroke-dasharray:4 3}.mark text{font-size:10.5px}
 .mark.deadline line,.mk.deadline{stroke:#e67e00;color:#e67e00}.mark.deadline text{fill:#b35f00}

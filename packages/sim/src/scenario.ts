@@ -129,6 +129,11 @@ export interface RandomSpec {
     readonly atMs: Range;
     readonly lengthMs: Range;
   } | null;
+  readonly byzantine: {
+    readonly nodes: readonly NodeIndex[];
+    readonly count: Range; // distinct Byzantine members per seed, each for the whole run
+    readonly behaviours: readonly ByzantineBehaviour[]; // drawn uniformly per member
+  } | null;
   readonly legs: {
     readonly settlements: readonly string[]; // ids, in scenario order
     readonly legs: readonly ('asset' | 'payment')[];
@@ -597,14 +602,15 @@ function checkLegFaultConflicts(cx: Cx, faults: readonly Fault[]): void {
 //
 // What is checked, so that every seed draws a scenario the loader would accept as written:
 // - every range is `[lo, hi]` with lo ≤ hi, read as the fixed key of the same name would be;
-// - crash (isolate) candidates are not crashed (isolated) by the fixed faults, so a drawn window
-//   can never overlap a fixed one of the same node, and drawn nodes are distinct;
+// - crash (isolate, byzantine) candidates are not named by fixed faults of the same kind, so a
+//   drawn window can never overlap a fixed one of the same node, and drawn nodes are distinct;
 // - latency: the drawn max is drawn at or above the drawn min, which needs min.hi ≤ max.hi;
-// - at most f nodes crash or are isolated in all (fixed faults plus the most that can be drawn),
-//   unless allowBeyondF: true — beyond f no liveness is promised and explore would be noise;
+// - at most f nodes faulty in all (fixed faults plus the most crashes, isolations and Byzantine
+//   members that can be drawn), unless allowBeyondF: true — beyond f no liveness is promised;
 // - every drawn fault ends by SCENARIO_TIME_MAX_MS.
 
-const RANDOM_KEYS = ['allowBeyondF', 'network', 'crash', 'partition', 'isolate', 'legs'];
+const RANDOM_KEYS = ['allowBeyondF', 'network', 'crash', 'partition', 'isolate', 'byzantine', 'legs'];
+const RANDOM_BYZANTINE_KEYS = ['nodes', 'count', 'behaviours'];
 const RANDOM_NETWORK_KEYS = ['latency', 'drop', 'duplicate'];
 const RANDOM_CRASH_KEYS = ['nodes', 'count', 'at', 'downFor', 'restart'];
 const RANDOM_PARTITION_KEYS = ['count', 'groups', 'at', 'length'];
@@ -625,6 +631,7 @@ function parseRandom(cx: Cx, v: unknown, nodes: number, base: NetworkSpec, settl
     crash: m.has('crash') ? randomCrash(cx, m.get('crash'), nodes, faults) : null,
     partition: m.has('partition') ? randomPartition(cx, m.get('partition'), nodes) : null,
     isolate: m.has('isolate') ? randomIsolate(cx, m.get('isolate'), nodes, faults) : null,
+    byzantine: m.has('byzantine') ? randomByzantine(cx, m.get('byzantine'), nodes, faults) : null,
     legs: m.has('legs') ? randomLegs(cx, m.get('legs'), settlements) : null,
   });
   if (spec.network !== null) checkRandomLatency(cx, spec.network, base);
@@ -693,6 +700,25 @@ function randomIsolate(cx: Cx, v: unknown, nodes: number, faults: readonly Fault
   return Object.freeze({ nodes: candidates, count, atMs, lengthMs });
 }
 
+function randomByzantine(cx: Cx, v: unknown, nodes: number, faults: readonly Fault[]): NonNullable<RandomSpec['byzantine']> {
+  const path = 'random.byzantine';
+  const m = mapping(cx, v, path, RANDOM_BYZANTINE_KEYS);
+  if (nodes < 4) cx.fail(path, `Byzantine members with nodes: ${nodes} (f = 0 tolerates none)`, 'nodes: 4 or more (f = floor((n-1)/3) ≥ 1)');
+  const candidates = randomNodes(cx, m, path, nodes, faults, 'byzantine');
+  const count = countRange(cx, required(cx, m, path, 'count', RANGE_TEXT), `${path}.count`, candidates.length, 'the number of candidate nodes');
+  let behaviours: readonly ByzantineBehaviour[] = BYZANTINE_BEHAVIOURS;
+  if (m.has('behaviours')) {
+    const items = list(cx, m.get('behaviours'), `${path}.behaviours`, `a non-empty list of ${BYZANTINE_BEHAVIOURS.join(', ')}`, BYZANTINE_BEHAVIOURS.length);
+    if (items.length === 0) cx.fail(`${path}.behaviours`, 'the list is empty', 'at least one behaviour (or no behaviours key: all)');
+    const picked = items.map((item, i) => oneOf(cx, item, `${path}.behaviours[${i}]`, BYZANTINE_BEHAVIOURS));
+    picked.forEach((b, i) => {
+      if (picked.indexOf(b) !== i) cx.fail(`${path}.behaviours[${i}]`, `${quote(b)} is listed twice`, 'each behaviour at most once');
+    });
+    behaviours = Object.freeze(picked);
+  }
+  return Object.freeze({ nodes: candidates, count, behaviours });
+}
+
 function randomLegs(cx: Cx, v: unknown, settlements: readonly ScenarioSettlement[]): NonNullable<RandomSpec['legs']> {
   const path = 'random.legs';
   const m = mapping(cx, v, path, RANDOM_LEGS_KEYS);
@@ -738,7 +764,7 @@ function legWeights(cx: Cx, v: unknown, path: string): LegWeights {
 }
 
 /** Candidate nodes (default: all), distinct, none of them already crashed/isolated by `faults`. */
-function randomNodes(cx: Cx, m: Map<string, unknown>, path: string, nodes: number, faults: readonly Fault[], kind: 'crash' | 'isolate'): readonly NodeIndex[] {
+function randomNodes(cx: Cx, m: Map<string, unknown>, path: string, nodes: number, faults: readonly Fault[], kind: 'crash' | 'isolate' | 'byzantine'): readonly NodeIndex[] {
   const fixed = new Map<NodeIndex, number>();
   faults.forEach((f, i) => {
     if (f.kind === kind && !fixed.has(f.node)) fixed.set(f.node, i);
@@ -767,16 +793,25 @@ function checkRandomEnd(cx: Cx, path: string, atMs: Range, lengthMs: Range): voi
   if (endMs > SCENARIO_TIME_MAX_MS) cx.fail(path, `a drawn fault can end at ${formatDurationMs(endMs)}`, `at most ${formatDurationMs(SCENARIO_TIME_MAX_MS)}`);
 }
 
-/** Nodes crashed or isolated by the fixed faults, plus the most that can be drawn, stay ≤ f. */
+/**
+ * Nodes faulty by the fixed faults (crashed, isolated, Byzantine, or with a skewed clock: the
+ * checker counts all of these as faulty), plus the most that can be drawn, stay ≤ f.
+ */
 function checkRandomWithinF(cx: Cx, spec: RandomSpec, nodes: number, faults: readonly Fault[]): void {
   const f = Math.floor((nodes - 1) / 3);
   const fixed = new Set<NodeIndex>();
-  for (const x of faults) if (x.kind === 'crash' || x.kind === 'isolate') fixed.add(x.node);
+  for (const x of faults) {
+    if (x.kind === 'crash' || x.kind === 'isolate' || x.kind === 'byzantine') fixed.add(x.node);
+    if (x.kind === 'clock-skew' && typeof x.target === 'number') fixed.add(x.target);
+  }
   const crashes = spec.crash?.count[1] ?? 0;
   const isolations = spec.isolate?.count[1] ?? 0;
-  if (fixed.size + crashes + isolations <= f) return;
-  const path = spec.crash !== null && spec.isolate !== null ? 'random' : spec.crash !== null ? 'random.crash.count' : 'random.isolate.count';
-  const problem = `up to ${crashes} drawn crashes and ${isolations} drawn isolations, with ${fixed.size} nodes faulty in faults, can exceed f = ${f} for ${nodes} nodes`;
+  const byzantine = spec.byzantine?.count[1] ?? 0;
+  if (fixed.size + crashes + isolations + byzantine <= f) return;
+  const sections = (['crash', 'isolate', 'byzantine'] as const).filter((k) => spec[k] !== null);
+  const path = sections.length === 1 ? `random.${sections[0]}.count` : 'random';
+  const drawn = `up to ${crashes} drawn crashes, ${isolations} drawn isolations and ${byzantine} drawn Byzantine members`;
+  const problem = `${drawn}, with ${fixed.size} nodes faulty in faults, can exceed f = ${f} for ${nodes} nodes`;
   cx.fail(path, problem, 'at most f faulty nodes in all, or allowBeyondF: true (then liveness is not promised)');
 }
 

@@ -23,14 +23,14 @@ import {
   toHex,
 } from '@tandem/protocol';
 import { blsSign, dealerKeygen, identityKeygen, identitySign } from '@tandem/crypto';
-import { type NodeContext, type PersistedSettlement, type Signer, makeContext } from '@tandem/consensus';
+import { type ConsensusParams, type NodeContext, type PersistedSettlement, type Signer, makeContext } from '@tandem/consensus';
 import { MemoryAssetChain, MemoryBankLedger, type LegAdapter, type LegEventKind, type MemoryLeg } from '@tandem/legs';
 import { type Authorizations, type ByzantineEnv, type ByzantinePorts, type NodeEvent, NodeRuntime, type RuntimeParams, DEFAULT_RUNTIME_PARAMS, byzantine } from '@tandem/node';
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import type { Fault, Scenario, ScenarioSettlement } from './scenario.js';
 import { type HistoryEntry, HistoryHasher, historyLine, messageSettlementHex, summarizeMessage } from './history.js';
-import { MemoVerifier } from './memo.js';
+import { MemoVerifier } from '@tandem/node';
 
 export const SIM_CHAIN_ID = 31337n;
 export const SIM_ESCROW = Uint8Array.from({ length: 20 }, (_, i) => 0xe0 + (i % 16));
@@ -97,6 +97,8 @@ export interface SimOptions {
   readonly onEntry?: (e: HistoryEntry) => void;
   /** Share one memo across runs (benchmarks, seed sweeps); a fresh one by default. */
   readonly verifier?: MemoVerifier;
+  /** Consensus parameters for every node (default: DEFAULT_PARAMS). */
+  readonly consensusParams?: ConsensusParams;
 }
 
 /** Builds the terms of a scenario settlement: times absolute on the virtual clock. */
@@ -213,7 +215,7 @@ export class Simulation {
       // A Byzantine signer must be in place before the context is built (consensus signs through it).
       let signer: Signer = honestSigner;
       for (const f of behaviours) signer = byzantine(f.behaviour, this.dummyPorts(signer), this.byzantineEnv(i, f)).signer;
-      const ctx = makeContext(this.cluster, i, signer, this.verifier);
+      const ctx = makeContext(this.cluster, i, signer, this.verifier, options.consensusParams);
       this.nodes.push({ index: i, storage: new Map(), ctx, runtime: null, incarnation: 0, up: false, crashedForGood: false, decided: new Set() });
     }
 

@@ -10,10 +10,12 @@ import { loadScenario } from './support.js';
  * and its replay command reproduces it. The seed ranges start past the scenarios' own seeds and
  * the pinned seeds of scenarios.spec.ts only by convention; any range would do.
  */
-const CI_EXPLORATION: readonly { file: string; seeds: number; from: number }[] = [
-  { file: 'explore-lock-race.yaml', seeds: 220, from: 100_000 },
-  { file: 'explore-partitions.yaml', seeds: 140, from: 100_000 },
-  { file: 'explore-seven-nodes.yaml', seeds: 140, from: 100_000 },
+const CI_EXPLORATION: readonly { file: string; seeds: number; from: number; bothValidShareMin?: number }[] = [
+  // A sweep whose runs never make both values valid proves little about agreement (DESIGN §6):
+  // the lock-race scenario must keep racing.
+  { file: 'explore-lock-race.yaml', seeds: 250, from: 100_000, bothValidShareMin: 0.3 },
+  { file: 'explore-partitions.yaml', seeds: 175, from: 100_000 },
+  { file: 'explore-seven-nodes.yaml', seeds: 75, from: 100_000 }, // n = 7 costs about 3× a run at n = 4
 ];
 
 describe('explore over the random scenarios (CI share)', () => {
@@ -21,28 +23,25 @@ describe('explore over the random scenarios (CI share)', () => {
     expect(CI_EXPLORATION.reduce((k, x) => k + x.seeds, 0)).toBeGreaterThanOrEqual(500);
   });
 
-  for (const { file, seeds, from } of CI_EXPLORATION) {
+  for (const { file, seeds, from, bothValidShareMin } of CI_EXPLORATION) {
     it(`${file}: ${seeds} seeds from ${from}, zero failures`, async () => {
       const scenario = loadScenario(file);
       expect(scenario.random, `${file} must have a random: block`).not.toBeNull();
       const r = await explore(scenario, { seeds, from, file: `scenarios/${file}` });
-      const settlements = scenario.settlements.length * seeds;
       console.log(summary(file, r));
       expect(r.failures.map((f) => `${f.replay}   # ${f.details.join(' | ')}`)).toEqual([]);
+      expect(r.failuresOmitted).toBe(0);
       expect(r.runs).toBe(seeds);
-      expect(r.decisions.commit + r.decisions.abort + r.decisions.none).toBe(settlements);
+      expect(r.decisions.commit + r.decisions.abort + r.decisions.none).toBe(scenario.settlements.length * seeds);
       // Every scenario here expects a decision for every settlement.
       expect(r.decisions.none).toBe(0);
+      if (bothValidShareMin !== undefined) {
+        expect(r.bothValid / r.runs).toBeGreaterThanOrEqual(bothValidShareMin);
+        expect(r.decisions.commit).toBeGreaterThan(0);
+        expect(r.decisions.abort).toBeGreaterThan(0);
+      }
     }, 300_000);
   }
-
-  it('the lock-race scenario races: both values valid in a good share of runs, both decisions seen', async () => {
-    // A sweep whose runs never make both values valid proves little about agreement (DESIGN §6).
-    const r = await explore(loadScenario('explore-lock-race.yaml'), { seeds: 30, from: 7 });
-    expect(r.bothValid / r.runs).toBeGreaterThanOrEqual(0.3);
-    expect(r.decisions.commit).toBeGreaterThan(0);
-    expect(r.decisions.abort).toBeGreaterThan(0);
-  }, 120_000);
 });
 
 function summary(file: string, r: ExploreResult): string {

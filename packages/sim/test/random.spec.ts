@@ -145,6 +145,29 @@ describe('random: block, loading', () => {
     expect(parse(withRandom('allowBeyondF: true', ...two)).random?.allowBeyondF).toBe(true);
     expect(parse(withRandom('crash: { count: [0, 1], at: [0s, 1s], downFor: [1s, 2s] }')).random?.crash?.count).toEqual([0, 1]);
   });
+
+  it('reads a byzantine section: candidates, count and behaviours (default: all seven)', () => {
+    const r = parse(withRandom('byzantine: { nodes: [n2, n3], count: [0, 1], behaviours: [equivocate, lie-locked] }')).random!;
+    expect(r.byzantine).toEqual({ nodes: [2, 3], count: [0, 1], behaviours: ['equivocate', 'lie-locked'] });
+    expect(parse(withRandom('byzantine: { count: [1, 1] }')).random?.byzantine?.behaviours).toHaveLength(7);
+    expect(scenarioError(withRandom('byzantine: { count: [0, 1], behaviours: [lying] }')).keyPath).toBe('random.byzantine.behaviours[0]');
+    expect(scenarioError(withRandom('byzantine: { count: [0, 1], behaviours: [silent, silent] }')).keyPath).toBe('random.byzantine.behaviours[1]');
+    expect(scenarioError(withRandom('byzantine: { count: [0, 2] }')).message).toContain('can exceed f = 2');
+    const three = BASE.replace('nodes: 7', 'nodes: 3').replace('  - { at: 1s, until: 2s, crash: n7 }\n', '');
+    expect(scenarioError(`${three}random:\n  byzantine: { count: [0, 1] }\n`).message).toContain('f = 0 tolerates none');
+  });
+
+  it('counts Byzantine members and nodes with a skewed clock in the fixed faults towards f', () => {
+    // n7 crashes and n6 is Byzantine: f = 2 is used up, no crash may be drawn.
+    const byz = BASE.replace('  - { at: 1s, until: 2s, crash: n7 }\n', '  - { at: 1s, until: 2s, crash: n7 }\n  - { byzantine: n6, behaviour: silent }\n');
+    const crash = 'crash: { nodes: [n1], count: [0, 1], at: [0s, 1s], downFor: [1s, 2s] }';
+    expect(scenarioError(`${byz}random:\n  ${crash}\n`).message).toContain('with 2 nodes faulty in faults, can exceed f = 2');
+    const skew = BASE.replace('  - { at: 1s, until: 2s, crash: n7 }\n', '  - { at: 1s, until: 2s, crash: n7 }\n  - { clock-skew: n5, ahead: 1s }\n');
+    expect(scenarioError(`${skew}random:\n  ${crash}\n`).keyPath).toBe('random.crash.count');
+    // A skewed leg clock is no faulty node.
+    const legSkew = BASE.replace('  - { at: 1s, until: 2s, crash: n7 }\n', '  - { at: 1s, until: 2s, crash: n7 }\n  - { clock-skew: asset, ahead: 1s }\n');
+    expect(parse(`${legSkew}random:\n  ${crash}\n`).random?.crash?.nodes).toEqual([1]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +189,7 @@ const blockArb = fc
     crash: fc.option(fc.record({ nodes: fc.subarray([1, 2, 3, 4, 5, 6], { minLength: 1 }), countHi: fc.integer({ min: 0, max: 2 }), at: rangeArb(0, 3000), downFor: rangeArb(1, 2000), restart: fc.constantFrom(0, 0.5, 1) })),
     partition: fc.option(fc.record({ count: rangeArb(0, 3), groups: rangeArb(2, 7), at: rangeArb(0, 3000), length: rangeArb(1, 2000) })),
     isolate: fc.option(fc.record({ nodes: fc.subarray([1, 2, 3, 4, 5, 6, 7], { minLength: 1 }), at: rangeArb(0, 3000), length: rangeArb(1, 2000) })),
+    byzantine: fc.option(fc.record({ nodes: fc.subarray([1, 2, 3, 4, 5, 6, 7], { minLength: 1 }), behaviours: fc.subarray(['equivocate', 'silent', 'lie-locked', 'amnesia', 'flood'], { minLength: 1 }) })),
     legs: fc.option(fc.record({ weights: fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3), fc.nat(3)).filter((w) => w.some((x) => x > 0)), after: rangeArb(1, 5000), leg: fc.constantFrom('[asset]', '[payment]', '[asset, payment]') })),
   })
   .map((b) => {
@@ -187,6 +211,9 @@ const blockArb = fc
     if (b.isolate !== null && crashHi === 0) {
       const i = b.isolate;
       lines.push(`isolate: { nodes: [${i.nodes.map((n) => `n${n}`).join(', ')}], count: [0, 1], at: ${durations(i.at)}, length: ${durations(i.length)} }`);
+    } else if (b.byzantine !== null && crashHi === 0) {
+      const z = b.byzantine;
+      lines.push(`byzantine: { nodes: [${z.nodes.map((n) => `n${n}`).join(', ')}], count: [0, 1], behaviours: [${z.behaviours.join(', ')}] }`);
     }
     if (b.legs !== null) {
       const [none, reject, neverLock, lateLock] = b.legs.weights;
@@ -239,8 +266,15 @@ function checkDraw(base: Scenario, drawn: Scenario): void {
     expect(spec.isolate!.nodes).toContain(i.node);
     expect(within(i.untilMs! - i.atMs, spec.isolate!.lengthMs)).toBe(true);
   }
-  // At most f nodes crashed or isolated in all (the loader's bound, allowBeyondF being off).
-  const faulty = new Set(drawn.faults.flatMap((f) => (f.kind === 'crash' || f.kind === 'isolate' ? [f.node] : [])));
+  const byzantine = of('byzantine');
+  expect(within(byzantine.length, spec.byzantine?.count ?? [0, 0])).toBe(true);
+  for (const z of byzantine) {
+    expect(spec.byzantine!.nodes).toContain(z.node);
+    expect(spec.byzantine!.behaviours).toContain(z.behaviour);
+    expect([z.atMs, z.untilMs]).toEqual([0, null]);
+  }
+  // At most f nodes crashed, isolated or Byzantine in all (the loader's bound, allowBeyondF off).
+  const faulty = new Set(drawn.faults.flatMap((f) => (f.kind === 'crash' || f.kind === 'isolate' || f.kind === 'byzantine' ? [f.node] : [])));
   expect(faulty.size).toBeLessThanOrEqual(2);
   const legFaults = of('leg');
   expect(legFaults.length).toBeLessThanOrEqual(spec.legs?.settlements.length ?? 0);

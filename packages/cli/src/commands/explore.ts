@@ -80,7 +80,7 @@ export const registerExplore: RegisterCommand = (program: Command, setExit) => {
     .action(async (file: string, opts: { seeds: string; from?: string; json?: boolean }) => {
       const seeds = parseSeedCount(opts.seeds);
       const from = parseSeed(opts.from, '--from') ?? 1;
-      if (!Number.isSafeInteger(from + seeds - 1)) throw new UsageError(`--from: ${from} + ${seeds} seeds goes past the largest safe integer`);
+      if (from > Number.MAX_SAFE_INTEGER - (seeds - 1)) throw new UsageError(`--from: ${from} + ${seeds} seeds goes past the largest safe integer`);
       const scenario = loadScenarioFile(file);
       const bar = process.stderr.isTTY ? new ProgressBar((s) => process.stderr.write(s)) : null;
       const result = await explore(scenario, { seeds, from, file, ...(bar ? { onProgress: (d: number, t: number, k: number) => bar.update(d, t, k) } : {}) });

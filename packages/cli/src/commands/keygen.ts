@@ -18,7 +18,7 @@ import {
   checkNetworkName,
   clusterFileJson,
   keyFileName,
-} from '../keyfiles.js';
+} from '@tandem/daemon';
 import type { RegisterCommand } from './index.js';
 
 const KEY_FILE_MODE = 0o600;
@@ -124,14 +124,14 @@ function deal(networkName: string, n: number, t: number, targets: readonly strin
   return { files, cluster, wipe };
 }
 
-interface KeygenOptions {
+export interface KeygenOptions {
   nodes: string;
   out: string;
   network: string;
   force?: boolean;
 }
 
-function keygen(opts: KeygenOptions): number {
+export function keygen(opts: KeygenOptions): number {
   const n = parseNodeCount(opts.nodes);
   const networkName = opts.network;
   const nameProblem = checkNetworkName(networkName);

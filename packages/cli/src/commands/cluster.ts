@@ -1,0 +1,275 @@
+/**
+ * `tandem cluster up | status | down | logs`: a local cluster of real processes on loopback — one
+ * leg host (in-memory asset chain and bank ledger behind HTTP) and N node processes talking over
+ * libp2p. Everything it starts is recorded by pid in DIR/state.json, and `down` stops exactly that.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { identityKeygen } from '@tandem/crypto';
+import { loadClusterFile } from '@tandem/daemon';
+import { toHex } from '@tandem/protocol';
+import { UsageError } from '../errors.js';
+import { type ClusterState, DEFAULT_CLUSTER_DIR, alive, clusterPaths, readState } from '../cluster-dir.js';
+import { table } from '../render.js';
+import type { RegisterCommand } from './index.js';
+import { keygen, parseNodeCount } from './keygen.js';
+
+// Both src/commands (tests) and dist/commands (the built CLI) sit two levels below the package.
+const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+const LEG_HOST_MAIN = fileURLToPath(new URL('../../../leg-host/dist/main.js', import.meta.url));
+/** Demo parties and their opening balances (DESIGN: alice holds OUSG, bob holds USD minor units). */
+export const DEMO_PARTIES = ['alice', 'bob'] as const;
+const DEMO_FUNDS = [
+  { leg: 'asset', account: 'alice', unit: 'OUSG', amount: '1000' },
+  { leg: 'payment', account: 'bob', unit: 'USD', amount: '1000000000' },
+] as const;
+export const CLUSTER_VENUES = { chainId: '31337', escrow: '0x' + 'e0'.repeat(20), bankId: 'bank', ledger: 'main' } as const;
+const READY_TIMEOUT_MS = 30_000;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function spawnLogged(args: string[], log: string): ChildProcess {
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    return child;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => null);
+    if (v !== null) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function getJson(url: string): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+export async function postJson(url: string, body: unknown): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${text}`);
+  return text.length > 0 ? JSON.parse(text) : null;
+}
+
+/** Creates the parties' keys once: the public half for the leg host, the secret half for `settle`. */
+function ensureParties(dir: string): void {
+  const p = clusterPaths(dir);
+  if (existsSync(p.parties) && existsSync(p.partiesSecret)) return;
+  const pub: Record<string, string> = {};
+  const sec: Record<string, string> = {};
+  for (const name of DEMO_PARTIES) {
+    const k = identityKeygen(randomBytes);
+    pub[name] = toHex(k.publicKey);
+    sec[name] = toHex(k.secretKey);
+    k.secretKey.fill(0);
+  }
+  writeFileSync(p.parties, JSON.stringify(pub, null, 2) + '\n', { mode: 0o644 });
+  writeFileSync(p.partiesSecret, JSON.stringify(sec, null, 2) + '\n', { mode: 0o600 });
+}
+
+export async function clusterUp(dirArg: string, nodesArg: string | undefined, say: (s: string) => void): Promise<ClusterState> {
+  const dir = resolve(dirArg);
+  const p = clusterPaths(dir);
+  if (existsSync(p.state)) {
+    const st = readState(dir);
+    if (alive(st.legHost.pid) || st.nodes.some((x) => alive(x.pid))) throw new UsageError(`${dir}: a cluster is already running here (pnpm tandem cluster down --dir ${dirArg})`);
+    rmSync(p.state);
+  }
+  for (const d of [dir, p.nodes, p.data, p.logs]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  if (!existsSync(p.cluster)) {
+    const code = keygen({ nodes: nodesArg ?? '4', out: p.keys, network: 'tandem-local' });
+    if (code !== 0) throw new Error('keygen failed');
+  } else if (nodesArg !== undefined && loadClusterFile(p.cluster).config.n !== parseNodeCount(nodesArg)) {
+    throw new UsageError(`--nodes ${nodesArg}: ${p.cluster} already holds keys for ${loadClusterFile(p.cluster).config.n} nodes (use another --dir, or delete the keys)`);
+  }
+  const cluster = loadClusterFile(p.cluster);
+  const n = cluster.config.n;
+  ensureParties(dir);
+
+  // The leg host: in-memory chain and bank behind HTTP, anchored to this cluster's keys.
+  const legPort = await freePort();
+  writeFileSync(
+    p.legHostConfig,
+    JSON.stringify(
+      {
+        cluster: p.cluster,
+        parties: p.parties,
+        asset: { chainId: CLUSTER_VENUES.chainId, escrow: CLUSTER_VENUES.escrow },
+        bank: { bankId: CLUSTER_VENUES.bankId, ledger: CLUSTER_VENUES.ledger },
+        host: '127.0.0.1',
+        port: legPort,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  if (!existsSync(LEG_HOST_MAIN)) throw new Error(`${LEG_HOST_MAIN} is missing: run pnpm build`);
+  const legLog = join(p.logs, 'leghost.log');
+  const legHost = spawnLogged([LEG_HOST_MAIN, '--config', p.legHostConfig], legLog);
+  const legUrl = `http://127.0.0.1:${legPort}`;
+  const nodes: { id: string; pid: number; control: string; config: string; log: string }[] = [];
+  const state = (): ClusterState => ({ version: 1, n, legHost: { pid: legHost.pid!, url: legUrl }, nodes, venues: CLUSTER_VENUES, startedAt: new Date().toISOString() });
+  // Record pids as soon as they exist, so `down` can stop a half-started cluster.
+  const save = () => writeFileSync(p.state, JSON.stringify(state(), null, 2) + '\n');
+  save();
+  await waitFor('the leg host', READY_TIMEOUT_MS, async () => (readFileSync(legLog, 'utf8').includes('"ready":true') ? true : null));
+  say(`leg host up at ${legUrl} (pid ${legHost.pid})`);
+  for (const f of DEMO_FUNDS) await postJson(`${legUrl}/admin/mint`, f);
+  say(`funded: alice 1,000 OUSG on the chain; bob 1,000,000,000 USD minor units at the bank`);
+
+  const p2pPorts = await Promise.all(Array.from({ length: n }, () => freePort()));
+  const controlPorts = await Promise.all(Array.from({ length: n }, () => freePort()));
+  for (let i = 1; i <= n; i++) {
+    const id = `n${i}`;
+    const config = join(p.nodes, `${id}.json`);
+    writeFileSync(
+      config,
+      JSON.stringify(
+        {
+          cluster: p.cluster,
+          key: join(p.keys, `${id}.key.json`),
+          listen: [`/ip4/127.0.0.1/tcp/${p2pPorts[i - 1]}`],
+          peers: Array.from({ length: n }, (_, k) => k + 1)
+            .filter((k) => k !== i)
+            .map((k) => ({ id: `n${k}`, multiaddrs: [`/ip4/127.0.0.1/tcp/${p2pPorts[k - 1]}`] })),
+          legs: { asset: legUrl, payment: legUrl },
+          dataDir: join(p.data, id),
+          control: { host: '127.0.0.1', port: controlPorts[i - 1] },
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    const log = join(p.logs, `${id}.log`);
+    const child = spawnLogged([BIN, 'node', '--config', config], log);
+    nodes.push({ id, pid: child.pid!, control: `http://127.0.0.1:${controlPorts[i - 1]}`, config, log });
+    save();
+  }
+  for (const node of nodes) {
+    await waitFor(`${node.id} to connect to its ${n - 1} peers`, READY_TIMEOUT_MS, async () => {
+      const st = (await getJson(`${node.control}/status`)) as { connected: number[] };
+      return st.connected.length >= n - 1 ? true : null;
+    });
+  }
+  say(`${n} nodes up and connected: ${nodes.map((x) => `${x.id} (pid ${x.pid})`).join(', ')}`);
+  return state();
+}
+
+export async function clusterDown(dirArg: string): Promise<number> {
+  const dir = resolve(dirArg);
+  const st = readState(dir);
+  const pids = [...st.nodes.map((x) => x.pid), st.legHost.pid];
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
+  const until = Date.now() + 5_000;
+  while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(clusterPaths(dir).state);
+  return pids.length;
+}
+
+export interface NodeStatusRow {
+  readonly id: string;
+  readonly peerId: string | null;
+  readonly multiaddrs: readonly string[];
+  readonly pid: number;
+  readonly up: boolean;
+  readonly connected: readonly number[];
+}
+
+export async function clusterStatus(dirArg: string): Promise<{ nodes: NodeStatusRow[]; legHost: { url: string; pid: number; up: boolean } }> {
+  const st = readState(resolve(dirArg));
+  const nodes = await Promise.all(
+    st.nodes.map(async (x): Promise<NodeStatusRow> => {
+      const s = (await getJson(`${x.control}/status`).catch(() => null)) as { peerId: string; multiaddrs: string[]; connected: number[] } | null;
+      return { id: x.id, peerId: s?.peerId ?? null, multiaddrs: s?.multiaddrs ?? [], pid: x.pid, up: s !== null && alive(x.pid), connected: s?.connected ?? [] };
+    }),
+  );
+  return { nodes, legHost: { url: st.legHost.url, pid: st.legHost.pid, up: alive(st.legHost.pid) } };
+}
+
+export const registerCluster: RegisterCommand = (program: Command, setExit) => {
+  const cluster = program.command('cluster').description('a local cluster of real node processes over libp2p, with a leg host');
+  cluster
+    .command('up')
+    .description('keygen if needed, start the leg host and N nodes in the background, fund the demo accounts, wait until connected')
+    .option('--nodes <n>', 'number of nodes (default 4, or what DIR/keys holds)')
+    .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
+    .action(async (opts: { nodes?: string; dir: string }) => {
+      try {
+        await clusterUp(opts.dir, opts.nodes, (s) => process.stdout.write(s + '\n'));
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        process.stderr.write(`tandem cluster up: ${(e as Error).message}; see the logs in ${join(opts.dir, 'logs')}\n`);
+        if (existsSync(clusterPaths(resolve(opts.dir)).state)) await clusterDown(opts.dir);
+        setExit(1);
+        return;
+      }
+      process.stdout.write(`ready. next: pnpm tandem settle --dir ${opts.dir} --seller alice --buyer bob --asset 100:OUSG --price 10000000:USD\n`);
+      setExit(0);
+    });
+  cluster
+    .command('status')
+    .description('show each node: peer id, addresses, pid, up')
+    .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
+    .option('--json', 'print JSON')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      const s = await clusterStatus(opts.dir);
+      if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
+      else {
+        process.stdout.write(table(['node', 'up', 'pid', 'connected to', 'peer id', 'multiaddr'], s.nodes.map((x) => [x.id, x.up ? 'yes' : 'NO', String(x.pid), x.connected.map((c) => `n${c}`).join(','), x.peerId ?? '-', x.multiaddrs[0] ?? '-'])));
+        process.stdout.write(`leg host ${s.legHost.url} pid ${s.legHost.pid} ${s.legHost.up ? 'up' : 'DOWN'}\n`);
+      }
+      setExit(s.nodes.every((x) => x.up) && s.legHost.up ? 0 : 1);
+    });
+  cluster
+    .command('down')
+    .description('stop every process the cluster started (by pid)')
+    .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
+    .action(async (opts: { dir: string }) => {
+      const k = await clusterDown(opts.dir);
+      process.stdout.write(`stopped ${k} processes\n`);
+      setExit(0);
+    });
+  cluster
+    .command('logs')
+    .description('print the logs (JSON lines) of every process, or of one node')
+    .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
+    .option('--node <id>', 'only this node (n1, …) or leghost')
+    .action((opts: { dir: string; node?: string }) => {
+      const logs = clusterPaths(resolve(opts.dir)).logs;
+      const st = readState(resolve(opts.dir));
+      const names = opts.node !== undefined ? [opts.node] : ['leghost', ...st.nodes.map((x) => x.id)];
+      for (const name of names) {
+        const file = join(logs, `${name}.log`);
+        if (!existsSync(file)) throw new UsageError(`--node ${name}: no log ${file}`);
+        if (names.length > 1) process.stdout.write(`==> ${name} <==\n`);
+        process.stdout.write(readFileSync(file, 'utf8'));
+      }
+      setExit(0);
+    });
+};

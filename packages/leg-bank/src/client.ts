@@ -1,0 +1,165 @@
+import { type Authorization, type LegView, type Report, type Terms, encodeReport, encodeTerms, toHex } from '@tandem/protocol';
+import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError } from '@tandem/legs';
+import { type AccountBalance, type BankEvent, type BankSettlementView, reportShapeProblem } from './ledger.js';
+import {
+  type Json,
+  accountFromJson,
+  applyOutcomeFromJson,
+  eventFromJson,
+  legViewFromJson,
+  obj,
+  prepareOutcomeFromJson,
+  reclaimOutcomeFromJson,
+  settlementFromJson,
+} from './wire.js';
+
+export interface HttpBankAdapterOptions {
+  /** The bank service, e.g. `http://127.0.0.1:41234` (what startBankServer returned). */
+  readonly url: string;
+  /** Per request; past it the call fails transiently. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/** The bank answered 4xx: the request itself was wrong (a bug on this side, not an outage). */
+export class BankRequestError extends Error {
+  override readonly name = 'BankRequestError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The payment leg over the bank's HTTP API (see server.ts). Network failures, timeouts and 5xx
+ * answers throw TransientLegError: the caller retries. A timeout can hide a call that did
+ * commit on the server; retrying is still safe, because prepare is idempotent by settlement id
+ * and a report applied twice answers `duplicate`.
+ */
+export class HttpBankAdapter implements LegAdapter {
+  readonly leg = 'payment' as const;
+  readonly url: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: HttpBankAdapterOptions) {
+    const u = new URL(options.url); // throws on a malformed URL
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`bank url must be http(s), got ${options.url}`);
+    this.url = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isInteger(this.timeoutMs) || this.timeoutMs <= 0) throw new Error(`timeoutMs must be a positive integer, got ${this.timeoutMs}`);
+  }
+
+  async prepare(terms: Terms, authorization: Authorization | null): Promise<PrepareOutcome> {
+    let termsHex: string;
+    try {
+      termsHex = toHex(encodeTerms(terms));
+    } catch (e) {
+      // As the ledger answers: no id can be derived, so nothing is sent or recorded.
+      return { kind: 'rejected', reason: `terms do not encode: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const auth = authorization === null ? null : { party: authorization.party, signature: toHex(authorization.signature) };
+    return prepareOutcomeFromJson(await this.call('POST', '/holds', { terms: termsHex, authorization: auth }), 'prepare');
+  }
+
+  async observe(settlementId: Uint8Array): Promise<LegView> {
+    const v = legViewFromJson(await this.call('GET', `/settlements/${toHex(settlementId)}`), 'observe');
+    return { state: v.state, finalityHeight: v.finalityHeight, lock: v.lock };
+  }
+
+  async applyReport(report: Report): Promise<ApplyOutcome> {
+    // A report that cannot be encoded cannot be sent; the ledger would refuse it the same way.
+    const shape = reportShapeProblem(report);
+    if (shape !== null) return { kind: 'refused', reason: shape };
+    const action = report.decision === 'COMMIT' ? 'post' : 'void';
+    const path = `/holds/${toHex(report.settlementId)}/${action}`;
+    return applyOutcomeFromJson(await this.call('POST', path, { report: toHex(encodeReport(report)) }), 'applyReport');
+  }
+
+  async reclaim(settlementId: Uint8Array): Promise<ReclaimOutcome> {
+    return reclaimOutcomeFromJson(await this.call('POST', `/holds/${toHex(settlementId)}/reclaim`, {}), 'reclaim');
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async createAccount(account: string, currency: string): Promise<AccountBalance> {
+    return accountFromJson(await this.call('POST', '/accounts', { account, currency }), 'account');
+  }
+
+  async fund(account: string, currency: string, amount: bigint): Promise<AccountBalance> {
+    return accountFromJson(await this.call('POST', '/accounts/fund', { account, currency, amount: amount.toString() }), 'account');
+  }
+
+  async account(account: string, currency: string): Promise<AccountBalance> {
+    const q = new URLSearchParams({ account, currency });
+    return accountFromJson(await this.call('GET', `/balances?${q.toString()}`), 'account');
+  }
+
+  /** Spendable balance (holds excluded). */
+  async balance(account: string, currency: string): Promise<bigint> {
+    return (await this.account(account, currency)).available;
+  }
+
+  async accounts(): Promise<AccountBalance[]> {
+    const o = obj(await this.call('GET', '/accounts'), 'accounts');
+    return arrayOf(o.accounts, 'accounts').map((a, i) => accountFromJson(a, `accounts[${i}]`));
+  }
+
+  async history(options: { readonly afterSeq?: bigint; readonly limit?: number } = {}): Promise<BankEvent[]> {
+    const q = new URLSearchParams({ after: (options.afterSeq ?? 0n).toString(), limit: String(options.limit ?? 100) });
+    const o = obj(await this.call('GET', `/history?${q.toString()}`), 'history');
+    return arrayOf(o.events, 'events').map((e, i) => eventFromJson(e, `events[${i}]`));
+  }
+
+  async settlement(settlementId: Uint8Array): Promise<BankSettlementView> {
+    return settlementFromJson(await this.call('GET', `/settlements/${toHex(settlementId)}`), 'settlement');
+  }
+
+  async height(): Promise<bigint> {
+    const o = obj(await this.call('GET', '/health'), 'health');
+    if (typeof o.height !== 'string' || !/^[0-9]+$/.test(o.height)) throw new Error('bank answered a malformed health body');
+    return BigInt(o.height);
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body?: Json): Promise<unknown> {
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await res.text();
+    } catch (e) {
+      // fetch rejects only when no answer arrived: connection refused or reset, DNS, timeout.
+      throw new TransientLegError(`bank unreachable (${method} ${path}): ${causeText(e)}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text) as unknown;
+    } catch {
+      if (res.status >= 500) throw new TransientLegError(`bank answered ${res.status} (${method} ${path})`);
+      throw new Error(`bank answered ${res.status} with a body that is not JSON (${method} ${path})`);
+    }
+    if (res.ok) return json;
+    const message = typeof (json as { error?: unknown }).error === 'string' ? (json as { error: string }).error : `status ${res.status}`;
+    // 5xx: the server's transaction rolled back; nothing changed, so the call may be retried.
+    if (res.status >= 500) throw new TransientLegError(`bank answered ${res.status} (${method} ${path}): ${message}`);
+    throw new BankRequestError(res.status, `bank refused the request ${method} ${path} (${res.status}): ${message}`);
+  }
+}
+
+function arrayOf(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) throw new Error(`bank answered a malformed body: ${path} must be an array`);
+  return v;
+}
+
+function causeText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${e.message}: ${cause.message}` : e.message;
+}

@@ -1,0 +1,442 @@
+/**
+ * The EVM asset leg: a LegAdapter over the DvpEscrow contract through viem and JSON-RPC.
+ *
+ * Every rule is enforced by the contract; the adapter reads first so that the common refusals
+ * (closed ids, duplicates, foreign reports) cost no transaction, simulates every write (a revert
+ * is a refusal, named after the contract's custom error), and re-reads after a transaction that
+ * reverted anyway (another node may have applied the same report in between).
+ */
+import {
+  type Address,
+  type Hex,
+  type TransactionReceipt,
+  BaseError,
+  bytesToHex,
+  decodeErrorResult,
+  encodeFunctionData,
+  getAddress,
+  hexToBytes,
+  keccak256,
+  parseEventLogs,
+} from 'viem';
+import {
+  type Authorization,
+  type LegState,
+  type LegView,
+  type LockRecord,
+  type Report,
+  type Terms,
+  decodeTerms,
+  encodeReport,
+  encodeReportBody,
+  encodeTerms,
+  equalBytes,
+  settlementId,
+} from '@tandem/protocol';
+import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError } from '@tandem/legs';
+import { dvpEscrowAbi } from './artifacts.js';
+import type { LockAuthorizer } from './authorization.js';
+import type { ChainClients } from './chain.js';
+import { g1ToEip2537, g2FromEip2537 } from './points.js';
+
+export interface EvmEscrowAdapterOptions {
+  /** Reads go through `publicClient`; `walletClient`'s account sends (and pays for) every transaction. */
+  readonly clients: ChainClients;
+  readonly escrow: Address;
+  /** Maps a protocol Authorization to the seller's EIP-712 lock authorization. */
+  readonly authorizer: LockAuthorizer;
+  /** Blocks a state must be buried under before `observe` reports it (reorg safety). Default 0. */
+  readonly confirmations?: number;
+  /** How long to wait for a sent transaction's receipt. Default 60 s. */
+  readonly receiptTimeoutMs?: number;
+  /** Told about every transaction this adapter got mined (also reverted ones): for logs, demos, gas tables. */
+  readonly onTransaction?: (tx: EscrowTransaction) => void;
+}
+
+/** A transaction the adapter sent and saw mined. */
+export interface EscrowTransaction {
+  readonly call: 'lock' | 'settle' | 'reclaim';
+  readonly hash: Hex;
+  readonly blockNumber: bigint;
+  readonly gasUsed: bigint;
+  readonly status: 'success' | 'reverted';
+}
+
+/** The contract's State enum, in order: the same codes as the protocol's LegState. */
+const STATES: readonly LegState[] = ['none', 'locked', 'rejected', 'committed', 'aborted', 'reclaimed'];
+/** The contract's RejectReason enum, in order. */
+const REJECT_REASONS: readonly string[] = [
+  'terms name another chain',
+  'terms name another escrow',
+  'the buyer is neither an address nor a registered name',
+  'the token is neither a contract address nor a registered name',
+  'insufficient funds: the seller balance does not cover the amount',
+  'insufficient allowance: the seller has not approved the escrow for the amount',
+];
+/** Lock records are immutable once made; cached per id up to this many. */
+const LOCK_CACHE_MAX = 10_000;
+const DEFAULT_RECEIPT_TIMEOUT_MS = 60_000;
+/** Gas headroom over the estimate: precompile calls forward 63/64 of what is left. */
+const GAS_HEADROOM_NUM = 5n;
+const GAS_HEADROOM_DEN = 4n;
+
+/** The escrow's anchor and venue, read once from the chain. */
+interface EscrowIdentity {
+  readonly networkId: Uint8Array;
+  readonly configDigest: Uint8Array;
+  /** Compressed (96 bytes), as the protocol's lock records carry it. */
+  readonly groupPublicKey: Uint8Array;
+  readonly chainId: number;
+  /** "<chainId>:0x<escrow, lower case>", as expectedLock writes it. */
+  readonly venue: string;
+}
+
+/** One id's on-chain record, as `settlement(id)` returns it. */
+interface OnChainRecord {
+  readonly state: LegState;
+  readonly validUntilMs: bigint;
+  readonly reclaimAtMs: bigint;
+  readonly changedAtBlock: bigint;
+  readonly lockedAtBlock: bigint;
+  readonly amount: bigint;
+  readonly reportHash: Hex;
+}
+
+type Submitted =
+  | { readonly kind: 'mined'; readonly receipt: TransactionReceipt }
+  | { readonly kind: 'reverted'; readonly error: string; readonly reason: string };
+
+const ZERO_HASH: Hex = `0x${'00'.repeat(32)}`;
+
+export class EvmEscrowAdapter implements LegAdapter {
+  readonly leg = 'asset' as const;
+  readonly escrow: Address;
+  private readonly clients: ChainClients;
+  private readonly authorizer: LockAuthorizer;
+  private readonly confirmations: bigint;
+  private readonly receiptTimeoutMs: number;
+  private readonly onTransaction: (tx: EscrowTransaction) => void;
+  private identityPromise: Promise<EscrowIdentity> | null = null;
+  private readonly lockCache = new Map<string, LockRecord>();
+  /** Transactions are sent one at a time: one account, one nonce sequence. */
+  private sendQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: EvmEscrowAdapterOptions) {
+    const confirmations = options.confirmations ?? 0;
+    if (!Number.isInteger(confirmations) || confirmations < 0) throw new Error(`confirmations must be a non-negative integer, got ${confirmations}`);
+    this.clients = options.clients;
+    this.escrow = getAddress(options.escrow);
+    this.authorizer = options.authorizer;
+    this.confirmations = BigInt(confirmations);
+    this.receiptTimeoutMs = options.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS;
+    this.onTransaction = options.onTransaction ?? (() => {});
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // LegAdapter
+
+  async prepare(terms: Terms, authorization: Authorization | null): Promise<PrepareOutcome> {
+    let termsBytes: Uint8Array;
+    let id: Uint8Array;
+    try {
+      termsBytes = encodeTerms(terms);
+      id = settlementId(terms);
+    } catch (e) {
+      // No id can be derived, so there is nothing to record the refusal under (as the memory leg).
+      return { kind: 'rejected', reason: `terms do not encode: ${errorText(e)}` };
+    }
+    const existing = await this.record(id, 'latest');
+    if (existing.state !== 'none') return closedOrLocked(existing.state);
+    const seller = terms.asset.seller;
+    if (authorization === null) return { kind: 'unauthorized', reason: `no authorization from ${seller}` };
+    if (authorization.party !== seller) return { kind: 'unauthorized', reason: `authorization is by ${authorization.party}, this leg needs ${seller}` };
+    const identity = await this.identity();
+    const sellerAddress = await this.resolve(seller);
+    if (sellerAddress === null) return { kind: 'unauthorized', reason: `unknown party ${seller}: neither an address nor a registered name` };
+    const auth = await this.authorizer({ terms, settlementId: id, authorization, seller: sellerAddress, escrow: this.escrow, chainId: identity.chainId });
+    if (auth.kind === 'unauthorized') return auth;
+    const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'lock', args: [bytesToHex(termsBytes), auth.signature] }), 'lock');
+    if (sent.kind === 'mined') return this.lockOutcome(sent.receipt);
+    switch (sent.error) {
+      case 'Unauthorized':
+      case 'UnknownSeller':
+        return { kind: 'unauthorized', reason: sent.reason };
+      case 'MalformedTerms':
+        return { kind: 'rejected', reason: `the escrow cannot read these terms: ${sent.reason}` };
+      default: {
+        // SettlementExists, or a race lost to another node's lock: what is on chain now decides.
+        const now = await this.record(id, 'latest');
+        if (now.state !== 'none') return closedOrLocked(now.state);
+        throw new TransientLegError(`asset leg: lock failed: ${sent.reason}`);
+      }
+    }
+  }
+
+  async observe(id: Uint8Array): Promise<LegView> {
+    // cacheTime 0: viem otherwise serves a block number up to one polling interval old.
+    const head = await this.transient('observe', () => this.clients.publicClient.getBlockNumber({ cacheTime: 0 }));
+    const at = head > this.confirmations ? head - this.confirmations : 0n;
+    const rec = await this.record(id, at);
+    if (rec.state === 'none') return { state: 'none', finalityHeight: at, lock: null };
+    const lock = rec.lockedAtBlock === 0n ? null : await this.lockRecord(id, rec);
+    return { state: rec.state, finalityHeight: rec.changedAtBlock, lock };
+  }
+
+  async applyReport(report: Report): Promise<ApplyOutcome> {
+    const shape = reportShapeProblem(report);
+    if (shape !== null) return refused(shape);
+    const identity = await this.identity();
+    if (!equalBytes(report.networkId, identity.networkId)) return refused('report is for another network');
+    if (!equalBytes(report.configDigest, identity.configDigest)) return refused('report is for another configuration');
+    let signature: Uint8Array;
+    try {
+      signature = g1ToEip2537(report.signature);
+    } catch (e) {
+      return refused(`report signature does not decode: ${errorText(e)}`);
+    }
+    const reportHash = keccak256(encodeReport(report));
+    const rec = await this.record(report.settlementId, 'latest');
+    const early = preApplyProblem(rec, report, reportHash);
+    if (early !== null) return early;
+    const data = encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'settle', args: [bytesToHex(encodeReportBody(report)), bytesToHex(signature)] });
+    const sent = await this.submit(data, 'settle');
+    if (sent.kind === 'mined') return { kind: 'applied' };
+    // Another node may have applied a report between our read and our transaction.
+    const now = await this.record(report.settlementId, 'latest');
+    if (now.reportHash !== ZERO_HASH) return now.reportHash === reportHash ? { kind: 'duplicate' } : refused('another report was already applied');
+    return refused(sent.reason);
+  }
+
+  async reclaim(id: Uint8Array): Promise<ReclaimOutcome> {
+    const rec = await this.record(id, 'latest');
+    if (rec.state !== 'locked') return refused(`nothing to reclaim: settlement is ${rec.state}`);
+    const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'reclaim', args: [bytesToHex(id)] }), 'reclaim');
+    return sent.kind === 'mined' ? { kind: 'reclaimed' } : refused(sent.reason);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  /** The escrow's anchor and venue (read once; retried after a transient failure). */
+  identity(): Promise<EscrowIdentity> {
+    this.identityPromise ??= this.loadIdentity().catch((e: unknown) => {
+      this.identityPromise = null;
+      throw e;
+    });
+    return this.identityPromise;
+  }
+
+  private async loadIdentity(): Promise<EscrowIdentity> {
+    const pc = this.clients.publicClient;
+    const base = { address: this.escrow, abi: dvpEscrowAbi } as const;
+    const [networkId, configDigest, key, chainId] = await this.transient('read anchor', () =>
+      Promise.all([
+        pc.readContract({ ...base, functionName: 'networkId' }),
+        pc.readContract({ ...base, functionName: 'configDigest' }),
+        pc.readContract({ ...base, functionName: 'groupPublicKey' }),
+        pc.getChainId(),
+      ]),
+    );
+    return {
+      networkId: hexToBytes(networkId),
+      configDigest: hexToBytes(configDigest),
+      groupPublicKey: g2FromEip2537(hexToBytes(key)),
+      chainId,
+      venue: `${chainId}:${this.escrow.toLowerCase()}`,
+    };
+  }
+
+  /** The address the escrow resolves a terms string to, or null. */
+  private async resolve(party: string): Promise<Address | null> {
+    const a = await this.transient('resolve', () =>
+      this.clients.publicClient.readContract({ address: this.escrow, abi: dvpEscrowAbi, functionName: 'resolve', args: [bytesToHex(new TextEncoder().encode(party))] }),
+    );
+    return BigInt(a) === 0n ? null : a;
+  }
+
+  private async record(id: Uint8Array, at: bigint | 'latest'): Promise<OnChainRecord> {
+    const block = at === 'latest' ? { blockTag: 'latest' as const } : { blockNumber: at };
+    const s = await this.transient('read settlement', () =>
+      this.clients.publicClient.readContract({ address: this.escrow, abi: dvpEscrowAbi, functionName: 'settlement', args: [bytesToHex(id)], ...block }),
+    );
+    const state = STATES[s.state];
+    if (state === undefined) throw new Error(`assertion failed: escrow returned unknown state ${s.state}`);
+    return {
+      state,
+      validUntilMs: s.validUntilMs,
+      reclaimAtMs: s.reclaimAtMs,
+      changedAtBlock: s.changedAtBlock,
+      lockedAtBlock: s.lockedAtBlock,
+      amount: s.amount,
+      reportHash: s.reportHash,
+    };
+  }
+
+  /**
+   * What the escrow recorded when it locked: amount and times from its storage, the parties and
+   * token as the terms (logged by the lock, and hashing to this id) name them, the venue and the
+   * group key from the escrow itself.
+   */
+  private async lockRecord(id: Uint8Array, rec: OnChainRecord): Promise<LockRecord> {
+    const idHex = bytesToHex(id);
+    const cached = this.lockCache.get(idHex);
+    if (cached !== undefined) return cached;
+    const identity = await this.identity();
+    const logs = await this.transient('read lock event', () =>
+      this.clients.publicClient.getContractEvents({
+        address: this.escrow,
+        abi: dvpEscrowAbi,
+        eventName: 'Locked',
+        args: { settlementId: idHex },
+        fromBlock: rec.lockedAtBlock,
+        toBlock: rec.lockedAtBlock,
+      }),
+    );
+    const log = logs[0];
+    if (logs.length !== 1 || log === undefined) throw new TransientLegError(`asset leg: expected one Locked event for ${idHex} in block ${rec.lockedAtBlock}, found ${logs.length}`);
+    const terms = decodeTerms(hexToBytes(log.args.terms ?? '0x'));
+    if (!equalBytes(settlementId(terms), id)) throw new Error(`assertion failed: the Locked event's terms do not hash to ${idHex}`);
+    const lock: LockRecord = {
+      settlementId: id.slice(),
+      amount: rec.amount,
+      from: terms.asset.seller,
+      to: terms.asset.buyer,
+      unit: terms.asset.token,
+      venue: identity.venue,
+      validUntilMs: Number(rec.validUntilMs),
+      reclaimAtMs: Number(rec.reclaimAtMs),
+      groupPublicKey: identity.groupPublicKey,
+    };
+    if (this.lockCache.size >= LOCK_CACHE_MAX) this.lockCache.delete(this.lockCache.keys().next().value!);
+    this.lockCache.set(idHex, lock);
+    return lock;
+  }
+
+  private lockOutcome(receipt: TransactionReceipt): PrepareOutcome {
+    const events = parseEventLogs({ abi: dvpEscrowAbi, logs: receipt.logs, strict: true }).filter((l) => l.address.toLowerCase() === this.escrow.toLowerCase());
+    for (const e of events) {
+      if (e.eventName === 'Locked') return { kind: 'locked' };
+      if (e.eventName === 'Rejected') return { kind: 'rejected', reason: REJECT_REASONS[e.args.reason] ?? `rejected (reason ${e.args.reason})` };
+    }
+    throw new Error(`assertion failed: a mined lock emitted neither Locked nor Rejected (tx ${receipt.transactionHash})`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writes
+
+  /**
+   * Simulates, then sends and waits. A revert (in the simulation or on chain) is returned, named
+   * after the contract's error; an RPC failure throws TransientLegError. A failure after the
+   * transaction was sent also throws TransientLegError although the transaction may still land:
+   * every call here is idempotent, so a retry reads the outcome.
+   */
+  private submit(data: Hex, what: EscrowTransaction['call']): Promise<Submitted> {
+    const run = this.sendQueue.then(() => this.submitNow(data, what));
+    this.sendQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async submitNow(data: Hex, what: EscrowTransaction['call']): Promise<Submitted> {
+    const { publicClient, walletClient } = this.clients;
+    const account = walletClient.account;
+    const tx = { account, to: this.escrow, data } as const;
+    let gas: bigint;
+    try {
+      await publicClient.call(tx);
+      gas = await publicClient.estimateGas(tx);
+    } catch (e) {
+      const revert = revertOf(e);
+      if (revert !== null) return { kind: 'reverted', ...revert };
+      throw transientError(`${what}: simulation`, e);
+    }
+    let hash: Hex;
+    try {
+      hash = await walletClient.sendTransaction({ ...tx, gas: (gas * GAS_HEADROOM_NUM) / GAS_HEADROOM_DEN });
+    } catch (e) {
+      const revert = revertOf(e);
+      if (revert !== null) return { kind: 'reverted', ...revert };
+      throw transientError(`${what}: send`, e);
+    }
+    const receipt = await this.transient(`${what}: receipt of ${hash}`, () => publicClient.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs }));
+    this.onTransaction({ call: what, hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, status: receipt.status });
+    if (receipt.status !== 'success') return { kind: 'reverted', error: 'reverted', reason: `${what} transaction ${hash} reverted` };
+    return { kind: 'mined', receipt };
+  }
+
+  /** Runs an RPC operation; a viem (transport, RPC) error becomes TransientLegError. */
+  private async transient<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof BaseError) throw transientError(what, e);
+      throw e;
+    }
+  }
+}
+
+function transientError(what: string, e: unknown): TransientLegError {
+  const text = e instanceof BaseError ? e.shortMessage : errorText(e);
+  return new TransientLegError(`asset leg: ${what}: ${text}`);
+}
+
+/** The contract error a viem error carries (decoded against the escrow's ABI), or null if it is not a revert. */
+function revertOf(e: unknown): { error: string; reason: string } | null {
+  if (!(e instanceof BaseError)) return null;
+  const data = revertData(e);
+  if (data === null) return null;
+  if (data === '0x') return { error: 'revert', reason: 'reverted without a reason' };
+  try {
+    const decoded = decodeErrorResult({ abi: dvpEscrowAbi, data });
+    const args = (decoded.args ?? []).map((a) => (typeof a === 'bigint' ? a.toString() : String(a))).join(', ');
+    return { error: decoded.errorName, reason: `${decoded.errorName}(${args})` };
+  } catch {
+    return { error: 'revert', reason: `reverted with ${data.slice(0, 74)}` };
+  }
+}
+
+/** The revert data somewhere in a viem error's cause chain (RPC errors carry it as `data`). */
+function revertData(e: BaseError): Hex | null {
+  let found: Hex | null = null;
+  e.walk((x) => {
+    const d = (x as { data?: unknown }).data;
+    if (typeof d === 'string' && /^0x[0-9a-fA-F]*$/.test(d)) {
+      found = d as Hex;
+      return true;
+    }
+    return false;
+  });
+  return found;
+}
+
+function closedOrLocked(state: LegState): PrepareOutcome {
+  return state === 'locked' ? { kind: 'locked' } : { kind: 'closed', reason: `settlement is ${state} on this leg` };
+}
+
+function refused(reason: string): { readonly kind: 'refused'; readonly reason: string } {
+  return { kind: 'refused', reason };
+}
+
+/** The contract's rules, checked against a fresh read so the usual refusals cost no transaction. */
+function preApplyProblem(rec: OnChainRecord, report: Report, reportHash: Hex): ApplyOutcome | null {
+  if (rec.reportHash !== ZERO_HASH) return rec.reportHash === reportHash ? { kind: 'duplicate' } : refused('another report was already applied');
+  if (rec.state === 'reclaimed') return refused('value was reclaimed: reports are refused');
+  if (rec.state !== 'locked' && report.decision === 'COMMIT') return refused('COMMIT refused: nothing is locked for this settlement');
+  if (rec.state === 'locked' && BigInt(report.validUntilMs) !== rec.validUntilMs) {
+    return refused(`report validUntil ${report.validUntilMs} ms != lock's ${rec.validUntilMs} ms`);
+  }
+  return null;
+}
+
+/** Field shapes checked before anything else, so encoding the report cannot throw. */
+function reportShapeProblem(r: Report): string | null {
+  if (r.networkId.length !== 32 || r.configDigest.length !== 32 || r.settlementId.length !== 32) return 'malformed report: ids must be 32 bytes';
+  if (r.signature.length !== 48) return 'malformed report: signature must be 48 bytes';
+  if (r.decision !== 'COMMIT' && r.decision !== 'ABORT') return 'malformed report: unknown decision';
+  if (!Number.isInteger(r.round) || r.round < 0 || r.round > 0xffff_ffff) return 'malformed report: round out of range';
+  if (!Number.isSafeInteger(r.validUntilMs) || r.validUntilMs < 0) return 'malformed report: validUntil out of range';
+  return null;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

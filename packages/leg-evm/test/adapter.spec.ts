@@ -1,0 +1,108 @@
+/**
+ * EvmEscrowAdapter behaviour the conformance suite does not reach: self-custody (EIP-712)
+ * authorizations, concurrent delivery of one report by two nodes, confirmations, and transient
+ * RPC failures.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { hexToBytes } from 'viem';
+import { type Report, type Terms, expectedLock, lockEquals, settlementId, validUntilMs } from '@tandem/protocol';
+import { TransientLegError } from '@tandem/legs';
+import { authorize, signReport } from '@tandem/legs/fixture';
+import { EvmEscrowAdapter } from '../src/adapter.js';
+import { custodialAuthorizer, eip712Authorizer, signLockAuthorization } from '../src/authorization.js';
+import { addressString, anvilDevAccount, chainClients } from '../src/chain.js';
+import { rpc } from '../src/anvil.js';
+import { type Deployment, balanceOf, chainTimeMs, fixture, freshDeployment, mint, stopTestAnvil } from './local-chain.js';
+
+afterAll(stopTestAnvil);
+
+let counter = 0;
+async function setup(): Promise<{ d: Deployment; t: Terms }> {
+  const d = await freshDeployment();
+  await mint(d, d.parties.get('alice')!.address, 1_000n);
+  const startMs = await chainTimeMs(d);
+  counter += 1;
+  const t: Terms = {
+    nonce: `adapter-${counter}`,
+    asset: { chainId: BigInt(d.anvil.chainId), escrow: hexToBytes(d.escrow), token: addressString(d.token), seller: 'alice', buyer: 'bob', amount: 100n },
+    payment: { bankId: 'bank', ledger: 'main', payer: 'bob', payee: 'alice', currency: 'USD', amount: 1n },
+    deadlineMs: startMs + 10_000,
+    reportWindowMs: 30_000,
+    marginMs: 10_000,
+  };
+  return { d, t };
+}
+
+function commitOf(t: Terms): Report {
+  const fx = fixture();
+  return signReport(fx.dealer, { networkId: fx.anchor.networkId, configDigest: fx.anchor.configDigest, settlementId: settlementId(t), decision: 'COMMIT', round: 0, validUntilMs: validUntilMs(t) });
+}
+
+describe('EvmEscrowAdapter', () => {
+  it('locks with a self-custody EIP-712 authorization and refuses one by another key', async () => {
+    const { d, t } = await setup();
+    const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: eip712Authorizer() });
+    const id = settlementId(t);
+    const bobs = hexToBytes(await signLockAuthorization(d.parties.get('bob')!, d.escrow, d.anvil.chainId, id));
+    expect((await adapter.prepare(t, { party: 'alice', signature: bobs })).kind).toBe('unauthorized');
+    const ed25519 = authorize('alice', fixture().partySecretKeys.get('alice')!, id);
+    expect((await adapter.prepare(t, ed25519)).kind).toBe('unauthorized'); // a 64-byte Ed25519 signature is not EIP-712
+    expect((await adapter.observe(id)).state).toBe('none');
+    const alices = hexToBytes(await signLockAuthorization(d.parties.get('alice')!, d.escrow, d.anvil.chainId, id));
+    expect(await adapter.prepare(t, { party: 'alice', signature: alices })).toEqual({ kind: 'locked' });
+    const view = await adapter.observe(id);
+    expect(view.state).toBe('locked');
+    expect(lockEquals(view.lock!, expectedLock(t, 'asset', id, fixture().anchor.groupPublicKey))).toBe(true);
+  });
+
+  it('applies a report delivered by two nodes at once exactly once: applied + duplicate', async () => {
+    const { d, t } = await setup();
+    const fx = fixture();
+    const custody = new Map([['alice', { identityKey: fx.partyPublicKeys.get('alice')!, account: d.parties.get('alice')! }]]);
+    // Two nodes, each relaying from its own account.
+    const node = (index: number) =>
+      new EvmEscrowAdapter({ clients: chainClients({ rpcUrl: d.anvil.rpcUrl, chainId: d.anvil.chainId, account: anvilDevAccount(index) }), escrow: d.escrow, authorizer: custodialAuthorizer(custody) });
+    const [a, b] = [node(4), node(5)];
+    const auth = authorize('alice', fx.partySecretKeys.get('alice')!, settlementId(t));
+    const prepared = await Promise.all([a.prepare(t, auth), b.prepare(t, auth)]);
+    expect(prepared.map((p) => p.kind).sort()).toEqual(['locked', 'locked']);
+    const commit = commitOf(t);
+    const outcomes = await Promise.all([a.applyReport(commit), b.applyReport(commit)]);
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['applied', 'duplicate']);
+    expect(await balanceOf(d, d.parties.get('bob')!.address)).toBe(100n);
+    expect(await balanceOf(d, d.escrow)).toBe(0n);
+  });
+
+  it('reports a state only once it is `confirmations` blocks deep', async () => {
+    const { d, t } = await setup();
+    const fx = fixture();
+    const custody = new Map([['alice', { identityKey: fx.partyPublicKeys.get('alice')!, account: d.parties.get('alice')! }]]);
+    const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: custodialAuthorizer(custody), confirmations: 2 });
+    expect(await adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, settlementId(t)))).toEqual({ kind: 'locked' });
+    expect((await adapter.observe(settlementId(t))).state).toBe('none');
+    await rpc(d.anvil.rpcUrl, 'evm_mine');
+    expect((await adapter.observe(settlementId(t))).state).toBe('none');
+    await rpc(d.anvil.rpcUrl, 'evm_mine');
+    const view = await adapter.observe(settlementId(t));
+    expect(view.state).toBe('locked');
+    expect(view.lock?.amount).toBe(100n);
+  });
+
+  it('throws TransientLegError, changing nothing, while the RPC endpoint is down', async () => {
+    const { d, t } = await setup();
+    const fx = fixture();
+    const custody = new Map([['alice', { identityKey: fx.partyPublicKeys.get('alice')!, account: d.parties.get('alice')! }]]);
+    // A port nothing listens on: every request fails to connect.
+    const down = chainClients({ rpcUrl: 'http://127.0.0.1:9', chainId: d.anvil.chainId, account: anvilDevAccount(0), requestTimeoutMs: 2_000 });
+    const adapter = new EvmEscrowAdapter({ clients: down, escrow: d.escrow, authorizer: custodialAuthorizer(custody) });
+    const id = settlementId(t);
+    await expect(adapter.observe(id)).rejects.toBeInstanceOf(TransientLegError);
+    await expect(adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, id))).rejects.toBeInstanceOf(TransientLegError);
+    await expect(adapter.applyReport(commitOf(t))).rejects.toBeInstanceOf(TransientLegError);
+    await expect(adapter.reclaim(id)).rejects.toBeInstanceOf(TransientLegError);
+    // Nothing happened on the real chain; the same adapter type against it works.
+    const up = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: custodialAuthorizer(custody) });
+    expect((await up.observe(id)).state).toBe('none');
+  });
+});
+

@@ -1,0 +1,164 @@
+/**
+ * The leg host's config file (for `node packages/leg-host/dist/main.js --config FILE`):
+ *
+ *   {
+ *     "cluster": "cluster.json",            // the cluster file written by `tandem keygen`, or instead:
+ *     "anchor": { "networkId": hex32, "configDigest": hex32, "groupPublicKey": hex96 },
+ *     "parties": "parties.json",            // { "alice": "<Ed25519 public key hex>", … }
+ *     "asset": { "chainId": "31337", "escrow": "<20-byte hex>" },
+ *     "bank": { "bankId": "bank-a", "ledger": "deposits" },
+ *     "host": "127.0.0.1",                  // optional, loopback only (default 127.0.0.1)
+ *     "port": 0                             // optional, 0 = a free port (default)
+ *   }
+ *
+ * Relative paths are read from the config file's directory. From the cluster file only the anchor
+ * is read (networkId, configDigest, groupPublicKey; the group key must be a G2 point and equal
+ * commitments[0]): the full check belongs to the nodes, which hold the shares. Every problem is a
+ * ConfigError naming the file and the key.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { G2_POINT_BYTES, STRING_BYTES_MAX, U64_MAX, toHex } from '@tandem/protocol';
+import { PointDecodeError, decodeG2PublicKey } from '@tandem/crypto';
+import type { AssetVenue, BankVenue, LegAnchor } from '@tandem/legs';
+import { WireError, decimalField, hexField, intField, fieldPath, objectField, stringField } from './wire.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface LegHostConfig {
+  readonly anchor: LegAnchor;
+  readonly parties: ReadonlyMap<string, Uint8Array>;
+  readonly assetVenue: AssetVenue;
+  readonly bankVenue: BankVenue;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Bound on the parties file: a demo cluster has a handful. */
+export const PARTIES_MAX = 10_000;
+const CLUSTER_FILE_VERSION = 1;
+const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
+/** Bound on any file read here: a cluster file for 1000 nodes is about 300 KB. */
+const FILE_BYTES_MAX = 16 * 1024 * 1024;
+
+/** Reads a JSON file; `readText` is injectable for tests. */
+function readJson(path: string, readText: (p: string) => string): unknown {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (e) {
+    throw new ConfigError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (text.length > FILE_BYTES_MAX) throw new ConfigError(`${path}: larger than ${FILE_BYTES_MAX} bytes`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Runs `read`, turning a WireError into a ConfigError that names the file and the key. */
+function inFile<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof WireError) throw new ConfigError(e.field === '' ? `${path}: ${e.problem}` : `${path}: key "${e.field}": ${e.problem}`);
+    throw e;
+  }
+}
+
+export function loadLegHostConfig(path: string, readText: (p: string) => string = (p) => readFileSync(p, 'utf8')): LegHostConfig {
+  const json = readJson(path, readText);
+  const base = dirname(path);
+  const o = inFile(path, () => objectField(json, '', ['parties', 'asset', 'bank'], ['cluster', 'anchor', 'host', 'port']));
+  const hasCluster = Object.hasOwn(o, 'cluster');
+  if (hasCluster === Object.hasOwn(o, 'anchor')) throw new ConfigError(`${path}: give exactly one of the keys "cluster" (a cluster file) and "anchor"`);
+  const anchor = hasCluster
+    ? loadClusterAnchor(resolve(base, inFile(path, () => stringField(o.cluster, 'cluster', 4096, 1))), readText)
+    : inFile(path, () => anchorFromJson(o.anchor, 'anchor'));
+  const partiesPath = resolve(base, inFile(path, () => stringField(o.parties, 'parties', 4096, 1)));
+  const parties = loadParties(partiesPath, readText);
+  return inFile(path, () => ({
+    anchor,
+    parties,
+    assetVenue: assetVenueFromJson(o.asset, 'asset'),
+    bankVenue: bankVenueFromJson(o.bank, 'bank'),
+    host: hostFromJson(o.host),
+    port: o.port === undefined ? 0 : intField(o.port, 'port', 0, 65535),
+  }));
+}
+
+function hostFromJson(v: unknown): string {
+  if (v === undefined) return '127.0.0.1';
+  const host = stringField(v, 'host', 255, 1);
+  if (!LOOPBACK_HOSTS.includes(host)) throw new WireError('host', `the admin API is unauthenticated: expected a loopback host (${LOOPBACK_HOSTS.join(', ')})`);
+  return host;
+}
+
+function groupKeyField(v: unknown, field: string): Uint8Array {
+  const key = hexField(v, field, G2_POINT_BYTES);
+  try {
+    decodeG2PublicKey(key, field);
+  } catch (e) {
+    if (e instanceof PointDecodeError) throw new WireError(field, `not a valid G2 point: ${e.message}`);
+    throw e;
+  }
+  return key;
+}
+
+function anchorFromJson(v: unknown, field: string): LegAnchor {
+  const o = objectField(v, field, ['networkId', 'configDigest', 'groupPublicKey']);
+  return {
+    networkId: hexField(o.networkId, fieldPath(field, 'networkId'), 32),
+    configDigest: hexField(o.configDigest, fieldPath(field, 'configDigest'), 32),
+    groupPublicKey: groupKeyField(o.groupPublicKey, fieldPath(field, 'groupPublicKey')),
+  };
+}
+
+/** The anchor from a cluster file; its other keys are the nodes' business and are not checked here. */
+export function loadClusterAnchor(path: string, readText: (p: string) => string = (p) => readFileSync(p, 'utf8')): LegAnchor {
+  const json = readJson(path, readText);
+  return inFile(path, () => {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WireError('', 'expected an object');
+    const o = json as Record<string, unknown>;
+    if (o.version !== CLUSTER_FILE_VERSION) throw new WireError('version', `expected ${CLUSTER_FILE_VERSION}, got ${JSON.stringify(o.version)}`);
+    const anchor = anchorFromJson({ networkId: o.networkId, configDigest: o.configDigest, groupPublicKey: o.groupPublicKey }, '');
+    const first: unknown = Array.isArray(o.commitments) ? o.commitments[0] : undefined;
+    if (first === undefined) throw new WireError('commitments', 'expected a non-empty array');
+    if (toHex(hexField(first, 'commitments[0]', G2_POINT_BYTES)) !== toHex(anchor.groupPublicKey)) {
+      throw new WireError('groupPublicKey', 'differs from commitments[0] (the group key is the constant term commitment)');
+    }
+    return anchor;
+  });
+}
+
+export function loadParties(path: string, readText: (p: string) => string = (p) => readFileSync(p, 'utf8')): ReadonlyMap<string, Uint8Array> {
+  const json = readJson(path, readText);
+  return inFile(path, () => {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WireError('', 'expected an object { "name": "<Ed25519 public key hex>" }');
+    const entries = Object.entries(json as Record<string, unknown>);
+    if (entries.length === 0) throw new WireError('', 'no parties');
+    if (entries.length > PARTIES_MAX) throw new WireError('', `more than ${PARTIES_MAX} parties`);
+    const parties = new Map<string, Uint8Array>();
+    for (const [name, key] of entries) {
+      stringField(name, name, STRING_BYTES_MAX, 1);
+      parties.set(name, hexField(key, name, 32));
+    }
+    return parties;
+  });
+}
+
+function assetVenueFromJson(v: unknown, field: string): AssetVenue {
+  const o = objectField(v, field, ['chainId', 'escrow']);
+  const chainField = fieldPath(field, 'chainId');
+  // A chain id may be written as a JSON number (when small) or a decimal string (any u64).
+  const chainId = typeof o.chainId === 'number' ? BigInt(intField(o.chainId, chainField, 0, Number.MAX_SAFE_INTEGER)) : decimalField(o.chainId, chainField, U64_MAX);
+  return { chainId, escrow: hexField(o.escrow, fieldPath(field, 'escrow'), 20) };
+}
+
+function bankVenueFromJson(v: unknown, field: string): BankVenue {
+  const o = objectField(v, field, ['bankId', 'ledger']);
+  return { bankId: stringField(o.bankId, fieldPath(field, 'bankId'), STRING_BYTES_MAX, 1), ledger: stringField(o.ledger, fieldPath(field, 'ledger'), STRING_BYTES_MAX, 1) };
+}

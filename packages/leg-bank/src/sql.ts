@@ -96,7 +96,9 @@ export class PgPoolSql implements Sql {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      // Explicit, whatever the server's default: the ledger's locking (row locks, re-reading
+      // after a wait) is written for READ COMMITTED.
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await fn({ query: async (text, params = []) => (await client.query<Row>(text, [...params])).rows });
       await client.query('COMMIT');
       return result;

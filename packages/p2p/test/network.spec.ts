@@ -2,6 +2,7 @@
  * Real libp2p hosts on 127.0.0.1 (port 0): four members of one cluster, plus strangers and
  * misbehaving members. Every host a test starts is stopped in afterAll or in the test itself.
  */
+import '../src/polyfill.js'; // before any libp2p module, as in every entry point
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { Connection } from '@libp2p/interface';

@@ -54,17 +54,26 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a loc
 
   it('a partition that leaves no quorum heals and the settlement commits', async () => {
     const st = readState(dir);
-    // n1 is dead; cut n2 off from n3 and n4 for 3 s: no side has a quorum of 3.
-    const n2 = st.nodes[1]!;
-    await postJson(`${n2.control}/faults/links`, { block: [3, 4] });
-    const heal = setTimeout(() => void postJson(`${n2.control}/faults/links`, { block: [] }), 3_000);
+    // n1 is dead; cut n2 off from n3 and n4 for 3 s, on both sides of the cut (gossip is filtered
+    // by the receiver): no side has a quorum of 3.
+    const [n2, n3, n4] = [st.nodes[1]!, st.nodes[2]!, st.nodes[3]!];
+    const cut = async (on: boolean) => {
+      await postJson(`${n2.control}/faults/links`, { block: on ? [3, 4] : [] });
+      await postJson(`${n3.control}/faults/links`, { block: on ? [2] : [] });
+      await postJson(`${n4.control}/faults/links`, { block: on ? [2] : [] });
+    };
+    await cut(true);
+    const heal = setTimeout(() => void cut(false), 3_000);
     try {
+      const t0 = Date.now();
       const { code, result } = await settle();
       expect(code).toBe(0);
       expect(result).toMatchObject({ decision: 'commit' });
+      // No quorum existed before the heal, so the decision came after it.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(3_000);
     } finally {
       clearTimeout(heal);
-      await postJson(`${n2.control}/faults/links`, { block: [] });
+      await cut(false);
     }
   }, 90_000);
 

@@ -7,7 +7,6 @@
  */
 import { valuesEverValid } from './checker.js';
 import { MemoVerifier } from '@tandem/node';
-import { drawScenario } from './random.js';
 import { buildResult, type RunResult } from './result.js';
 import type { Scenario } from './scenario.js';
 import { type SimOptions, simulate } from './simulator.js';
@@ -104,8 +103,8 @@ export async function explore(base: Scenario, options: ExploreOptions): Promise<
   let bothValid = 0;
   let failuresOmitted = 0;
   for (let seed = from; seed < from + seeds; seed++) {
-    const scenario = drawScenario(base, seed);
-    const run = await simulate(scenario, { ...options.simOptions, seed, verifier });
+    // The simulator draws the seed's member of a scenario family (random: block) itself.
+    const run = await simulate(base, { ...options.simOptions, seed, verifier });
     const result = buildResult(run);
     if (run.settlements.some((s) => valuesEverValid(run, s).size === 2)) bothValid++;
     for (const s of result.settlements) {
@@ -114,7 +113,7 @@ export async function explore(base: Scenario, options: ExploreOptions): Promise<
     }
     if (!result.ok && failures.length >= EXPLORE_FAILURES_KEPT_MAX) failuresOmitted++;
     else if (!result.ok) {
-      const { names, details } = failureReasons(result, scenario.expect.violations);
+      const { names, details } = failureReasons(result, run.scenario.expect.violations);
       failures.push({ seed, violations: names, details, replay: exploreReplay(file, seed) });
     }
     options.onProgress?.(seed - from + 1, seeds, failures.length + failuresOmitted);

@@ -29,6 +29,7 @@ import { type Authorizations, type ByzantineEnv, type ByzantinePorts, type NodeE
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import type { Fault, Scenario, ScenarioSettlement } from './scenario.js';
+import { drawScenario } from './random.js';
 import { type HistoryEntry, HistoryHasher, historyLine, messageSettlementHex, summarizeMessage } from './history.js';
 import { MemoVerifier } from '@tandem/node';
 
@@ -155,9 +156,12 @@ export class Simulation {
   private worldInflight = 0;
   private readonly legStates = { asset: new LegStateTracker(), payment: new LegStateTracker() };
 
-  constructor(scenario: Scenario, private readonly options: SimOptions = {}) {
+  constructor(family: Scenario, private readonly options: SimOptions = {}) {
+    this.seed = options.seed ?? family.seed;
+    // A scenario with a `random:` block is a family; the seed picks the member (the same one
+    // `tandem explore` ran, so its replay command reproduces the run).
+    const scenario = drawScenario(family, this.seed);
     this.scenario = scenario;
-    this.seed = options.seed ?? scenario.seed;
     this.rng = Rng.fromSeed(this.seed);
     this.netRng = this.rng.fork('network');
     this.verifier = options.verifier ?? new MemoVerifier();

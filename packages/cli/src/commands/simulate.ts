@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { type RunResult, ScenarioError, buildResult, drawScenario, historyLine, parseScenario, renderReportHtml, simulate } from '@tandem/sim';
+import { type RunResult, ScenarioError, buildResult, historyLine, parseScenario, renderReportHtml, simulate } from '@tandem/sim';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
 import { renderSummary } from '../render.js';
@@ -50,9 +50,9 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
     .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string }) => {
       const loaded = loadScenarioFile(file);
       const seed = parseSeed(opts.seed) ?? loaded.seed;
-      // A scenario with a random: block runs the member that seed draws, as `tandem explore` did.
-      const scenario = drawScenario(loaded, seed);
-      const run = await simulate(scenario, { seed });
+      // A scenario with a random: block runs the member that seed draws (the simulator draws it),
+      // as `tandem explore` did.
+      const run = await simulate(loaded, { seed });
       const result = buildResult(run);
       if (opts.out !== undefined) {
         mkdirSync(opts.out, { recursive: true });

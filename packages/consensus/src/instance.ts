@@ -36,6 +36,7 @@ import {
 import { type NodeContext, type Step, proposerOf, timeoutMs } from './context.js';
 import { headerMatches, observationAuthentic, proposalAuthentic, signObservation, signProposal, signVote, voteAuthentic } from './auth.js';
 import type { Effect, Input, Misbehaviour, PersistedSettlement } from './types.js';
+import { VoteSet } from './votes.js';
 import { supports } from './validity.js';
 
 const DECISIONS: readonly Decision[] = ['COMMIT', 'ABORT'];
@@ -43,8 +44,8 @@ const DECISIONS: readonly Decision[] = ['COMMIT', 'ABORT'];
 const MISBEHAVIOUR_MAX = 64;
 
 interface RoundVotes {
-  readonly prevotes: Map<number, SignedVote>; // voter → first vote seen
-  readonly precommits: Map<number, SignedVote>;
+  readonly prevotes: VoteSet;
+  readonly precommits: VoteSet;
   proposal: SignedProposal | null;
   /** Members from which some message of this round was received (the f+1 round-skip rule). */
   readonly senders: Set<number>;
@@ -57,8 +58,8 @@ interface RoundVotes {
 
 function newRound(): RoundVotes {
   return {
-    prevotes: new Map(),
-    precommits: new Map(),
+    prevotes: new VoteSet(),
+    precommits: new VoteSet(),
     proposal: null,
     senders: new Set(),
     badPartials: new Set(),
@@ -297,26 +298,24 @@ export class SettlementInstance {
   private acceptVote(v: SignedVote): boolean {
     const rv = this.roundVotes(v.round);
     const set = v.step === 'prevote' ? rv.prevotes : rv.precommits;
-    const prior = set.get(v.voter);
+    const prior = set.get(v.voter, v.value);
     if (prior !== undefined && equalBytes(encodeVoteBody(prior), encodeVoteBody(v))) return true;
     if (!headerMatches(this.ctx, v, this.settlementId)) return false; // misrouted, not forged
     if (!voteAuthentic(this.ctx, v, this.settlementId)) {
       this.recordMisbehaviour({ kind: 'bad-signature', member: v.voter, what: v.step });
       return false;
     }
-    if (prior !== undefined) {
-      this.recordMisbehaviour({ kind: 'equivocation', member: v.voter, round: v.round, step: v.step, first: String(prior.value), second: String(v.value) });
-      return true; // the first vote stands; the member still counts as a sender of this round
+    const earlier = set.anyOf(v.voter);
+    if (set.add(v) === 'conflict') {
+      this.recordMisbehaviour({ kind: 'equivocation', member: v.voter, round: v.round, step: v.step, first: String(earlier!.value), second: String(v.value) });
     }
-    set.set(v.voter, v);
     return true;
   }
 
   /** Records an already-authenticated vote (own votes, persisted polka). */
   private recordVote(v: SignedVote): void {
     const rv = this.roundVotes(v.round);
-    const set = v.step === 'prevote' ? rv.prevotes : rv.precommits;
-    if (!set.has(v.voter)) set.set(v.voter, v);
+    (v.step === 'prevote' ? rv.prevotes : rv.precommits).add(v);
   }
 
   private onReport(from: number, r: Report): void {
@@ -420,30 +419,31 @@ export class SettlementInstance {
       if (this.ctx.self === proposerOf(this.settlementId, this.round, this.ctx.n) && !this.signedProposals.has(this.round) && this.tryPropose()) return true;
       if (p !== null) {
         const ignoreLock = this.ctx.params.mutationForTesting === 'ignore-lock';
+        const valid = this.isValid(p.value);
         if (p.validRound === -1) {
-          const ok = this.isValid(p.value) && (ignoreLock || this.lockedRound === -1 || this.lockedValue === p.value);
+          const ok = valid && (ignoreLock || this.lockedRound === -1 || this.lockedValue === p.value);
           this.castVote('prevote', ok ? p.value : null);
           this.roundStep = 'prevote';
           return true;
         }
-        if (this.count(this.roundVotes(p.validRound).prevotes, p.value) >= this.ctx.q) {
-          const ok = this.isValid(p.value) && (ignoreLock || this.lockedRound <= p.validRound || this.lockedValue === p.value);
+        if (this.roundVotes(p.validRound).prevotes.count(p.value) >= this.ctx.q) {
+          const ok = valid && (ignoreLock || this.lockedRound <= p.validRound || this.lockedValue === p.value);
           this.castVote('prevote', ok ? p.value : null);
           this.roundStep = 'prevote';
           return true;
         }
       }
     }
-    if (this.roundStep === 'prevote' && !rv.prevoteTimeoutScheduled && rv.prevotes.size >= this.ctx.q) {
+    if (this.roundStep === 'prevote' && !rv.prevoteTimeoutScheduled && rv.prevotes.voters >= this.ctx.q) {
       rv.prevoteTimeoutScheduled = true;
       this.schedule('prevote', this.round);
       return true;
     }
     if (this.roundStep !== 'propose' && !rv.polkaHandled) {
       for (const v of DECISIONS) {
-        if (this.count(rv.prevotes, v) >= this.ctx.q && this.isValid(v)) {
+        if (rv.prevotes.count(v) >= this.ctx.q && this.isValid(v)) {
           rv.polkaHandled = true;
-          const polka = [...rv.prevotes.values()].filter((x) => x.value === v);
+          const polka = rv.prevotes.votesFor(v);
           if (this.roundStep === 'prevote') {
             this.lockedValue = v;
             this.lockedRound = this.round;
@@ -462,12 +462,12 @@ export class SettlementInstance {
         }
       }
     }
-    if (this.roundStep === 'prevote' && this.count(rv.prevotes, null) >= this.ctx.q) {
+    if (this.roundStep === 'prevote' && rv.prevotes.count(null) >= this.ctx.q) {
       this.castVote('precommit', null);
       this.roundStep = 'precommit';
       return true;
     }
-    if (!rv.precommitTimeoutScheduled && rv.precommits.size >= this.ctx.q) {
+    if (!rv.precommitTimeoutScheduled && rv.precommits.voters >= this.ctx.q) {
       rv.precommitTimeoutScheduled = true;
       this.schedule('precommit', this.round);
       return true;
@@ -482,12 +482,6 @@ export class SettlementInstance {
       if (r > this.round && rv.senders.size >= this.ctx.f + 1 && (best === null || r > best)) best = r;
     }
     return best;
-  }
-
-  private count(votes: Map<number, SignedVote>, value: VoteValue): number {
-    let c = 0;
-    for (const v of votes.values()) if (v.value === value) c++;
-    return c;
   }
 
   private startRound(r: number): void {
@@ -552,8 +546,8 @@ export class SettlementInstance {
     for (const [r, rv] of this.rounds) {
       for (const v of DECISIONS) {
         const partials: { index: number; signature: Uint8Array }[] = [];
-        for (const pc of rv.precommits.values()) {
-          if (pc.value === v && pc.partial !== null && !rv.badPartials.has(pc.voter)) partials.push({ index: pc.voter, signature: pc.partial });
+        for (const pc of rv.precommits.votesFor(v)) {
+          if (pc.partial !== null && !rv.badPartials.has(pc.voter)) partials.push({ index: pc.voter, signature: pc.partial });
         }
         if (partials.length < this.ctx.q) continue;
         partials.sort((a, b) => a.index - b.index);

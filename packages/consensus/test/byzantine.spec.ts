@@ -135,15 +135,19 @@ describe('vote authentication and deduplication', () => {
     expect(ofType(out, 'schedule').map((e) => [e.step, e.round])).toEqual([['prevote', 0]]);
   });
 
-  it('a second, different vote of a member for the same round and step is equivocation; the first stands', () => {
+  it('a second, different vote of a member for the same round and step is equivocation, and counts for each value it signed', () => {
     const { fx, a, b, node } = prevotedCommit('equivocating-voter');
     node.step(fromPeer(msgVote(forgeVote(fx, a, 0, 'prevote', null))));
     const out = node.step(fromPeer(msgVote(forgeVote(fx, a, 0, 'prevote', 'COMMIT'))));
     expect(evidenceOf(out)).toEqual([{ kind: 'equivocation', member: a, round: 0, step: 'prevote', first: 'null', second: 'COMMIT' }]);
-    // A counts as nil: with B's COMMIT that is 2 COMMIT + 1 nil, no polka (only the prevote timeout).
+    // A signed both nil and COMMIT: a polka is "q members signed v", so own + A + B make the
+    // COMMIT polka (safe: two polkas would need a correct member to equivocate). Keeping only
+    // A's first vote would let an equivocator hide a valid proof of lock and stall rounds.
     const third = node.step(fromPeer(msgVote(forgeVote(fx, b, 0, 'prevote', 'COMMIT'))));
-    expect(node.lockedRound).toBe(-1);
+    expect([node.lockedValue, node.lockedRound]).toEqual(['COMMIT', 0]);
     expect(ofType(third, 'schedule').map((e) => [e.step, e.round])).toEqual([['prevote', 0]]);
+    // A third vote of A, identical in content to one it already signed, is a duplicate: no new evidence.
+    expect(evidenceOf(node.step(fromPeer(msgVote(forgeVote(fx, a, 0, 'prevote', null)))))).toEqual([]);
   });
 });
 

@@ -111,9 +111,9 @@ function twinOf(m: Message, signer: Signer, env: ByzantineEnv): Message | null {
 }
 
 /**
- * Equivocation: the lower half of the peers gets the honest message, the upper half a conflicting
- * twin (the other value, validly signed), and the first peer of the upper half gets both, so
- * correct nodes can see the equivocation and record it.
+ * Equivocation: the lower half of the peers gets the honest message, the upper half only a
+ * conflicting twin (the other value, validly signed), and the last peer of the lower half gets the
+ * twin after the honest one, so correct nodes see the equivocation and record it as evidence.
  */
 function equivocatingTransport(inner: Transport, signer: Signer, env: ByzantineEnv): Transport {
   const peers = Array.from({ length: env.n }, (_, i) => i + 1).filter((i) => i !== env.self);
@@ -123,8 +123,8 @@ function equivocatingTransport(inner: Transport, signer: Signer, env: ByzantineE
       const twin = env.active() ? twinOf(m, signer, env) : null;
       if (twin === null) return inner.broadcast(m);
       peers.forEach((peer, i) => {
-        if (i < half || i === half) inner.send(peer, m);
-        if (i >= half) inner.send(peer, twin);
+        if (i < half) inner.send(peer, m);
+        if (i >= half || i === half - 1) inner.send(peer, twin);
       });
     },
     send: (to, m) => inner.send(to, m),

@@ -19,6 +19,7 @@ export const DEFAULT_CLUSTER_DIR = '.tandem/cluster';
 export interface ClusterState {
   readonly version: 1;
   readonly n: number;
+  readonly legs: 'memory' | 'real';
   readonly legHost: { readonly pid: number; readonly url: string };
   readonly nodes: readonly { readonly id: string; readonly pid: number; readonly control: string; readonly config: string; readonly log: string }[];
   readonly venues: { readonly chainId: string; readonly escrow: string; readonly bankId: string; readonly ledger: string };

@@ -84,3 +84,38 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a loc
     expect(existsSync(join(dir, 'state.json'))).toBe(false);
   }, 30_000);
 });
+
+const realDir = mkdtempSync(join(tmpdir(), 'tandem-real-'));
+
+describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a cluster on the real legs (anvil + escrow, PGlite bank)', () => {
+  afterAll(async () => {
+    if (existsSync(join(realDir, 'state.json'))) await clusterDown(realDir);
+  }, 30_000);
+
+  it('commits with the report verified on-chain, and down leaves no process (anvil included)', async () => {
+    await clusterUp(realDir, '4', () => {}, 'real');
+    const st = readState(realDir);
+    expect(st.legs).toBe('real');
+    expect(st.venues.escrow).toMatch(/^0x[0-9a-f]{40}$/);
+    out = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    let code: number;
+    try {
+      code = await main(['node', 'tandem', 'settle', '--dir', realDir, '--seller', 'alice', '--buyer', 'bob', '--asset', '100:OUSG', '--price', '10000000:USD', '--deadline', '30s', '--json']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(0);
+    const result = JSON.parse(out.join('').trim().split('\n').pop()!) as { decision: string; asset: string; payment: string; report: { verified: boolean }; transactions: { call: string; gasUsed: string }[] };
+    expect(result).toMatchObject({ decision: 'commit', asset: 'released to the buyer', payment: 'posted to the payee' });
+    expect(result.report.verified).toBe(true);
+    const settleTx = result.transactions.find((t) => t.call === 'settle');
+    expect(Number(settleTx?.gasUsed)).toBeGreaterThan(100_000); // the on-chain pairing check alone is ~103k
+
+    await clusterDown(realDir);
+    for (const pid of [st.legHost.pid, ...st.nodes.map((n) => n.pid)]) {
+      expect(alive(pid)).toBe(false);
+      expect(() => process.kill(-pid, 0)).toThrow(); // nothing left in its process group (anvil)
+    }
+  }, 180_000);
+});

@@ -92,7 +92,9 @@ function ensureParties(dir: string): void {
   writeFileSync(p.partiesSecret, JSON.stringify(sec, null, 2) + '\n', { mode: 0o600 });
 }
 
-export async function clusterUp(dirArg: string, nodesArg: string | undefined, say: (s: string) => void): Promise<ClusterState> {
+export type LegsKind = 'memory' | 'real';
+
+export async function clusterUp(dirArg: string, nodesArg: string | undefined, say: (s: string) => void, legs: LegsKind = 'memory'): Promise<ClusterState> {
   const dir = resolve(dirArg);
   const p = clusterPaths(dir);
   if (existsSync(p.state)) {
@@ -130,15 +132,24 @@ export async function clusterUp(dirArg: string, nodesArg: string | undefined, sa
   );
   if (!existsSync(LEG_HOST_MAIN)) throw new Error(`${LEG_HOST_MAIN} is missing: run pnpm build`);
   const legLog = join(p.logs, 'leghost.log');
-  const legHost = spawnLogged([LEG_HOST_MAIN, '--config', p.legHostConfig], legLog);
+  if (existsSync(legLog)) rmSync(legLog); // the ready line must be this run's
+  const legArgs = legs === 'real' ? [BIN, 'leg-host', '--config', p.legHostConfig] : [LEG_HOST_MAIN, '--config', p.legHostConfig];
+  const legHost = spawnLogged(legArgs, legLog);
   const legUrl = `http://127.0.0.1:${legPort}`;
+  let venues: ClusterState['venues'] = CLUSTER_VENUES;
   const nodes: { id: string; pid: number; control: string; config: string; log: string }[] = [];
-  const state = (): ClusterState => ({ version: 1, n, legHost: { pid: legHost.pid!, url: legUrl }, nodes, venues: CLUSTER_VENUES, startedAt: new Date().toISOString() });
+  const state = (): ClusterState => ({ version: 1, n, legs, legHost: { pid: legHost.pid!, url: legUrl }, nodes, venues, startedAt: new Date().toISOString() });
   // Record pids as soon as they exist, so `down` can stop a half-started cluster.
   const save = () => writeFileSync(p.state, JSON.stringify(state(), null, 2) + '\n');
   save();
-  await waitFor('the leg host', READY_TIMEOUT_MS, async () => (readFileSync(legLog, 'utf8').includes('"ready":true') ? true : null));
-  say(`leg host up at ${legUrl} (pid ${legHost.pid})`);
+  const ready = await waitFor('the leg host', READY_TIMEOUT_MS * 2, async () => {
+    const line = readFileSync(legLog, 'utf8').split('\n').find((l) => l.includes('"ready":true'));
+    return line === undefined ? null : (JSON.parse(line) as { venues?: ClusterState['venues']; rpcUrl?: string });
+  });
+  // Real legs deploy their escrow at startup: the terms must name the chain and escrow it reports.
+  if (ready.venues !== undefined) venues = ready.venues;
+  save();
+  say(legs === 'real' ? `real legs up at ${legUrl} (pid ${legHost.pid}): anvil at ${ready.rpcUrl}, escrow ${venues.escrow}, bank on ${process.env['DATABASE_URL'] ? 'PostgreSQL' : 'PGlite'}` : `leg host up at ${legUrl} (pid ${legHost.pid})`);
   for (const f of DEMO_FUNDS) await postJson(`${legUrl}/admin/mint`, f);
   say(`funded: alice 1,000 OUSG on the chain; bob 1,000,000,000 USD minor units at the bank`);
 
@@ -184,10 +195,27 @@ export async function clusterDown(dirArg: string): Promise<number> {
   const dir = resolve(dirArg);
   const st = readState(dir);
   const pids = [...st.nodes.map((x) => x.pid), st.legHost.pid];
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
+  // Each process was started detached, as the leader of its own process group: signalling the
+  // group also reaches what it started (the real legs' anvil), even if the leader already died.
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      if (alive(pid)) process.kill(pid, sig);
+    }
+  };
+  const groupAlive = (pid: number) => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return alive(pid);
+    }
+  };
+  for (const pid of pids) signal(pid, 'SIGTERM');
   const until = Date.now() + 5_000;
-  while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (pids.some(groupAlive) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids) if (groupAlive(pid)) signal(pid, 'SIGKILL');
   rmSync(clusterPaths(dir).state);
   return pids.length;
 }
@@ -219,9 +247,11 @@ export const registerCluster: RegisterCommand = (program: Command, setExit) => {
     .description('keygen if needed, start the leg host and N nodes in the background, fund the demo accounts, wait until connected')
     .option('--nodes <n>', 'number of nodes (default 4, or what DIR/keys holds)')
     .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
-    .action(async (opts: { nodes?: string; dir: string }) => {
+    .option('--legs <kind>', 'memory (in-memory chain and bank) or real (anvil + escrow, PGlite bank)', 'memory')
+    .action(async (opts: { nodes?: string; dir: string; legs: string }) => {
+      if (opts.legs !== 'memory' && opts.legs !== 'real') throw new UsageError(`--legs ${opts.legs}: expected memory or real`);
       try {
-        await clusterUp(opts.dir, opts.nodes, (s) => process.stdout.write(s + '\n'));
+        await clusterUp(opts.dir, opts.nodes, (s) => process.stdout.write(s + '\n'), opts.legs);
       } catch (e) {
         if (e instanceof UsageError) throw e;
         process.stderr.write(`tandem cluster up: ${(e as Error).message}; see the logs in ${join(opts.dir, 'logs')}\n`);

@@ -6,9 +6,10 @@ import { registerDemo } from './demo.js';
 import { registerNode } from './node.js';
 import { registerCluster } from './cluster.js';
 import { registerSettle } from './settle.js';
+import { registerLegHost } from './leg-host.js';
 import { registerExplore } from './explore.js';
 
 /** A command registers itself on the program; `setExit` records the process exit code. */
 export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerSimulate, registerNode, registerCluster, registerSettle, registerExplore, registerKeygen, registerBls];
+export const commands: RegisterCommand[] = [registerDemo, registerSimulate, registerNode, registerCluster, registerSettle, registerLegHost, registerExplore, registerKeygen, registerBls];

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TANDEM_BLS_DST, blsVerify, identitySign } from '@tandem/crypto';
 import { loadClusterFile } from '@tandem/daemon';
@@ -47,6 +47,37 @@ const LEG_NAMES_AFTER: Record<string, Record<string, string>> = {
   payment: { committed: 'posted to the payee', aborted: 'voided', reclaimed: 'reclaimed', rejected: 'rejected', locked: 'held' },
 };
 
+interface ChainTransaction {
+  readonly call: string;
+  readonly hash: string;
+  readonly block: string;
+  readonly gasUsed: string;
+}
+
+/**
+ * The escrow transactions the real leg host logged since `sinceMs`: with one settlement in flight
+ * (as `settle` runs them), these are its lock and its settle.
+ */
+function chainTransactions(logs: string, sinceMs: number): ChainTransaction[] {
+  const out: ChainTransaction[] = [];
+  let text = '';
+  try {
+    text = readFileSync(join(logs, 'leghost.log'), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('"evm-transaction"')) continue;
+    try {
+      const e = JSON.parse(line) as { t: string; call: string; hash: string; block: string; gasUsed: string; status: string };
+      if (Date.parse(e.t) >= sinceMs && e.status === 'success') out.push({ call: e.call, hash: e.hash, block: e.block, gasUsed: e.gasUsed });
+    } catch {
+      // a partial last line: skip it
+    }
+  }
+  return out;
+}
+
 export const registerSettle: RegisterCommand = (program: Command, setExit) => {
   program
     .command('settle')
@@ -82,6 +113,7 @@ export const registerSettle: RegisterCommand = (program: Command, setExit) => {
         reportWindowMs: 30_000,
         marginMs: 10_000,
       };
+      const startedAtMs = Date.now();
       const id = settlementId(terms);
       const idHex = toHex(id);
       const sign = (party: string) => ({ party, signature: toHex(identitySign(SIGN_DOMAIN.authorization, fromHex(secrets[party]!, 32), id)) });
@@ -139,6 +171,7 @@ export const registerSettle: RegisterCommand = (program: Command, setExit) => {
         const s = last!.views[leg]?.state ?? 'none';
         return LEG_NAMES_AFTER[leg]![s] ?? s;
       };
+      const transactions = st.legs === 'real' ? chainTransactions(paths.logs, startedAtMs) : [];
       if (opts.json) {
         process.stdout.write(
           JSON.stringify({
@@ -147,6 +180,7 @@ export const registerSettle: RegisterCommand = (program: Command, setExit) => {
             asset: finalOf('asset'),
             payment: finalOf('payment'),
             report: { decision: report.decision, round: report.round, validUntilMs: report.validUntilMs, signature: toHex(report.signature), digest: toHex(reportDigest(report)), verified: valid },
+            ...(st.legs === 'real' ? { transactions } : {}),
           }) + '\n',
         );
       } else {
@@ -154,6 +188,7 @@ export const registerSettle: RegisterCommand = (program: Command, setExit) => {
         say(`  signature ${toHex(report.signature)}`);
         say(`  verifies under the group key ${toHex(cluster.config.commitments[0]!).slice(0, 16)}…: ${valid ? 'VALID' : 'INVALID'}`);
         say(`asset: ${finalOf('asset')}; payment: ${finalOf('payment')}`);
+        for (const tx of transactions) say(`  escrow ${tx.call}: tx ${tx.hash}, block ${tx.block}, gas ${tx.gasUsed}${tx.call === 'settle' ? ' (the report verified on-chain)' : ''}`);
       }
       setExit(valid ? 0 : 1);
     });

@@ -1,4 +1,9 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { main } from '../main.js';
+import { clusterDown, clusterUp } from './cluster.js';
 import { blsVerify, TANDEM_BLS_DST } from '@tandem/crypto';
 import { type Report, reportDigest, toHex } from '@tandem/protocol';
 import { type HistoryEntry, type SimRun, Simulation, assetName, buildResult, parseScenario, paymentName } from '@tandem/sim';
@@ -143,12 +148,45 @@ function balances(run: Pick<SimRun, 'asset' | 'payment'>): string[][] {
   return rows;
 }
 
+/**
+ * The same two settlements on real processes: 4 nodes over libp2p, anvil with the DvP escrow
+ * (reports verified on-chain), the bank on PGlite. Everything started is stopped at the end, also
+ * on Ctrl-C.
+ */
+async function demoOnCluster(): Promise<number> {
+  const write = (s: string) => process.stdout.write(s);
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-demo-'));
+  const stopOnSignal = () => {
+    void clusterDown(dir).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  try {
+    write('Tandem demo on real processes: 4 nodes over libp2p on loopback, a local EVM chain (anvil) with\n');
+    write('the DvP escrow that verifies the threshold report on-chain, and the bank ledger on PGlite.\n\n');
+    await clusterUp(dir, '4', (s) => write(s + '\n'), 'real');
+    write('\n1) bob buys 100 OUSG from alice for 100,000.00 USD:\n');
+    const first = await main(['node', 'tandem', 'settle', '--dir', dir, '--seller', 'alice', '--buyer', 'bob', '--asset', '100:OUSG', '--price', '10000000:USD', '--deadline', '20s']);
+    write('\n2) bob tries to buy 100 OUSG for 20,000,000.00 USD, more than he holds: the bank rejects the hold,\n   the nodes agree on ABORT, and the escrow refunds alice:\n');
+    const second = await main(['node', 'tandem', 'settle', '--dir', dir, '--seller', 'alice', '--buyer', 'bob', '--asset', '100:OUSG', '--price', '2000000000:USD', '--deadline', '20s']);
+    return first === 0 && second === 0 ? 0 : 1;
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    if (existsSync(join(dir, 'state.json'))) await clusterDown(dir);
+    write('\ncluster stopped; nothing left running.\n');
+  }
+}
+
 export const registerDemo: RegisterCommand = (program: Command, setExit) => {
   program
     .command('demo')
     .description('tell the story of two settlements in the simulator, step by step: one commits, one is rolled back')
     .option('--seed <n>', 'seed of the simulated run', '42')
-    .action(async (opts: { seed: string }) => {
+    .option('--cluster', 'run the two settlements on real processes (libp2p, anvil escrow, PGlite bank) instead')
+    .action(async (opts: { seed: string; cluster?: boolean }) => {
+      if (opts.cluster) {
+        setExit(await demoOnCluster());
+        return;
+      }
       const write = (s: string) => process.stdout.write(s);
       const scenario = parseScenario(DEMO_SCENARIO, 'demo');
       const narrator = new Narrator(write);

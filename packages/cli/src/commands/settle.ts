@@ -156,8 +156,12 @@ export const registerSettle: RegisterCommand = (program: Command, setExit) => {
             if (state === 'committed' || state === 'aborted' || state === 'reclaimed') once(`${leg}-final`, `${leg} leg: report applied, ${LEG_NAMES_AFTER[leg]![state]}`);
           }
         }
-        const done = views.some((v) => v !== null && v.decided && v.closed);
-        if (done) break;
+        // Done once a node saw the settlement closed on both legs: report its view.
+        const closedView = views.find((v) => v !== null && v.decided && v.closed);
+        if (closedView) {
+          last = closedView;
+          break;
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
       if (last === null || !last.decided || last.report === null) {

@@ -100,7 +100,7 @@ describe('tandem simulate', () => {
 
 describe('tandem demo', () => {
   it('tells the story to the end and ends with the checker verdict OK', async () => {
-    expect(await main(['node', 'tandem', 'demo'])).toBe(0);
+    expect(await main(['node', 'tandem', 'demo', '--sim'])).toBe(0);
     const text = out.join('');
     expect(text).toContain('INTENT dvp-1');
     expect(text).toContain('DECIDES COMMIT');

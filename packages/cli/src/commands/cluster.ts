@@ -247,7 +247,7 @@ export const registerCluster: RegisterCommand = (program: Command, setExit) => {
     .description('keygen if needed, start the leg host and N nodes in the background, fund the demo accounts, wait until connected')
     .option('--nodes <n>', 'number of nodes (default 4, or what DIR/keys holds)')
     .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
-    .option('--legs <kind>', 'memory (in-memory chain and bank) or real (anvil + escrow, PGlite bank)', 'memory')
+    .option('--legs <kind>', 'real (anvil + DvP escrow, PGlite bank) or memory (in-memory chain and bank)', 'real')
     .action(async (opts: { nodes?: string; dir: string; legs: string }) => {
       if (opts.legs !== 'memory' && opts.legs !== 'real') throw new UsageError(`--legs ${opts.legs}: expected memory or real`);
       try {

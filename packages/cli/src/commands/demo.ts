@@ -179,11 +179,11 @@ async function demoOnCluster(): Promise<number> {
 export const registerDemo: RegisterCommand = (program: Command, setExit) => {
   program
     .command('demo')
-    .description('tell the story of two settlements in the simulator, step by step: one commits, one is rolled back')
-    .option('--seed <n>', 'seed of the simulated run', '42')
-    .option('--cluster', 'run the two settlements on real processes (libp2p, anvil escrow, PGlite bank) instead')
-    .action(async (opts: { seed: string; cluster?: boolean }) => {
-      if (opts.cluster) {
+    .description('two settlements on a real local cluster (libp2p, anvil escrow, PGlite bank): one commits, one is rolled back; --sim tells the story in the simulator')
+    .option('--sim', 'tell the story in the deterministic simulator instead, message by message')
+    .option('--seed <n>', 'seed of the simulated run (with --sim)', '42')
+    .action(async (opts: { seed: string; sim?: boolean }) => {
+      if (!opts.sim) {
         setExit(await demoOnCluster());
         return;
       }

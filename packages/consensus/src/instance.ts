@@ -376,7 +376,14 @@ export class SettlementInstance {
     this.resendCurrent();
   }
 
-  /** Re-broadcasts this node's proposal, prevote and precommit of the current round. */
+  /**
+   * Re-broadcasts this node's proposal, prevote and precommit of the current round, and its
+   * precommit of the previous round. The last one is not in DESIGN §2.3's list, but without it a
+   * lost precommit can deadlock: a node that moved on stops resending round r, while a node left
+   * in round r waits forever for the q precommits that would start its precommit timeout, and
+   * fewer than f+1 nodes ahead cannot pull it forward (found by explore, seed 625 of
+   * explore-lock-race).
+   */
   private resendCurrent(): void {
     if (this.round < 0) return;
     const p = this.signedProposals.get(this.round);
@@ -385,6 +392,8 @@ export class SettlementInstance {
       const v = this.signedVotes.get(voteKey(this.round, step));
       if (v) this.emit({ type: 'broadcast', message: { kind: 'vote', vote: v } });
     }
+    const previous = this.round > 0 ? this.signedVotes.get(voteKey(this.round - 1, 'precommit')) : undefined;
+    if (previous) this.emit({ type: 'broadcast', message: { kind: 'vote', vote: previous } });
   }
 
   // ---------------------------------------------------------------------------------------------

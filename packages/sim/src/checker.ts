@@ -9,6 +9,7 @@ import {
   type SignedObservation,
   equalBytes,
   faultsTolerated,
+  fromHex,
   reportDigest,
   validUntilMs,
   reclaimAtMs,
@@ -123,7 +124,7 @@ export function check(run: SimRun): CheckOutput {
     for (const [node, count] of perNode) if (count > 1) once.push(`${s.spec.id}: n${node} decided ${count} times`);
     for (const d of ds) {
       const r = d.report;
-      const bodyOk = equalBytes(r.networkId, run.cluster.networkId) && equalBytes(r.configDigest, run.configDigest) && r.settlementId.length === 32 && equalBytes(r.settlementId, hexBytes(s.idHex)) && r.validUntilMs === validUntilMs(s.terms);
+      const bodyOk = equalBytes(r.networkId, run.cluster.networkId) && equalBytes(r.configDigest, run.configDigest) && equalBytes(r.settlementId, fromHex(s.idHex, 32)) && r.validUntilMs === validUntilMs(s.terms);
       if (!bodyOk || !run.verifier.bls(groupKey, reportDigest(r), r.signature)) soundness.push(`${s.spec.id}: n${d.node}'s report does not verify or does not match the terms`);
     }
     for (const v of values) {
@@ -211,12 +212,6 @@ export function check(run: SimRun): CheckOutput {
   inv.push(holds('conservation', conservation));
   inv.push(holds('ledgers-match-reports', match));
   return { invariants: inv, decisions };
-}
-
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
 
 /**

@@ -27,7 +27,7 @@ async function settle(...extra: string[]): Promise<{ code: number; result: Recor
 
 describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a local cluster of real processes', () => {
   beforeAll(async () => {
-    await clusterUp(dir, '4', () => {});
+    await clusterUp(dir, { nodes: '4' });
   }, 60_000);
 
   afterAll(async () => {
@@ -93,7 +93,7 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
   }, 30_000);
 
   it('commits with the report verified on-chain, and down leaves no process (anvil included)', async () => {
-    await clusterUp(realDir, '4', () => {}, 'real');
+    await clusterUp(realDir, { nodes: '4', legs: 'real' });
     const st = readState(realDir);
     expect(st.legs).toBe('real');
     expect(st.venues.escrow).toMatch(/^0x[0-9a-f]{40}$/);

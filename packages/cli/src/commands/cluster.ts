@@ -24,10 +24,17 @@ const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 const LEG_HOST_MAIN = fileURLToPath(new URL('../../../leg-host/dist/main.js', import.meta.url));
 /** Demo parties and their opening balances (DESIGN: alice holds OUSG, bob holds USD minor units). */
 export const DEMO_PARTIES = ['alice', 'bob'] as const;
-const DEMO_FUNDS = [
+/** One opening balance the cluster mints at start-up through the leg host's admin API. */
+export interface Funding {
+  readonly leg: 'asset' | 'payment';
+  readonly account: string;
+  readonly unit: string;
+  readonly amount: string;
+}
+const DEMO_FUNDS: readonly Funding[] = [
   { leg: 'asset', account: 'alice', unit: 'OUSG', amount: '1000' },
   { leg: 'payment', account: 'bob', unit: 'USD', amount: '1000000000' },
-] as const;
+];
 export const CLUSTER_VENUES = { chainId: '31337', escrow: '0x' + 'e0'.repeat(20), bankId: 'bank', ledger: 'main' } as const;
 const READY_TIMEOUT_MS = 30_000;
 
@@ -77,12 +84,17 @@ export async function postJson(url: string, body: unknown): Promise<unknown> {
 }
 
 /** Creates the parties' keys once: the public half for the leg host, the secret half for `settle`. */
-function ensureParties(dir: string): void {
+function ensureParties(dir: string, parties: readonly string[]): void {
   const p = clusterPaths(dir);
-  if (existsSync(p.parties) && existsSync(p.partiesSecret)) return;
+  if (existsSync(p.parties) && existsSync(p.partiesSecret)) {
+    const known = Object.keys(JSON.parse(readFileSync(p.parties, 'utf8')) as Record<string, string>);
+    const missing = parties.filter((x) => !known.includes(x));
+    if (missing.length > 0) throw new UsageError(`${p.parties} has no key for ${missing.join(', ')} (use another --dir)`);
+    return;
+  }
   const pub: Record<string, string> = {};
   const sec: Record<string, string> = {};
-  for (const name of DEMO_PARTIES) {
+  for (const name of parties) {
     const k = identityKeygen(randomBytes);
     pub[name] = toHex(k.publicKey);
     sec[name] = toHex(k.secretKey);
@@ -94,7 +106,20 @@ function ensureParties(dir: string): void {
 
 export type LegsKind = 'memory' | 'real';
 
-export async function clusterUp(dirArg: string, nodesArg: string | undefined, say: (s: string) => void, legs: LegsKind = 'memory'): Promise<ClusterState> {
+export interface ClusterUpOptions {
+  /** Node count as the user typed it (default 4, or what DIR/keys holds). */
+  readonly nodes?: string;
+  readonly legs?: LegsKind;
+  /** Progress lines for a terminal. */
+  readonly say?: (s: string) => void;
+  /** Parties whose keys the cluster creates (default alice and bob). */
+  readonly parties?: readonly string[];
+  /** Opening balances (default: alice 1,000 OUSG, bob 1,000,000,000 USD minor units). */
+  readonly funds?: readonly Funding[];
+}
+
+export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}): Promise<ClusterState> {
+  const { nodes: nodesArg, legs = 'memory', say = () => {}, parties = DEMO_PARTIES, funds = DEMO_FUNDS } = options;
   const dir = resolve(dirArg);
   const p = clusterPaths(dir);
   if (existsSync(p.state)) {
@@ -111,7 +136,7 @@ export async function clusterUp(dirArg: string, nodesArg: string | undefined, sa
   }
   const cluster = loadClusterFile(p.cluster);
   const n = cluster.config.n;
-  ensureParties(dir);
+  ensureParties(dir, parties);
 
   // The leg host: in-memory chain and bank behind HTTP, anchored to this cluster's keys.
   const legPort = await freePort();
@@ -150,8 +175,8 @@ export async function clusterUp(dirArg: string, nodesArg: string | undefined, sa
   if (ready.venues !== undefined) venues = ready.venues;
   save();
   say(legs === 'real' ? `real legs up at ${legUrl} (pid ${legHost.pid}): anvil at ${ready.rpcUrl}, escrow ${venues.escrow}, bank on ${process.env['DATABASE_URL'] ? 'PostgreSQL' : 'PGlite'}` : `leg host up at ${legUrl} (pid ${legHost.pid})`);
-  for (const f of DEMO_FUNDS) await postJson(`${legUrl}/admin/mint`, f);
-  say(`funded: alice 1,000 OUSG on the chain; bob 1,000,000,000 USD minor units at the bank`);
+  for (const f of funds) await postJson(`${legUrl}/admin/mint`, f);
+  say(funds === DEMO_FUNDS ? 'funded: alice 1,000 OUSG on the chain; bob 1,000,000,000 USD minor units at the bank' : `funded ${funds.length} accounts`);
 
   const p2pPorts = await Promise.all(Array.from({ length: n }, () => freePort()));
   const controlPorts = await Promise.all(Array.from({ length: n }, () => freePort()));
@@ -251,7 +276,7 @@ export const registerCluster: RegisterCommand = (program: Command, setExit) => {
     .action(async (opts: { nodes?: string; dir: string; legs: string }) => {
       if (opts.legs !== 'memory' && opts.legs !== 'real') throw new UsageError(`--legs ${opts.legs}: expected memory or real`);
       try {
-        await clusterUp(opts.dir, opts.nodes, (s) => process.stdout.write(s + '\n'), opts.legs);
+        await clusterUp(opts.dir, { ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}), legs: opts.legs, say: (s) => process.stdout.write(s + '\n') });
       } catch (e) {
         if (e instanceof UsageError) throw e;
         process.stderr.write(`tandem cluster up: ${(e as Error).message}; see the logs in ${join(opts.dir, 'logs')}\n`);

@@ -163,7 +163,7 @@ async function demoOnCluster(): Promise<number> {
   try {
     write('Tandem demo on real processes: 4 nodes over libp2p on loopback, a local EVM chain (anvil) with\n');
     write('the DvP escrow that verifies the threshold report on-chain, and the bank ledger on PGlite.\n\n');
-    await clusterUp(dir, '4', (s) => write(s + '\n'), 'real');
+    await clusterUp(dir, { nodes: '4', legs: 'real', say: (s) => write(s + '\n') });
     write('\n1) bob buys 100 OUSG from alice for 100,000.00 USD:\n');
     const first = await main(['node', 'tandem', 'settle', '--dir', dir, '--seller', 'alice', '--buyer', 'bob', '--asset', '100:OUSG', '--price', '10000000:USD', '--deadline', '20s']);
     write('\n2) bob tries to buy 100 OUSG for 20,000,000.00 USD, more than he holds: the bank rejects the hold,\n   the nodes agree on ABORT, and the escrow refunds alice:\n');

@@ -18,9 +18,11 @@ export interface NodeConfig {
   readonly dataDir: string;
   /** The local control API (intents and status), loopback only. */
   readonly control: { readonly host: string; readonly port: number };
+  /** Optional: append every event, full fidelity, to this file (history.ts; cluster-mode scenarios read it). */
+  readonly history?: string;
 }
 
-const KEYS = ['cluster', 'key', 'listen', 'peers', 'legs', 'dataDir', 'control'];
+const KEYS = ['cluster', 'key', 'listen', 'peers', 'legs', 'dataDir', 'control', 'history'];
 
 function fail(file: string, key: string, expected: string): never {
   throw new UsageError(`${file}: key "${key}": expected ${expected}`);
@@ -79,5 +81,6 @@ export function loadNodeConfig(file: string): NodeConfig {
     legs: { asset: url(file, legs['asset'], 'legs.asset'), payment: url(file, legs['payment'], 'legs.payment') },
     dataDir: resolve(base, str(file, o['dataDir'], 'dataDir')),
     control: { host, port },
+    ...(o['history'] !== undefined ? { history: resolve(base, str(file, o['history'], 'history')) } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { type Authorization, DecodeError, decodeTerms, encodeReport, fromHex, settlementId, toHex } from '@tandem/protocol';
 import type { Authorizations, NodeRuntime } from '@tandem/node';
 import { toJson } from './json.js';
+import { type LinkFaults, LinkFaultsError, linkFaultsToJson, parseLinkFaults } from './link-faults.js';
 
 export interface NodeStatus {
   readonly id: string;
@@ -66,13 +67,17 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(toJson(body));
 }
 
-/** Fault injection for cluster-mode tests: messages to and from these members are dropped. */
-export type BlockLinks = (members: readonly number[]) => void;
+/** Fault injection for cluster-mode scenarios and tests (link-faults.ts); null: not offered. */
+export interface LinkFaultControl {
+  /** Cluster size, to check member indices. */
+  readonly n: number;
+  set(faults: LinkFaults): void;
+}
 
-export function startControlServer(runtime: NodeRuntime, status: () => NodeStatus, host: string, port: number, blockLinks?: BlockLinks): Promise<ControlServer> {
+export function startControlServer(runtime: NodeRuntime, status: () => NodeStatus, host: string, port: number, links?: LinkFaultControl): Promise<ControlServer> {
   const server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
-      if (e instanceof BadRequest || e instanceof DecodeError) send(res, 400, { error: e.message });
+      if (e instanceof BadRequest || e instanceof DecodeError || e instanceof LinkFaultsError) send(res, 400, { error: e.message });
       else send(res, 500, { error: e instanceof Error ? e.message : String(e) });
     });
   });
@@ -94,12 +99,10 @@ export function startControlServer(runtime: NodeRuntime, status: () => NodeStatu
       runtime.submit(terms, auths);
       return send(res, 202, { settlementId: toHex(settlementId(terms)) });
     }
-    if (req.method === 'POST' && path === '/faults/links' && blockLinks !== undefined) {
-      const body = (await readBody(req)) as Record<string, unknown> | null;
-      const list = body?.['block'];
-      if (!Array.isArray(list) || !list.every((x) => Number.isInteger(x) && x >= 1)) throw new BadRequest('block: expected a list of member indices');
-      blockLinks(list as number[]);
-      return send(res, 200, { blocked: list });
+    if (req.method === 'POST' && path === '/faults/links' && links !== undefined) {
+      const faults = parseLinkFaults(await readBody(req), links.n);
+      links.set(faults);
+      return send(res, 200, linkFaultsToJson(faults));
     }
     const m = /^\/settlements\/([0-9a-f]{64})$/.exec(path);
     if (req.method === 'GET' && m) {

@@ -13,6 +13,8 @@ import { type ControlServer, type NodeStatus, startControlServer } from './contr
 import { UsageError } from './errors.js';
 import { loadClusterFile, loadKeyFile } from './keyfiles.js';
 import { logLine } from './log.js';
+import { openHistory } from './history.js';
+import { type LinkFaults, linkFaultsToJson, linkFilterOf } from './link-faults.js';
 import { FileStorage } from './storage.js';
 
 export interface RunningNode {
@@ -45,6 +47,7 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
   // Resends repeat the same bytes every few hundred ms: remember what was already verified.
   const ctx = makeContext(cluster.config, self, signer, new MemoVerifier());
   const timers = new Set<NodeJS.Timeout>();
+  const history = config.history !== undefined ? openHistory(config.history) : null;
   const runtime = new NodeRuntime({
     ctx,
     transport,
@@ -67,7 +70,13 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
       asset: new HttpLegAdapter({ url: config.legs.asset, leg: 'asset', timeoutMs: LEG_TIMEOUT_MS }),
       payment: new HttpLegAdapter({ url: config.legs.payment, leg: 'payment', timeoutMs: LEG_TIMEOUT_MS }),
     },
-    log: { event: (e) => write(logLine(id, e, Date.now())) },
+    log: {
+      event: (e) => {
+        const nowMs = Date.now();
+        write(logLine(id, e, nowMs));
+        history?.write(nowMs, e);
+      },
+    },
   });
   transport.onMessage((from, m) => runtime.receive(from, m));
   transport.onPeerConnected((peer) => runtime.peerConnected(peer));
@@ -85,13 +94,15 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
       decided: ds.filter((d) => d.decided).length,
     };
   };
-  // The fault shim for cluster-mode tests: cut this node's links to chosen members (both ways).
-  const blockLinks = (members: readonly number[]) => {
-    const blocked = new Set(members);
-    transport.setLinkFilter(blocked.size === 0 ? null : (from, to) => (blocked.has(from) || blocked.has(to) ? 'drop' : 'pass'));
-    write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'links-blocked', members: [...blocked] }));
+  // The fault shim for cluster-mode scenarios and tests (link-faults.ts).
+  const links = {
+    n: cluster.config.n,
+    set: (faults: LinkFaults) => {
+      transport.setLinkFilter(linkFilterOf(faults, Math.random));
+      write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'link-faults', ...linkFaultsToJson(faults) }));
+    },
   };
-  const control = await startControlServer(runtime, status, config.control.host, config.control.port, blockLinks);
+  const control = await startControlServer(runtime, status, config.control.host, config.control.port, links);
   write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'started', peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), control: control.url }));
   let stopped = false;
   return {
@@ -107,6 +118,7 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
       await control.close();
       await transport.stop();
       await host.stop();
+      history?.close();
       write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'stopped' }));
     },
   };

@@ -6,3 +6,5 @@ export * from './config.js';
 export * from './control.js';
 export * from './log.js';
 export * from './daemon.js';
+export * from './history.js';
+export * from './link-faults.js';

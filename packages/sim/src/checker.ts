@@ -15,8 +15,8 @@ import {
   reclaimAtMs,
 } from '@tandem/protocol';
 import { supports } from '@tandem/consensus';
-import type { LegEvent, MemoryLeg } from '@tandem/legs';
-import type { SimRun, SimSettlement } from './simulator.js';
+import type { LegEvent } from '@tandem/legs';
+import type { LegRecord, RunRecord, SimSettlement } from './simulator.js';
 
 export interface Invariant {
   readonly name: string;
@@ -39,7 +39,7 @@ interface Facts {
   readonly downIntervals: Map<number, { from: number; to: number | null }[]>;
 }
 
-function gather(run: SimRun): Facts {
+function gather(run: RunRecord): Facts {
   const decided = new Map<string, Decided[]>();
   const observations = new Map<string, { t: number; obs: SignedObservation }[]>();
   const votes = new Map<string, Map<string, Set<string>>>();
@@ -80,7 +80,7 @@ function gather(run: SimRun): Facts {
 const COMMIT_KINDS = new Set(['release', 'post']);
 const ABORT_KINDS = new Set(['refund', 'void', 'abort-closed', 'abort-recorded']);
 
-function legEventsOf(leg: MemoryLeg, idHex: string): LegEvent[] {
+function legEventsOf(leg: LegRecord, idHex: string): LegEvent[] {
   return leg.events().filter((e) => e.settlementIdHex === idHex);
 }
 
@@ -98,7 +98,7 @@ export interface CheckOutput {
   readonly decisions: Map<string, Decided | null>;
 }
 
-export function check(run: SimRun): CheckOutput {
+export function check(run: RunRecord): CheckOutput {
   const facts = gather(run);
   const n = run.cluster.n;
   const f = faultsTolerated(n);
@@ -219,7 +219,7 @@ export function check(run: SimRun): CheckOutput {
  * by B a valid report exists and every node correct and up at B has decided. Unknown when more
  * than f nodes are faulty at B (down, or crashed for good), since then nothing is promised.
  */
-function termination(run: SimRun, facts: Facts, f: number): Invariant {
+function termination(run: RunRecord, facts: Facts, f: number): Invariant {
   const within = run.scenario.expect.decideWithinMs;
   if (within === null) return { name: 'termination', ok: null, detail: 'no decideWithin bound in the scenario' };
   let lastUntil = 0;
@@ -250,22 +250,22 @@ function termination(run: SimRun, facts: Facts, f: number): Invariant {
   return holds('termination', problems);
 }
 
-function everyoneDecided(run: SimRun, facts: Facts, s: SimSettlement, down: Set<number>): boolean {
+function everyoneDecided(run: RunRecord, facts: Facts, s: SimSettlement, down: Set<number>): boolean {
   const ds = facts.decided.get(s.idHex) ?? [];
   for (let node = 1; node <= run.cluster.n; node++) if (!down.has(node) && !ds.some((d) => d.node === node)) return false;
   return true;
 }
 
 /** A fault-free run whose legs both lock before the deadline must commit. */
-function nonTriviality(run: SimRun, decisions: Map<string, Decided | null>): Invariant {
+function nonTriviality(run: RunRecord, decisions: Map<string, Decided | null>): Invariant {
   if (run.scenario.faults.length > 0) return { name: 'non-triviality', ok: null, detail: 'the scenario injects faults' };
   const problems: string[] = [];
   let judged = 0;
   for (const s of run.settlements) {
-    const lockedBy = (leg: MemoryLeg) => legEventsOf(leg, s.idHex).find((e) => e.kind === 'lock' || e.kind === 'hold');
+    const lockedBy = (leg: LegRecord) => legEventsOf(leg, s.idHex).find((e) => e.kind === 'lock' || e.kind === 'hold');
     const a = lockedBy(run.asset);
     const p = lockedBy(run.payment);
-    if (a === undefined || p === undefined || a.atMs >= s.terms.deadlineMs || p.atMs >= s.terms.deadlineMs) continue;
+    if (a === undefined || p === undefined || run.legTimeMs('asset', a.atMs) >= s.terms.deadlineMs || run.legTimeMs('payment', p.atMs) >= s.terms.deadlineMs) continue;
     judged++;
     const d = decisions.get(s.idHex);
     if (d?.report.decision !== 'COMMIT') problems.push(`${s.spec.id}: both legs locked before the deadline, decided ${d?.report.decision ?? 'nothing'}`);
@@ -279,7 +279,7 @@ function nonTriviality(run: SimRun, decisions: Map<string, Decided | null>): Inv
  * distinct members anywhere in the history. Runs where both were valid are the ones that test
  * safety (a lock race); explore and the property tests count them.
  */
-export function valuesEverValid(run: SimRun, s: SimSettlement): Set<Decision> {
+export function valuesEverValid(run: RunRecord, s: SimSettlement): Set<Decision> {
   const f = faultsTolerated(run.cluster.n);
   const groupKey = run.cluster.commitments[0]!;
   const signers: Record<Decision, Set<number>> = { COMMIT: new Set(), ABORT: new Set() };

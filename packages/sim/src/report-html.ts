@@ -17,7 +17,7 @@ import type { LegEvent } from '@tandem/legs';
 import type { HistoryEntry } from './history.js';
 import type { RunResult } from './result.js';
 import type { Fault } from './scenario.js';
-import type { SimRun, SimSettlement } from './simulator.js';
+import type { RunRecord, SimSettlement } from './simulator.js';
 
 // -------------------------------------------------------------------------------------------------
 // Helpers
@@ -130,7 +130,7 @@ interface Diagram {
   readonly nodes: number;
 }
 
-function diagramGeometry(run: SimRun, t1: number): Diagram {
+function diagramGeometry(run: RunRecord, t1: number): Diagram {
   const n = run.scenario.nodes;
   // Lanes close enough that 31 nodes fit on a screen, far enough that 4 nodes do not look empty.
   const laneGap = Math.max(18, Math.min(64, Math.floor(440 / Math.max(1, n - 1))));
@@ -394,7 +394,7 @@ function renderNodeMarks(d: Diagram, history: readonly HistoryEntry[], settlemen
   return parts.join('');
 }
 
-function renderIntents(d: Diagram, run: SimRun, settlementIndex: ReadonlyMap<string, number>): string {
+function renderIntents(d: Diagram, run: RunRecord, settlementIndex: ReadonlyMap<string, number>): string {
   const y = DIAGRAM.topPx - 6;
   // Intents at the same instant share one label ("s1, s2, s3"), or it would be drawn over itself.
   const byTime = new Map<number, { id: string; idx: number | undefined }[]>();
@@ -432,7 +432,7 @@ function renderAxis(d: Diagram): string {
 }
 
 /** Per settlement, the span of its activity, so picking it in the filter zooms to it. */
-function settlementExtents(run: SimRun, messages: readonly MsgDraw[], settlementIndex: ReadonlyMap<string, number>): { from: number; to: number }[] {
+function settlementExtents(run: RunRecord, messages: readonly MsgDraw[], settlementIndex: ReadonlyMap<string, number>): { from: number; to: number }[] {
   const ext = run.settlements.map((s) => ({ from: s.spec.atMs, to: s.spec.atMs }));
   const widen = (i: number | undefined, t: number) => {
     if (i === undefined) return;
@@ -452,7 +452,7 @@ function settlementExtents(run: SimRun, messages: readonly MsgDraw[], settlement
   });
 }
 
-function renderDiagram(run: SimRun, result: RunResult, settlementIndex: ReadonlyMap<string, number>): string {
+function renderDiagram(run: RunRecord, result: RunResult, settlementIndex: ReadonlyMap<string, number>): string {
   const labelOf = (i: number) => run.settlements[i]!.spec.id;
   const messages = collectMessages(run.history, settlementIndex, labelOf);
   let tLast = Math.max(1, run.endMs);
@@ -667,7 +667,7 @@ ${markSvg}
 </div>`;
 }
 
-function renderLegTimelines(run: SimRun, result: RunResult, settlementIndex: ReadonlyMap<string, number>): string {
+function renderLegTimelines(run: RunRecord, result: RunResult, settlementIndex: ReadonlyMap<string, number>): string {
   const byId = (events: readonly LegEvent[]) => {
     const m = new Map<number, LegEvent[]>();
     for (const e of events) {
@@ -703,7 +703,7 @@ ${blocks.join('\n')}
 
 const HIST = { widthPx: 720, heightPx: 240, leftPx: 44, rightPx: 16, topPx: 20, bottomPx: 40, binsTarget: 12 };
 
-function renderHistogram(run: SimRun, result: RunResult): string {
+function renderHistogram(run: RunRecord, result: RunResult): string {
   const latencies: number[] = [];
   run.settlements.forEach((s, i) => {
     const r = result.settlements[i];
@@ -757,7 +757,7 @@ function verdict(ok: boolean | null): { cls: string; text: string } {
   return ok === true ? { cls: 'ok', text: 'ok' } : ok === false ? { cls: 'broken', text: 'BROKEN' } : { cls: 'unknown', text: 'unknown' };
 }
 
-function renderTables(run: SimRun, result: RunResult): string {
+function renderTables(run: RunRecord, result: RunResult): string {
   const expectedBroken = new Set(run.scenario.expect.violations);
   const inv = result.invariants
     .map((i) => {
@@ -801,7 +801,7 @@ ${ev}${faults}
 </section>`;
 }
 
-function renderHeader(run: SimRun, result: RunResult, replay: string): string {
+function renderHeader(run: RunRecord, result: RunResult, replay: string): string {
   const m = result.metrics;
   const net = run.scenario.network;
   return `<header>
@@ -954,7 +954,7 @@ const SCRIPT = `(function () {
 })();`;
 
 /** The report page for a run: self-contained HTML, the same bytes for the same run. */
-export function renderReportHtml(run: SimRun, result: RunResult, replay: string): string {
+export function renderReportHtml(run: RunRecord, result: RunResult, replay: string): string {
   const settlementIndex = new Map<string, number>();
   run.settlements.forEach((s, i) => settlementIndex.set(s.idHex, i));
   return `<!doctype html>

@@ -1,6 +1,6 @@
 import type { LegState } from '@tandem/protocol';
 import { check, type Invariant } from './checker.js';
-import type { SimRun } from './simulator.js';
+import type { RunRecord } from './simulator.js';
 import { LegStateTracker } from './simulator.js';
 
 export type AssetState = 'none' | 'locked' | 'released' | 'refunded' | 'rejected' | 'reclaimed';
@@ -71,7 +71,7 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, i)]!;
 }
 
-export function buildResult(run: SimRun): RunResult {
+export function buildResult(run: RunRecord): RunResult {
   const { invariants, decisions } = check(run);
   const trackers = { asset: new LegStateTracker(), payment: new LegStateTracker() };
   const settlements: SettlementResult[] = [];

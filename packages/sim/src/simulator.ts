@@ -24,7 +24,7 @@ import {
 } from '@tandem/protocol';
 import { blsSign, dealerKeygen, identityKeygen, identitySign } from '@tandem/crypto';
 import { type ConsensusParams, type NodeContext, type PersistedSettlement, type Signer, makeContext } from '@tandem/consensus';
-import { MemoryAssetChain, MemoryBankLedger, type LegAdapter, type LegEventKind, type MemoryLeg } from '@tandem/legs';
+import { MemoryAssetChain, MemoryBankLedger, type LegAdapter, type LegEvent, type LegEventKind } from '@tandem/legs';
 import { type Authorizations, type ByzantineEnv, type ByzantinePorts, type NodeEvent, NodeRuntime, type RuntimeParams, DEFAULT_RUNTIME_PARAMS, byzantine } from '@tandem/node';
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
@@ -66,7 +66,18 @@ export interface SimSettlement {
   readonly idHex: string;
 }
 
-export interface SimRun {
+/** What the checker reads of a leg: its event log (times on the run's timeline) and its own conservation check. */
+export interface LegRecord {
+  events(): readonly LegEvent[];
+  conservationProblem(): string | null;
+}
+
+/**
+ * A finished run as the checker, the result builder and the report read it: the simulator's, or
+ * one collected from real processes (`tandem simulate --mode cluster`). Times are ms since the
+ * run's start: virtual in the simulator, wall-clock offsets on a cluster.
+ */
+export interface RunRecord {
   readonly scenario: Scenario;
   readonly seed: number;
   readonly cluster: ClusterConfig;
@@ -74,12 +85,12 @@ export interface SimRun {
   readonly settlements: readonly SimSettlement[];
   readonly history: readonly HistoryEntry[];
   readonly historyHash: string;
-  readonly asset: MemoryAssetChain;
-  readonly payment: MemoryBankLedger;
+  readonly asset: LegRecord;
+  readonly payment: LegRecord;
   /** Nodes that are faulty for the liveness assumption (crashed for good). */
   readonly faultyForGood: ReadonlySet<number>;
-  /** What `leg`'s own clock read at virtual time `virtualMs` (leg clock-skew faults). */
-  readonly legTimeMs: (leg: 'asset' | 'payment', virtualMs: number) => number;
+  /** What `leg`'s own clock read at run time `runMs` (leg clock-skew faults; the epoch on a cluster). */
+  readonly legTimeMs: (leg: 'asset' | 'payment', runMs: number) => number;
   /** Byzantine members, and members whose clock was skewed: faulty for the liveness assumption. */
   readonly byzantine: ReadonlySet<number>;
   readonly skewed: ReadonlySet<number>;
@@ -88,6 +99,13 @@ export interface SimRun {
   readonly endMs: number;
   readonly messagesSent: number;
   readonly messagesDelivered: number;
+  readonly verifier: { bls(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean };
+}
+
+/** A simulated run: its legs are the in-memory chain and bank themselves. */
+export interface SimRun extends RunRecord {
+  readonly asset: MemoryAssetChain;
+  readonly payment: MemoryBankLedger;
   readonly verifier: MemoVerifier;
 }
 
@@ -661,7 +679,7 @@ export class LegStateTracker {
   private readonly states = new Map<string, LegState>();
   private seen = 0;
 
-  state(leg: MemoryLeg, idHex: string): LegState {
+  state(leg: LegRecord, idHex: string): LegState {
     const events = leg.events();
     for (; this.seen < events.length; this.seen++) {
       const e = events[this.seen]!;

@@ -1,22 +1,32 @@
 /**
- * The real legs behind one leg host: a local EVM chain (anvil from npm, Prague) with Tandem's DvP
- * escrow, which verifies threshold reports on-chain, and the bank ledger on PostgreSQL (embedded
- * PGlite by default, or DATABASE_URL). Nodes reach both through the leg host's HTTP API, exactly
- * as they reach the in-memory legs.
+ * The real legs behind one leg host: an EVM chain with Tandem's DvP escrow, which verifies
+ * threshold reports on-chain, and the bank ledger on PostgreSQL (embedded PGlite by default, or
+ * DATABASE_URL). Nodes reach both through the leg host's HTTP API, exactly as they reach the
+ * in-memory legs.
+ *
+ * The chain is either a local anvil from npm (Prague; the default), or an external chain named by
+ * `--rpc-url` whose deployer key comes from `--private-key-file` or TANDEM_EVM_PRIVATE_KEY. The
+ * deployer deploys the token(s) and the escrow, owns them, and relays every escrow transaction.
  *
  * Custody, for the demo: the escrow needs the seller's EIP-712 authorization, while Tandem's
- * parties sign Ed25519 authorizations. The host holds each demo party's anvil account and signs
+ * parties sign Ed25519 authorizations. The host holds each demo party's chain account and signs
  * the EIP-712 authorization only after checking the party's Ed25519 one (custodialAuthorizer):
- * a trusted custodian, as documented in packages/leg-evm. Self-custody parties sign EIP-712 themselves.
+ * a trusted custodian, as documented in packages/leg-evm. On anvil the parties are its dev
+ * accounts 1, 2, …; on an external chain each gets a fresh secp256k1 key, kept in
+ * DATAPATH/evm-accounts.json (mode 0600) and topped up by the deployer for its `approve` gas.
+ *
+ * The deployer key is read from its file or the environment and kept in memory only: it never
+ * goes into a log line, a file this module writes, an error message, or a child's argv.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Address, maxUint256 } from 'viem';
-import type { PrivateKeyAccount } from 'viem/accounts';
+import { type Address, type Hex, maxUint256 } from 'viem';
+import { type PrivateKeyAccount, generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { LegName } from '@tandem/protocol';
 import type { LegAnchor } from '@tandem/legs';
 import {
-  type Anvil,
+  APPROVE_GAS,
+  type ChainClients,
   type EscrowTransaction,
   EvmEscrowAdapter,
   addressString,
@@ -25,13 +35,123 @@ import {
   custodialAuthorizer,
   deployEscrow,
   deployToken,
+  fundForGas,
+  readChainId,
   registerNames,
   sendAndWait,
   startAnvil,
   tandemTokenAbi,
 } from '@tandem/leg-evm';
-import { PgBankLedger } from '@tandem/leg-bank';
+import { PgBankLedger, type TransferChange } from '@tandem/leg-bank';
 import { AdminInputError, type LegAdmin, type LegServer, serveLegs } from '@tandem/leg-host';
+import { UsageError } from './errors.js';
+
+/** The environment variable that may hold the deployer key instead of --private-key-file. */
+export const PRIVATE_KEY_ENV = 'TANDEM_EVM_PRIVATE_KEY';
+/** How long `--rpc-url` has to answer eth_chainId before it counts as unreachable. */
+export const RPC_PROBE_TIMEOUT_MS = 5_000;
+/** The parties' generated chain keys, in the leg host's data directory. */
+export const PARTY_ACCOUNTS_FILE = 'evm-accounts.json';
+
+/** The chain flags as the user gave them (`tandem cluster up` and `tandem leg-host`). */
+export interface ChainFlags {
+  readonly rpcUrl?: string | undefined;
+  readonly privateKeyFile?: string | undefined;
+}
+
+/** An external chain: its endpoint and the deployer's key (0x + 64 hex). */
+export interface ExternalChainKey {
+  readonly rpcUrl: string;
+  readonly privateKey: Hex;
+}
+
+/** An external chain that answered: the chain id is what its RPC reports. */
+export interface ExternalChain extends ExternalChainKey {
+  readonly chainId: number;
+}
+
+/** `--rpc-url` goes with the real legs only: the memory legs have no chain to point at. */
+export function checkLegsFlags(legs: 'memory' | 'real', flags: ChainFlags): void {
+  if (legs !== 'memory') return;
+  if (flags.rpcUrl !== undefined) throw new UsageError('--rpc-url goes with --legs real: the memory legs have no chain');
+  if (flags.privateKeyFile !== undefined) throw new UsageError('--private-key-file goes with --legs real and --rpc-url: the memory legs have no chain');
+}
+
+/**
+ * The external chain the flags name, or null for the local anvil. Checks everything that needs no
+ * network (URL syntax, where the key comes from, its format) and throws UsageError naming the
+ * option or the environment variable; no message ever quotes the key.
+ */
+export function externalChainFromFlags(flags: ChainFlags, env: NodeJS.ProcessEnv = process.env, readText: (path: string) => string = (p) => readFileSync(p, 'utf8')): ExternalChainKey | null {
+  if (flags.rpcUrl === undefined) {
+    if (flags.privateKeyFile !== undefined) throw new UsageError('--private-key-file needs --rpc-url: on the local anvil its dev accounts deploy and relay');
+    return null;
+  }
+  const rpcUrl = parseRpcUrl(flags.rpcUrl);
+  if (flags.privateKeyFile !== undefined) {
+    let text: string;
+    try {
+      text = readText(flags.privateKeyFile);
+    } catch (e) {
+      throw new UsageError(`--private-key-file ${flags.privateKeyFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    return { rpcUrl, privateKey: parsePrivateKey(text, `--private-key-file ${flags.privateKeyFile}`) };
+  }
+  const fromEnv = env[PRIVATE_KEY_ENV];
+  if (fromEnv === undefined || fromEnv === '') throw new UsageError(`--rpc-url needs the deployer's key: give --private-key-file FILE, or set ${PRIVATE_KEY_ENV}`);
+  return { rpcUrl, privateKey: parsePrivateKey(fromEnv, `the environment variable ${PRIVATE_KEY_ENV}`) };
+}
+
+/** An http(s) URL; anything else is a UsageError naming --rpc-url. */
+export function parseRpcUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError('--rpc-url: not a URL (expected e.g. http://127.0.0.1:8545)');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--rpc-url ${redactUrl(text)}: expected an http:// or https:// URL`);
+  return text;
+}
+
+/**
+ * A secp256k1 private key as 0x and 64 hex digits (surrounding white space, such as a file's
+ * final newline, is ignored). `source` names where it came from; the key itself is never quoted.
+ */
+export function parsePrivateKey(text: string, source: string): Hex {
+  const key = text.trim();
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new UsageError(`${source}: expected a private key as 0x followed by 64 hex digits`);
+  try {
+    privateKeyToAccount(key as Hex); // throws on 0 or a value not below the curve order
+  } catch {
+    throw new UsageError(`${source}: not a valid secp256k1 private key (zero, or not below the curve order)`);
+  }
+  return key.toLowerCase() as Hex;
+}
+
+/** Asks the RPC for its chain id; an unreachable or non-answering endpoint is a UsageError naming --rpc-url. */
+export async function probeExternalChain(key: ExternalChainKey, timeoutMs = RPC_PROBE_TIMEOUT_MS): Promise<ExternalChain> {
+  try {
+    return { ...key, chainId: await readChainId(key.rpcUrl, timeoutMs) };
+  } catch (e) {
+    const code = (e as { cause?: { code?: unknown } }).cause?.code;
+    const cause = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${errorText(e)}${typeof code === 'string' ? `: ${code}` : ''}`;
+    throw new UsageError(`--rpc-url ${redactUrl(key.rpcUrl)}: no Ethereum JSON-RPC answers there (${cause})`);
+  }
+}
+
+/**
+ * A URL for logs and messages: user info dropped, and a path (where hosted RPC providers put API
+ * keys) shown as `/…`.
+ */
+export function redactUrl(text: string): string {
+  try {
+    const u = new URL(text);
+    return `${u.protocol}//${u.host}${u.pathname !== '/' || u.search !== '' ? '/…' : ''}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
 
 export interface RealLegsOptions {
   readonly anchor: LegAnchor;
@@ -41,55 +161,128 @@ export interface RealLegsOptions {
   readonly tokens: readonly string[];
   readonly bank: { readonly bankId: string; readonly ledger: string };
   readonly port: number;
-  /** Where the embedded bank keeps its data (PGlite); ignored when databaseUrl is given. */
+  /** The leg host's data: the embedded bank (PGlite, unless databaseUrl) and, on an external chain, the parties' chain keys. */
   readonly dataDir: string;
   readonly databaseUrl?: string;
+  /** An external chain (probed: its chain id known); absent: a local anvil. */
+  readonly external?: ExternalChain;
   readonly log: (line: Record<string, unknown>) => void;
 }
 
 export interface RealLegs {
   readonly url: string;
   readonly venues: { readonly chainId: string; readonly escrow: string; readonly bankId: string; readonly ledger: string };
+  /** The chain's RPC URL, redacted for display (see redactUrl). */
   readonly rpcUrl: string;
+  readonly chain: 'anvil' | 'external';
   close(): Promise<void>;
 }
 
-/** Demo parties get anvil dev accounts 1, 2, …; account 0 deploys, owns the escrow and relays. */
-function partyAccounts(names: readonly string[]): Map<string, PrivateKeyAccount> {
-  return new Map(names.map((name, i) => [name, anvilDevAccount(i + 1)] as const));
+/** The chain the legs run on, and whose accounts deploy and hold tokens there. */
+interface Chain {
+  readonly kind: 'anvil' | 'external';
+  readonly rpcUrl: string;
+  readonly chainId: number;
+  readonly deployer: PrivateKeyAccount;
+  readonly parties: ReadonlyMap<string, PrivateKeyAccount>;
+  stop(): Promise<void>;
 }
 
 export async function startRealLegs(o: RealLegsOptions): Promise<RealLegs> {
-  const anvil: Anvil = await startAnvil();
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  const names = [...o.parties.keys()].sort();
+  const chain: Chain =
+    o.external === undefined
+      ? await startLocalChain(names)
+      : {
+          kind: 'external',
+          rpcUrl: o.external.rpcUrl,
+          chainId: o.external.chainId,
+          deployer: privateKeyToAccount(o.external.privateKey),
+          parties: partyAccounts(join(o.dataDir, PARTY_ACCOUNTS_FILE), names),
+          stop: async () => {}, // not ours to stop
+        };
   try {
-    return await deployAndServe(o, anvil);
+    return await deployAndServe(o, chain);
   } catch (e) {
-    await anvil.stop(); // never leave a chain running behind a failed start
+    await chain.stop(); // never leave a chain running behind a failed start
     throw e;
   }
 }
 
-async function deployAndServe(o: RealLegsOptions, anvil: Anvil): Promise<RealLegs> {
-  const clientsOf = (account: PrivateKeyAccount) => chainClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account });
-  const owner = clientsOf(anvilDevAccount(0));
+/** anvil: account 0 deploys, owns the escrow and relays; the parties get dev accounts 1, 2, …. */
+async function startLocalChain(names: readonly string[]): Promise<Chain> {
+  const anvil = await startAnvil();
+  return {
+    kind: 'anvil',
+    rpcUrl: anvil.rpcUrl,
+    chainId: anvil.chainId,
+    deployer: anvilDevAccount(0),
+    parties: new Map(names.map((name, i) => [name, anvilDevAccount(i + 1)] as const)),
+    stop: () => anvil.stop(),
+  };
+}
+
+interface PartyAccountsFile {
+  readonly note: string;
+  readonly accounts: Record<string, { readonly address: string; readonly privateKey: string }>;
+}
+
+/**
+ * The parties' keys on an external chain: read from `file`, with a fresh secp256k1 key made for
+ * each party it lacks, and the file (re)written with mode 0600. Reusing them across restarts
+ * keeps what they were funded with.
+ */
+export function partyAccounts(file: string, names: readonly string[]): Map<string, PrivateKeyAccount> {
+  const keys = new Map<string, Hex>();
+  if (existsSync(file)) {
+    let parsed: PartyAccountsFile;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8')) as PartyAccountsFile;
+    } catch (e) {
+      throw new Error(`${file}: not valid JSON (${errorText(e)}); delete it to make new party accounts`);
+    }
+    for (const [name, a] of Object.entries(parsed.accounts ?? {})) {
+      if (typeof a?.privateKey !== 'string' || !/^0x[0-9a-f]{64}$/.test(a.privateKey)) throw new Error(`${file}: the key of ${name} is malformed; delete the file to make new party accounts`);
+      keys.set(name, a.privateKey as Hex);
+    }
+  }
+  const missing = names.filter((n) => !keys.has(n));
+  for (const name of missing) keys.set(name, generatePrivateKey());
+  const accounts = new Map([...keys].map(([name, key]) => [name, privateKeyToAccount(key)] as const));
+  if (missing.length > 0 || !existsSync(file)) {
+    const body: PartyAccountsFile = {
+      note: 'chain accounts the leg host holds in custody for the demo parties (generated; keep private)',
+      accounts: Object.fromEntries([...keys].map(([name, key]) => [name, { address: accounts.get(name)!.address, privateKey: key }])),
+    };
+    writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+  }
+  chmodSync(file, 0o600); // also when an older file was made with a looser mode
+  return new Map(names.map((n) => [n, accounts.get(n)!] as const));
+}
+
+async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLegs> {
+  const clientsOf = (account: PrivateKeyAccount) => chainClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, account });
+  const owner = clientsOf(chain.deployer);
+  o.log({ event: 'evm-chain', chain: chain.kind, chainId: chain.chainId, rpc: redactUrl(chain.rpcUrl), deployer: chain.deployer.address });
+  o.log({ event: 'evm-party-accounts', accounts: Object.fromEntries([...chain.parties].map(([n, a]) => [n, a.address])) });
+  // Before any deployment: a deployer that cannot pay the parties' approve gas fails here, cheaply.
+  const partyAddresses = new Map([...chain.parties].map(([n, a]) => [n, a.address] as const));
+  for (const t of await fundForGas(owner, partyAddresses, APPROVE_GAS * BigInt(o.tokens.length))) {
+    o.log({ event: 'evm-funding', party: t.name, address: t.address, wei: String(t.wei), hash: t.hash });
+  }
   const tokens = new Map<string, Address>();
   for (const symbol of o.tokens) tokens.set(symbol, await deployToken(owner, { name: `Tandem ${symbol}`, symbol }));
   const escrow = await deployEscrow(owner, o.anchor);
-  const accounts = partyAccounts([...o.parties.keys()].sort());
-  await registerNames(owner, escrow, new Map<string, Address>([...[...accounts].map(([name, a]) => [name, a.address] as const), ...tokens]));
-  // Each party lets the escrow pull its tokens: a lock without an allowance is a durable rejection.
-  for (const [name, account] of accounts) {
-    const c = clientsOf(account);
-    for (const [symbol, token] of tokens) {
-      await sendAndWait(c, await c.walletClient.writeContract({ address: token, abi: tandemTokenAbi, functionName: 'approve', args: [escrow, maxUint256] }), `approve ${symbol} by ${name}`);
-    }
-  }
-  const custody = new Map([...accounts].map(([name, account]) => [name, { identityKey: o.parties.get(name)!, account }] as const));
+  await registerNames(owner, escrow, new Map<string, Address>([...partyAddresses, ...tokens]));
+  await approveEscrow(chain.parties, tokens, escrow, clientsOf);
+  const custody = new Map([...chain.parties].map(([name, account]) => [name, { identityKey: o.parties.get(name)!, account }] as const));
   const asset = new EvmEscrowAdapter({
     clients: owner,
     escrow,
     authorizer: custodialAuthorizer(custody),
-    onTransaction: (tx: EscrowTransaction) => o.log({ event: 'evm-transaction', call: tx.call, hash: tx.hash, block: String(tx.blockNumber), gasUsed: String(tx.gasUsed), status: tx.status }),
+    onTransaction: (tx: EscrowTransaction) =>
+      o.log({ event: 'evm-transaction', settlement: tx.settlementIdHex, call: tx.call, hash: tx.hash, block: String(tx.blockNumber), gasUsed: String(tx.gasUsed), status: tx.status }),
   });
   if (o.databaseUrl === undefined) mkdirSync(join(o.dataDir, 'bank'), { recursive: true, mode: 0o700 });
   const payment = await PgBankLedger.open({
@@ -98,9 +291,50 @@ async function deployAndServe(o: RealLegsOptions, anvil: Anvil): Promise<RealLeg
     parties: o.parties,
     venue: o.bank,
     ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl } : { dataDir: join(o.dataDir, 'bank') }),
+    onTransfer: (c: TransferChange) => o.log(bankTransferLine(c)),
   });
+  const server: LegServer = await serveLegs({ asset, payment }, { host: '127.0.0.1', port: o.port, admin: realLegsAdmin(payment, owner, tokens, chain.parties) });
+  return {
+    url: server.url,
+    rpcUrl: redactUrl(chain.rpcUrl),
+    chain: chain.kind,
+    venues: { chainId: String(chain.chainId), escrow: addressString(escrow), bankId: o.bank.bankId, ledger: o.bank.ledger },
+    close: async () => {
+      await server.close();
+      await payment.close();
+      await chain.stop();
+    },
+  };
+}
 
-  const admin: LegAdmin = {
+/** Each party lets the escrow pull its tokens: a lock without an allowance is a durable rejection. */
+async function approveEscrow(parties: ReadonlyMap<string, PrivateKeyAccount>, tokens: ReadonlyMap<string, Address>, escrow: Address, clientsOf: (a: PrivateKeyAccount) => ChainClients): Promise<void> {
+  for (const [name, account] of parties) {
+    const c = clientsOf(account);
+    for (const [symbol, token] of tokens) {
+      await sendAndWait(c, await c.walletClient.writeContract({ address: token, abi: tandemTokenAbi, functionName: 'approve', args: [escrow, maxUint256] }), `approve ${symbol} by ${name}`);
+    }
+  }
+}
+
+/** The leg host's log line for one bank transfer change: `settle` picks its settlement's lines. */
+export function bankTransferLine(c: TransferChange): Record<string, unknown> {
+  return {
+    event: 'bank-transfer',
+    settlement: c.settlementIdHex,
+    transferId: String(c.transferId),
+    kind: c.kind,
+    status: c.status,
+    from: c.debitAccount,
+    to: c.creditAccount,
+    amount: String(c.amount),
+    currency: c.currency,
+    seq: String(c.seq),
+  };
+}
+
+function realLegsAdmin(payment: PgBankLedger, owner: ChainClients, tokens: ReadonlyMap<string, Address>, accounts: ReadonlyMap<string, PrivateKeyAccount>): LegAdmin {
+  return {
     mint: async (leg: LegName, account: string, unit: string, amount: bigint) => {
       if (leg === 'payment') {
         await payment.fund(account, unit, amount);
@@ -123,15 +357,8 @@ async function deployAndServe(o: RealLegsOptions, anvil: Anvil): Promise<RealLeg
     },
     faults: async () => ({ rejectPrepare: [], failApply: [], unavailableUntilMs: null }),
   };
-  const server: LegServer = await serveLegs({ asset, payment }, { host: '127.0.0.1', port: o.port, admin });
-  return {
-    url: server.url,
-    rpcUrl: anvil.rpcUrl,
-    venues: { chainId: String(anvil.chainId), escrow: addressString(escrow), bankId: o.bank.bankId, ledger: o.bank.ledger },
-    close: async () => {
-      await server.close();
-      await payment.close();
-      await anvil.stop();
-    },
-  };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

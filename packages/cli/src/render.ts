@@ -21,7 +21,7 @@ export function renderSummary(r: RunResult): string {
   out += '\n' + table(['invariant', 'verdict', 'detail'], r.invariants.map((i) => [i.name, mark(i.ok), i.detail]));
   if (r.expectations.length > 0) out += '\n' + table(['expectation', 'verdict', 'detail'], r.expectations.map((e) => [e.what, mark(e.ok), e.detail]));
   if (r.evidence.length > 0) out += `\nevidence of misbehaviour recorded: ${r.evidence.length}\n`;
-  out += `\nmessages ${r.metrics.messages}, decision latency p50 ${r.metrics.decisionLatencyMs.p50} ms / p99 ${r.metrics.decisionLatencyMs.p99} ms, virtual time ${r.metrics.virtualMs} ms\n`;
+  out += `\nmessages ${r.metrics.messages}, decision latency p50 ${r.metrics.decisionLatencyMs.p50} ms / p99 ${r.metrics.decisionLatencyMs.p99} ms, run time ${r.metrics.virtualMs} ms\n`;
   out += `history hash ${r.historyHash}\n`;
   return out;
 }

@@ -2,13 +2,17 @@
  * End to end on real processes: a 4-node cluster over libp2p on loopback with a leg host. Needs
  * the built dist (pnpm test builds first). Every process the cluster starts is stopped in afterAll.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/main.js';
-import { alive, readState } from '../src/cluster-dir.js';
-import { clusterDown, clusterUp, postJson } from '../src/commands/cluster.js';
+import { TANDEM_BLS_DST, blsVerify, identitySign } from '@tandem/crypto';
+import { proposerOf } from '@tandem/consensus';
+import { loadClusterFile } from '@tandem/daemon';
+import { type Terms, SIGN_DOMAIN, decodeReport, encodeTerms, fromHex, reportDigest, settlementId, toHex } from '@tandem/protocol';
+import { alive, clusterPaths, readState } from '../src/cluster-dir.js';
+import { clusterDown, clusterUp, getJson, postJson, restartNode, waitFor } from '../src/commands/cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-cluster-'));
 let out: string[] = [];
@@ -37,9 +41,58 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a loc
   it('settles a DvP: COMMIT, report verified, asset released and payment posted', async () => {
     const { code, result } = await settle();
     expect(code).toBe(0);
-    expect(result).toMatchObject({ decision: 'commit', asset: 'released to the buyer', payment: 'posted to the payee' });
+    expect(result).toMatchObject({ decision: 'commit', asset: { state: 'released to the buyer' }, payment: { state: 'posted to the payee' } });
     expect((result!['report'] as { verified: boolean }).verified).toBe(true);
   }, 60_000);
+
+  it('the round-0 proposer killed mid-settlement: a later round commits, and the restarted node catches up', async () => {
+    const st = readState(dir);
+    const paths = clusterPaths(dir);
+    const cluster = loadClusterFile(paths.cluster);
+    const secrets = JSON.parse(readFileSync(paths.partiesSecret, 'utf8')) as Record<string, string>;
+    const terms: Terms = {
+      nonce: `proposer-killed-${Date.now()}`,
+      asset: { chainId: BigInt(st.venues.chainId), escrow: fromHex(st.venues.escrow, 20), token: 'OUSG', seller: 'alice', buyer: 'bob', amount: 10n },
+      payment: { bankId: st.venues.bankId, ledger: st.venues.ledger, payer: 'bob', payee: 'alice', currency: 'USD', amount: 1_000_000n },
+      deadlineMs: Date.now() + 30_000,
+      reportWindowMs: 30_000,
+      marginMs: 10_000,
+    };
+    const id = settlementId(terms);
+    const idHex = toHex(id);
+    const auth = (party: string) => ({ party, signature: toHex(identitySign(SIGN_DOMAIN.authorization, fromHex(secrets[party]!, 32), id)) });
+    const intent = (authorizations: Record<string, unknown>) => ({ terms: toHex(encodeTerms(terms)), authorizations });
+    type View = { decided: boolean; decision: string | null; round: number | null; report: string | null; views: { asset: { state: string } | null } };
+    const viewOf = async (node: { control: string }) => (await getJson(`${node.control}/settlements/${idHex}`)) as View;
+
+    // Only the seller authorizes at first: the asset leg locks, the payment leg waits for the buyer,
+    // so no value is valid yet and nobody can have proposed.
+    for (const node of st.nodes) await postJson(`${node.control}/intents`, intent({ asset: auth('alice') }));
+    await waitFor('the asset lock', 20_000, async () => ((await viewOf(st.nodes[0]!)).views.asset?.state === 'locked' ? true : null));
+    const victim = st.nodes[proposerOf(id, 0, cluster.config.n) - 1]!;
+    process.kill(victim.pid, 'SIGKILL');
+    const others = st.nodes.filter((x) => x !== victim);
+    for (const node of others) await postJson(`${node.control}/intents`, intent({ payment: auth('bob') }));
+
+    const decided = await waitFor('a decision without the round-0 proposer', 40_000, async () => {
+      const v = await viewOf(others[0]!);
+      return v.decided ? v : null;
+    });
+    expect(decided.decision).toBe('COMMIT');
+    expect(decided.round).toBeGreaterThanOrEqual(1); // round 0's proposer was dead: no round-0 decision
+    const report = decodeReport(fromHex(decided.report!));
+    expect(blsVerify(cluster.config.commitments[0]!, reportDigest(report), report.signature, TANDEM_BLS_DST)).toBe(true);
+
+    // Restarted with its write-ahead storage, it resumes the settlement and learns the same decision.
+    restartNode(dir, victim.id);
+    const caughtUp = await waitFor(`${victim.id} to catch up after its restart`, 40_000, async () => {
+      const v = await viewOf(victim);
+      return v.decided ? v : null;
+    });
+    expect(caughtUp.decision).toBe('COMMIT');
+    expect(caughtUp.report).toBe(decided.report);
+    await waitFor(`${victim.id} to reconnect`, 30_000, async () => (((await getJson(`${victim.control}/status`)) as { connected: number[] }).connected.length === 3 ? true : null));
+  }, 120_000);
 
   it('still commits with one node killed (SIGKILL), and the killed node stays down', async () => {
     const st = readState(dir);
@@ -106,8 +159,8 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
       spy.mockRestore();
     }
     expect(code).toBe(0);
-    const result = JSON.parse(out.join('').trim().split('\n').pop()!) as { decision: string; asset: string; payment: string; report: { verified: boolean }; transactions: { call: string; gasUsed: string }[] };
-    expect(result).toMatchObject({ decision: 'commit', asset: 'released to the buyer', payment: 'posted to the payee' });
+    const result = JSON.parse(out.join('').trim().split('\n').pop()!) as { decision: string; asset: { state: string }; payment: { state: string }; report: { verified: boolean }; transactions: { call: string; gasUsed: string }[] };
+    expect(result).toMatchObject({ decision: 'commit', asset: { state: 'released to the buyer' }, payment: { state: 'posted to the payee' } });
     expect(result.report.verified).toBe(true);
     const settleTx = result.transactions.find((t) => t.call === 'settle');
     expect(Number(settleTx?.gasUsed)).toBeGreaterThan(100_000); // the on-chain pairing check alone is ~103k

@@ -6,7 +6,6 @@ import {
   accountFromJson,
   applyOutcomeFromJson,
   eventFromJson,
-  legViewFromJson,
   obj,
   prepareOutcomeFromJson,
   reclaimOutcomeFromJson,
@@ -65,7 +64,7 @@ export class HttpBankAdapter implements LegAdapter {
   }
 
   async observe(settlementId: Uint8Array): Promise<LegView> {
-    const v = legViewFromJson(await this.call('GET', `/settlements/${toHex(settlementId)}`), 'observe');
+    const v = settlementFromJson(await this.call('GET', `/settlements/${toHex(settlementId)}`), 'observe');
     return { state: v.state, finalityHeight: v.finalityHeight, lock: v.lock };
   }
 

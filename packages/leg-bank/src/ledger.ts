@@ -30,6 +30,7 @@ import {
   type SignatureCheck,
   TransientLegError,
 } from '@tandem/legs';
+import { reportShapeProblem } from '@tandem/leg-host';
 import { DEFAULT_SCHEMA, advisoryKey, applySchema, checkSchemaName } from './schema.js';
 import { type Row, type Sql, type SqlQueryable, isTransientDbError, openSql } from './sql.js';
 
@@ -56,6 +57,12 @@ export interface PgBankLedgerOptions {
   readonly verifyReport?: SignatureCheck;
   /** Authorization check over the settlement id. Default: identityVerify under SIGN_DOMAIN.authorization. */
   readonly verifyAuthorization?: SignatureCheck;
+  /**
+   * Told about every change of a transfer (a hold placed, posted, voided), after the database
+   * transaction that made it committed: for logs and demos (e.g. to print the transfer id a
+   * settlement moved). An exception it throws is ignored; the ledger's answer stands.
+   */
+  readonly onTransfer?: (change: TransferChange) => void;
 }
 
 /** One account in one currency. `available = balance - held`. */
@@ -83,6 +90,23 @@ export interface Transfer {
   /** Ledger height of the hold and of its resolution (null while pending). */
   readonly createdSeq: bigint;
   readonly resolvedSeq: bigint | null;
+}
+
+/** One committed change of a transfer: what `onTransfer` is told. */
+export interface TransferChange {
+  /** The settlement the transfer belongs to: lowercase hex of its 32-byte id, as toHex writes it. */
+  readonly settlementIdHex: string;
+  readonly transferId: bigint;
+  /** What happened: `hold` created it (pending); `post`, `void` and `reclaim` resolved it. */
+  readonly kind: 'hold' | 'post' | 'void' | 'reclaim';
+  /** The transfer's status after the change. */
+  readonly status: TransferStatus;
+  readonly debitAccount: string;
+  readonly creditAccount: string;
+  readonly currency: string;
+  readonly amount: bigint;
+  /** The ledger height of the change (its history entry's seq). */
+  readonly seq: bigint;
 }
 
 /** The leg view plus what only the bank knows: the transfer, the report applied, why it refused. */
@@ -128,6 +152,9 @@ interface AccountRow {
 
 type NewEvent = Omit<BankEvent, 'seq' | 'atMs'>;
 
+/** Field shapes checked before anything else, so encoding the report cannot throw (the leg host's check). */
+export { reportShapeProblem };
+
 /**
  * The bank payment leg on PostgreSQL (DESIGN §2.2, §2.5), with exactly the rules of the in-memory
  * MemoryBankLedger: a prepare places a hold (a pending transfer counting against the payer's
@@ -151,6 +178,7 @@ export class PgBankLedger implements LegAdapter {
   private readonly parties: ReadonlyMap<string, Uint8Array>;
   private readonly verifyReport: SignatureCheck;
   private readonly verifyAuthorization: SignatureCheck;
+  private readonly onTransfer: (change: TransferChange) => void;
   private readonly t: Tables;
 
   private constructor(sql: Sql, ownsSql: boolean, schema: string, options: PgBankLedgerOptions) {
@@ -169,6 +197,7 @@ export class PgBankLedger implements LegAdapter {
     this.parties = options.parties;
     this.verifyReport = options.verifyReport ?? defaultVerifyReport;
     this.verifyAuthorization = options.verifyAuthorization ?? defaultVerifyAuthorization;
+    this.onTransfer = options.onTransfer ?? (() => {});
   }
 
   /** Opens (or shares) the database and applies the schema, idempotently. */
@@ -217,7 +246,7 @@ export class PgBankLedger implements LegAdapter {
     const authProblem = this.authorizationProblem(terms, id, authorization);
     const lock = expectedLock(terms, this.leg, id, this.anchor.groupPublicKey);
     const refusal = this.termsProblem(terms, lock);
-    return this.run('prepare', async (tx) => {
+    return this.runTelling('prepare', async (tx, tell) => {
       await this.lockSettlement(tx, id);
       const rec = await this.readSettlement(tx, id);
       if (rec !== null) return rec.state === 'locked' ? LOCKED : { kind: 'closed', reason: `settlement is ${rec.state} on this leg` };
@@ -242,6 +271,7 @@ export class PgBankLedger implements LegAdapter {
       );
       const transferId = await this.insertTransfer(tx, id, lock, seq);
       await this.insertHistory(tx, seq, { ...moveEvent('hold', id, lock, `${lock.amount} ${lock.unit} of ${lock.from} locked until ${lock.validUntilMs} ms`), transferId });
+      tell(transferChange('hold', 'pending', id, transferId, lock, seq));
       return LOCKED;
     });
   }
@@ -259,7 +289,7 @@ export class PgBankLedger implements LegAdapter {
     if (!equalBytes(report.configDigest, this.anchor.configDigest)) return refused('report is for another configuration');
     const encoded = encodeReport(report);
     const id = report.settlementId;
-    return this.run('applyReport', async (tx) => {
+    return this.runTelling('applyReport', async (tx, tell) => {
       await this.lockSettlement(tx, id);
       const rec = await this.readSettlement(tx, id);
       if (rec?.appliedReport != null) return equalBytes(rec.appliedReport, encoded) ? DUPLICATE : refused('another report was already applied');
@@ -269,7 +299,7 @@ export class PgBankLedger implements LegAdapter {
         case 'rejected':
           return this.applyToUnlocked(tx, id, rec, report, encoded);
         case 'locked':
-          return this.applyToLocked(tx, id, rec!, report, encoded);
+          return this.applyToLocked(tx, id, rec!, report, encoded, tell);
         case 'reclaimed':
           return refused('value was reclaimed: reports are refused');
         case 'committed':
@@ -280,7 +310,7 @@ export class PgBankLedger implements LegAdapter {
   }
 
   async reclaim(settlementIdBytes: Uint8Array): Promise<ReclaimOutcome> {
-    return this.run('reclaim', async (tx) => {
+    return this.runTelling('reclaim', async (tx, tell) => {
       await this.lockSettlement(tx, settlementIdBytes);
       const rec = await this.readSettlement(tx, settlementIdBytes);
       if (rec === null || rec.state !== 'locked' || rec.lock === null) return refused(`nothing to reclaim: settlement is ${rec?.state ?? 'none'}`);
@@ -289,9 +319,10 @@ export class PgBankLedger implements LegAdapter {
       if (nowMs < lock.reclaimAtMs) return refused(`too early: now ${nowMs} ms < reclaim time ${lock.reclaimAtMs} ms`);
       await this.lockAccounts(tx, lock.unit, [lock.from]);
       const seq = await this.nextSeq(tx);
-      await this.release(tx, settlementIdBytes, lock, 'voided', seq);
+      const transferId = await this.release(tx, settlementIdBytes, lock, 'voided', seq);
       await this.setState(tx, settlementIdBytes, 'reclaimed', null, seq);
-      await this.insertHistory(tx, seq, { ...moveEvent('reclaim', settlementIdBytes, lock, `${lock.amount} ${lock.unit} back to ${lock.from}`), transferId: await this.transferIdOf(tx, settlementIdBytes) });
+      await this.insertHistory(tx, seq, { ...moveEvent('reclaim', settlementIdBytes, lock, `${lock.amount} ${lock.unit} back to ${lock.from}`), transferId });
+      tell(transferChange('reclaim', 'voided', settlementIdBytes, transferId, lock, seq));
       return { kind: 'reclaimed' };
     });
   }
@@ -436,6 +467,26 @@ export class PgBankLedger implements LegAdapter {
     return this.guard(operation, () => this.sql.transaction(fn));
   }
 
+  /**
+   * One transaction whose transfer changes are told to `onTransfer` once it has committed: a
+   * change rolled back (by an error, or a driver retrying the body) is never told.
+   */
+  private async runTelling<T>(operation: string, fn: (tx: SqlQueryable, tell: (c: TransferChange) => void) => Promise<T>): Promise<T> {
+    let changes: TransferChange[] = [];
+    const result = await this.run(operation, (tx) => {
+      changes = []; // a retried body starts over
+      return fn(tx, (c) => changes.push(c));
+    });
+    for (const c of changes) {
+      try {
+        this.onTransfer(c);
+      } catch {
+        // An observer's failure must not turn a committed change into an error for the caller.
+      }
+    }
+    return result;
+  }
+
   private async guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -549,11 +600,6 @@ export class PgBankLedger implements LegAdapter {
     return big(rows[0]?.id);
   }
 
-  private async transferIdOf(tx: SqlQueryable, id: Uint8Array): Promise<bigint | undefined> {
-    const rows = await tx.query(`SELECT id::text AS id FROM ${this.t.transfers} WHERE settlement_id = $1`, [id]);
-    return rows[0] === undefined ? undefined : big(rows[0].id);
-  }
-
   private async recordRejection(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, reason: string): Promise<PrepareOutcome> {
     const seq = await this.nextSeq(tx);
     await tx.query(`INSERT INTO ${this.t.settlements} (settlement_id, state, reject_reason, height) VALUES ($1, 'rejected', $2, $3)`, [id, reason, seq.toString()]);
@@ -580,7 +626,7 @@ export class PgBankLedger implements LegAdapter {
     return APPLIED;
   }
 
-  private async applyToLocked(tx: SqlQueryable, id: Uint8Array, rec: SettlementRow, report: Report, encoded: Uint8Array): Promise<ApplyOutcome> {
+  private async applyToLocked(tx: SqlQueryable, id: Uint8Array, rec: SettlementRow, report: Report, encoded: Uint8Array, tell: (c: TransferChange) => void): Promise<ApplyOutcome> {
     const lock = rec.lock;
     if (lock === null) throw new Error('assertion failed: locked without a lock record');
     if (report.validUntilMs !== lock.validUntilMs) return refused(`report validUntil ${report.validUntilMs} ms != lock's ${lock.validUntilMs} ms`);
@@ -590,21 +636,22 @@ export class PgBankLedger implements LegAdapter {
     if (!this.reportVerifies(lock.groupPublicKey, report)) return refused('report signature does not verify');
     await this.lockAccounts(tx, lock.unit, [lock.from, lock.to]);
     const seq = await this.nextSeq(tx);
-    const transferId = await this.transferIdOf(tx, id);
     if (report.decision === 'COMMIT') {
-      await this.release(tx, id, lock, 'posted', seq);
+      const transferId = await this.release(tx, id, lock, 'posted', seq);
       await this.setState(tx, id, 'committed', encoded, seq);
       await this.insertHistory(tx, seq, { ...moveEvent('post', id, lock, `${lock.amount} ${lock.unit} from ${lock.from} to ${lock.to}`), counterparty: lock.to, transferId });
+      tell(transferChange('post', 'posted', id, transferId, lock, seq));
     } else {
-      await this.release(tx, id, lock, 'voided', seq);
+      const transferId = await this.release(tx, id, lock, 'voided', seq);
       await this.setState(tx, id, 'aborted', encoded, seq);
       await this.insertHistory(tx, seq, { ...moveEvent('void', id, lock, `${lock.amount} ${lock.unit} back to ${lock.from}`), transferId });
+      tell(transferChange('void', 'voided', id, transferId, lock, seq));
     }
     return APPLIED;
   }
 
-  /** Resolves the pending transfer: posted moves the money to the payee, voided drops the hold. */
-  private async release(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, status: 'posted' | 'voided', seq: bigint): Promise<void> {
+  /** Resolves the pending transfer (posted moves the money to the payee, voided drops the hold); returns its id. */
+  private async release(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, status: 'posted' | 'voided', seq: bigint): Promise<bigint> {
     const amount = lock.amount.toString();
     const a = this.t.accounts;
     if (status === 'posted') {
@@ -614,10 +661,11 @@ export class PgBankLedger implements LegAdapter {
       await tx.query(`UPDATE ${a} SET held = held - $3 WHERE id = $1 AND currency = $2`, [lock.from, lock.unit, amount]);
     }
     const rows = await tx.query(
-      `UPDATE ${this.t.transfers} SET status = $2, resolved_seq = $3 WHERE settlement_id = $1 AND status = 'pending' RETURNING id`,
+      `UPDATE ${this.t.transfers} SET status = $2, resolved_seq = $3 WHERE settlement_id = $1 AND status = 'pending' RETURNING id::text AS id`,
       [id, status, seq.toString()],
     );
     if (rows.length !== 1) throw new Error('assertion failed: a locked settlement without a pending transfer');
+    return big(rows[0]!.id);
   }
 
   private async setState(tx: SqlQueryable, id: Uint8Array, state: LegState, appliedReport: Uint8Array | null, seq: bigint): Promise<void> {
@@ -667,16 +715,6 @@ function safeVerify(check: SignatureCheck, publicKey: Uint8Array, message: Uint8
   }
 }
 
-/** Field shapes checked before anything else, so encoding the report cannot throw. */
-export function reportShapeProblem(r: Report): string | null {
-  if (r.networkId.length !== 32 || r.configDigest.length !== 32 || r.settlementId.length !== 32) return 'malformed report: ids must be 32 bytes';
-  if (r.signature.length !== 48) return 'malformed report: signature must be 48 bytes';
-  if (r.decision !== 'COMMIT' && r.decision !== 'ABORT') return 'malformed report: unknown decision';
-  if (!Number.isInteger(r.round) || r.round < 0 || r.round > 0xffff_ffff) return 'malformed report: round out of range';
-  if (!Number.isSafeInteger(r.validUntilMs) || r.validUntilMs < 0) return 'malformed report: validUntil out of range';
-  return null;
-}
-
 /** Account and currency names: non-empty UTF-8 up to the protocol's string bound, no NUL. */
 function checkName(what: string, s: string): void {
   if (typeof s !== 'string' || s === '') throw new BankInputError(`${what} must be a non-empty string`);
@@ -687,6 +725,10 @@ function checkName(what: string, s: string): void {
     throw new BankInputError(`${what} is not valid Unicode`);
   }
   if (utf8(s).length > STRING_BYTES_MAX) throw new BankInputError(`${what} is longer than ${STRING_BYTES_MAX} UTF-8 bytes`);
+}
+
+function transferChange(kind: TransferChange['kind'], status: TransferStatus, id: Uint8Array, transferId: bigint, lock: LockRecord, seq: bigint): TransferChange {
+  return { settlementIdHex: toHex(id), transferId, kind, status, debitAccount: lock.from, creditAccount: lock.to, currency: lock.unit, amount: lock.amount, seq };
 }
 
 function moveEvent(kind: LegEventKind, id: Uint8Array, lock: LockRecord, detail: string): NewEvent {

@@ -2,21 +2,17 @@
  * JSON forms of the bank API's values. Amounts and heights are decimal strings (JSON numbers
  * lose precision past 2^53), bytes are lowercase hex, times are integer milliseconds.
  * The same readers check request bodies on the server and response bodies in the client.
+ *
+ * A settlement's leg view (state, finalityHeight, lock) has the leg host's encoding, from
+ * @tandem/leg-host's wire module: one codec for LegView and LockRecord in the whole repository.
+ * Its WireError is this module's too (`field` names the offending value).
  */
-import { type LegState, type LegView, type LockRecord, fromHex, toHex } from '@tandem/protocol';
+import { fromHex, toHex } from '@tandem/protocol';
 import type { ApplyOutcome, LegEventKind, PrepareOutcome, ReclaimOutcome } from '@tandem/legs';
+import { LEG_VIEW_KEYS, WireError, legViewFromJson, legViewToJson } from '@tandem/leg-host';
 import type { AccountBalance, BankEvent, BankSettlementView, Transfer, TransferStatus } from './ledger.js';
 
-/** A JSON value that does not have the expected shape; `path` names the field. */
-export class WireError extends Error {
-  override readonly name = 'WireError';
-  constructor(
-    readonly path: string,
-    problem: string,
-  ) {
-    super(`${path}: ${problem}`);
-  }
-}
+export { WireError };
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -69,42 +65,6 @@ function oneOf<T extends string>(o: Record<string, unknown>, key: string, path: 
 // ---------------------------------------------------------------------------------------------
 // Values
 
-export function lockToJson(l: LockRecord): Json {
-  return {
-    settlementId: toHex(l.settlementId),
-    amount: l.amount.toString(),
-    from: l.from,
-    to: l.to,
-    unit: l.unit,
-    venue: l.venue,
-    validUntilMs: l.validUntilMs,
-    reclaimAtMs: l.reclaimAtMs,
-    groupPublicKey: toHex(l.groupPublicKey),
-  };
-}
-
-export function lockFromJson(v: unknown, path: string): LockRecord {
-  const o = obj(v, path);
-  return {
-    settlementId: hex(o, 'settlementId', path, 32),
-    amount: decimal(o, 'amount', path),
-    from: str(o, 'from', path),
-    to: str(o, 'to', path),
-    unit: str(o, 'unit', path),
-    venue: str(o, 'venue', path),
-    validUntilMs: safeInt(o, 'validUntilMs', path),
-    reclaimAtMs: safeInt(o, 'reclaimAtMs', path),
-    groupPublicKey: hex(o, 'groupPublicKey', path, 96),
-  };
-}
-
-const LEG_STATES: readonly LegState[] = ['none', 'locked', 'rejected', 'committed', 'aborted', 'reclaimed'];
-
-export function legViewFromJson(v: unknown, path: string): LegView {
-  const o = obj(v, path);
-  return { state: oneOf(o, 'state', path, LEG_STATES), finalityHeight: decimal(o, 'finalityHeight', path), lock: o.lock === null ? null : lockFromJson(o.lock, `${path}.lock`) };
-}
-
 export function transferToJson(t: Transfer): Json {
   return {
     id: t.id.toString(),
@@ -136,19 +96,19 @@ export function transferFromJson(v: unknown, path: string): Transfer {
 
 export function settlementToJson(s: BankSettlementView): Json {
   return {
-    state: s.state,
-    finalityHeight: s.finalityHeight.toString(),
-    lock: s.lock === null ? null : lockToJson(s.lock),
+    ...legViewToJson(s),
     transfer: s.transfer === null ? null : transferToJson(s.transfer),
     appliedReport: s.appliedReport === null ? null : toHex(s.appliedReport),
     rejectReason: s.rejectReason,
   };
 }
 
+/** The bank's settlement view: the leg view's keys (checked by the leg host's codec) and the bank's own. */
 export function settlementFromJson(v: unknown, path: string): BankSettlementView {
   const o = obj(v, path);
+  const view = Object.fromEntries(LEG_VIEW_KEYS.filter((k) => Object.hasOwn(o, k)).map((k) => [k, o[k]]));
   return {
-    ...legViewFromJson(o, path),
+    ...legViewFromJson(view, path),
     transfer: o.transfer === null ? null : transferFromJson(o.transfer, `${path}.transfer`),
     appliedReport: o.appliedReport === null ? null : hex(o, 'appliedReport', path),
     rejectReason: nullableStr(o, 'rejectReason', path),

@@ -10,7 +10,7 @@ import { type Report, type Terms, U256_MAX, encodeReport, settlementId, reclaimA
 import { TANDEM_BLS_DST, blsVerify } from '@tandem/crypto';
 import { type SignatureCheck, MemoryBankLedger } from '@tandem/legs';
 import { authorize, createLegFixture, signReport } from '@tandem/legs/conformance';
-import { type Sql, BankInputError, PgBankLedger } from '../src/index.js';
+import { type Sql, type TransferChange, BankInputError, PgBankLedger } from '../src/index.js';
 import { BANK_VENUE, START_MS, type TestLedger, bankReport, bankTerms, freshLedger, fx, payerAuth } from './support.js';
 
 export interface BehaviourOptions {
@@ -117,6 +117,50 @@ export function ledgerBehaviour(name: string, getSql: () => Sql, options: Behavi
       expect(await ledger.balance('alice', 'USD')).toBe(1000n - 8n * 10n + 8n * 7n);
       expect(await ledger.balance('bob', 'USD')).toBe(1000n + 8n * 10n - 8n * 7n);
       expect(await ledger.height()).toBe(2n + 2n * BigInt(terms.length));
+    });
+
+    it(`tells onTransfer each committed transfer change, once, after the fact (${mode})`, async () => {
+      const changes: TransferChange[] = [];
+      let throwOnNext = true;
+      const { ledger, clock } = await fresh({
+        onTransfer: (c) => {
+          changes.push(c);
+          // A failing observer must not fail (or roll back) the call that made the change.
+          if (throwOnNext) {
+            throwOnNext = false;
+            throw new Error('observer failure');
+          }
+        },
+      });
+      await ledger.fund('alice', 'USD', 1000n);
+      const [posted, voided, reclaimed, refused] = ['tell-post', 'tell-void', 'tell-reclaim', 'tell-refused'].map((n) => bankTerms(n, { amount: n === 'tell-refused' ? 5000n : 100n }));
+      for (const t of [posted!, voided!, reclaimed!]) expect(await ledger.prepare(t, payerAuth(t))).toEqual({ kind: 'locked' });
+      expect((await ledger.prepare(refused!, payerAuth(refused!))).kind).toBe('rejected'); // no transfer: nothing to tell
+      expect(await ledger.applyReport(bankReport(posted!, 'COMMIT'))).toEqual({ kind: 'applied' });
+      expect(await ledger.applyReport(bankReport(posted!, 'COMMIT'))).toEqual({ kind: 'duplicate' }); // no change: nothing to tell
+      expect(await ledger.applyReport(bankReport(voided!, 'ABORT'))).toEqual({ kind: 'applied' });
+      clock.nowMs = reclaimAtMs(reclaimed!);
+      expect(await ledger.reclaim(settlementId(reclaimed!))).toEqual({ kind: 'reclaimed' });
+
+      const hex = (t: Terms) => toHex(settlementId(t));
+      expect(changes.map((c) => [c.settlementIdHex, c.kind, c.status])).toEqual([
+        [hex(posted!), 'hold', 'pending'],
+        [hex(voided!), 'hold', 'pending'],
+        [hex(reclaimed!), 'hold', 'pending'],
+        [hex(posted!), 'post', 'posted'],
+        [hex(voided!), 'void', 'voided'],
+        [hex(reclaimed!), 'reclaim', 'voided'],
+      ]);
+      // Each change names the transfer the bank keeps for that settlement, at the height of its history entry.
+      const history = await ledger.history();
+      for (const c of changes) {
+        const view = await ledger.settlement(settlementId([posted!, voided!, reclaimed!].find((t) => hex(t) === c.settlementIdHex)!));
+        expect(c.transferId).toBe(view.transfer!.id);
+        expect(c).toMatchObject({ debitAccount: 'alice', creditAccount: 'bob', currency: 'USD', amount: 100n });
+        const entry = history.find((e) => BigInt(e.seq) === c.seq)!;
+        expect(entry).toMatchObject({ kind: c.kind, settlementIdHex: c.settlementIdHex, transferId: c.transferId });
+      }
+      expect(new Set(changes.map((c) => c.transferId)).size).toBe(3);
     });
 
     it(`applies a report delivered many times at once exactly once (${mode})`, async () => {

@@ -32,6 +32,7 @@ import {
   encodeTerms,
   equalBytes,
   settlementId,
+  toHex,
 } from '@tandem/protocol';
 import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError } from '@tandem/legs';
 import { dvpEscrowAbi } from './artifacts.js';
@@ -56,6 +57,8 @@ export interface EvmEscrowAdapterOptions {
 /** A transaction the adapter sent and saw mined. */
 export interface EscrowTransaction {
   readonly call: 'lock' | 'settle' | 'reclaim';
+  /** The settlement the call was for: lowercase hex of its 32-byte id, without 0x (as the protocol's toHex writes it). */
+  readonly settlementIdHex: string;
   readonly hash: Hex;
   readonly blockNumber: bigint;
   readonly gasUsed: bigint;
@@ -155,7 +158,7 @@ export class EvmEscrowAdapter implements LegAdapter {
     if (sellerAddress === null) return { kind: 'unauthorized', reason: `unknown party ${seller}: neither an address nor a registered name` };
     const auth = await this.authorizer({ terms, settlementId: id, authorization, seller: sellerAddress, escrow: this.escrow, chainId: identity.chainId });
     if (auth.kind === 'unauthorized') return auth;
-    const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'lock', args: [bytesToHex(termsBytes), auth.signature] }), 'lock');
+    const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'lock', args: [bytesToHex(termsBytes), auth.signature] }), 'lock', id);
     if (sent.kind === 'mined') return this.lockOutcome(sent.receipt);
     switch (sent.error) {
       case 'Unauthorized':
@@ -199,7 +202,7 @@ export class EvmEscrowAdapter implements LegAdapter {
     const early = preApplyProblem(rec, report, reportHash);
     if (early !== null) return early;
     const data = encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'settle', args: [bytesToHex(encodeReportBody(report)), bytesToHex(signature)] });
-    const sent = await this.submit(data, 'settle');
+    const sent = await this.submit(data, 'settle', report.settlementId);
     if (sent.kind === 'mined') return { kind: 'applied' };
     // Another node may have applied a report between our read and our transaction.
     const now = await this.record(report.settlementId, 'latest');
@@ -210,7 +213,7 @@ export class EvmEscrowAdapter implements LegAdapter {
   async reclaim(id: Uint8Array): Promise<ReclaimOutcome> {
     const rec = await this.record(id, 'latest');
     if (rec.state !== 'locked') return refused(`nothing to reclaim: settlement is ${rec.state}`);
-    const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'reclaim', args: [bytesToHex(id)] }), 'reclaim');
+    const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'reclaim', args: [bytesToHex(id)] }), 'reclaim', id);
     return sent.kind === 'mined' ? { kind: 'reclaimed' } : refused(sent.reason);
   }
 
@@ -330,13 +333,13 @@ export class EvmEscrowAdapter implements LegAdapter {
    * transaction was sent also throws TransientLegError although the transaction may still land:
    * every call here is idempotent, so a retry reads the outcome.
    */
-  private submit(data: Hex, what: EscrowTransaction['call']): Promise<Submitted> {
-    const run = this.sendQueue.then(() => this.submitNow(data, what));
+  private submit(data: Hex, what: EscrowTransaction['call'], id: Uint8Array): Promise<Submitted> {
+    const run = this.sendQueue.then(() => this.submitNow(data, what, id));
     this.sendQueue = run.catch(() => undefined);
     return run;
   }
 
-  private async submitNow(data: Hex, what: EscrowTransaction['call']): Promise<Submitted> {
+  private async submitNow(data: Hex, what: EscrowTransaction['call'], id: Uint8Array): Promise<Submitted> {
     const { publicClient, walletClient } = this.clients;
     const account = walletClient.account;
     const tx = { account, to: this.escrow, data } as const;
@@ -358,7 +361,7 @@ export class EvmEscrowAdapter implements LegAdapter {
       throw transientError(`${what}: send`, e);
     }
     const receipt = await this.transient(`${what}: receipt of ${hash}`, () => publicClient.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs }));
-    this.onTransaction({ call: what, hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, status: receipt.status });
+    this.onTransaction({ call: what, settlementIdHex: toHex(id), hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, status: receipt.status });
     if (receipt.status !== 'success') return { kind: 'reverted', error: 'reverted', reason: `${what} transaction ${hash} reverted` };
     return { kind: 'mined', receipt };
   }

@@ -123,3 +123,80 @@ export async function registerNames(c: ChainClients, escrow: Address, names: Rea
     await sendAndWait(c, hash, `registerName(${name})`);
   }
 }
+
+/**
+ * Gas for one ERC-20 `approve` of a fresh allowance (about 46k on TandemToken), with headroom:
+ * what a party's account must be able to pay before it can let the escrow pull its tokens.
+ */
+export const APPROVE_GAS = 60_000n;
+/** A plain ETH transfer to an externally owned account. */
+const TRANSFER_GAS = 21_000n;
+/** Fees are priced at twice today's estimate: the base fee may rise before the approve is sent. */
+const FEE_HEADROOM = 2n;
+
+/** The funder cannot pay for the gas money it was asked to send. */
+export class InsufficientGasFundsError extends Error {
+  override readonly name = 'InsufficientGasFundsError';
+}
+
+/** One top-up `fundForGas` sent. */
+export interface GasTopUp {
+  readonly name: string;
+  readonly address: Address;
+  readonly wei: bigint;
+  readonly hash: Hex;
+}
+
+/**
+ * Tops up each named account to enough ETH for `gasEach` gas at twice the current fee, from the
+ * wallet's account; an account that already has that much is left alone (a restart funds nothing
+ * twice). Checks first that the funder can pay every top-up and its transfer gas, and otherwise
+ * throws InsufficientGasFundsError naming the funder and the first account it cannot fund,
+ * before sending anything.
+ */
+export async function fundForGas(c: ChainClients, accounts: ReadonlyMap<string, Address>, gasEach: bigint): Promise<GasTopUp[]> {
+  const { publicClient, walletClient } = c;
+  const fees = await publicClient.estimateFeesPerGas();
+  const priceWei = (fees.maxFeePerGas ?? fees.gasPrice ?? 0n) * FEE_HEADROOM;
+  const targetWei = gasEach * priceWei;
+  const needs: { name: string; address: Address; wei: bigint }[] = [];
+  for (const [name, address] of accounts) {
+    const balance = await publicClient.getBalance({ address });
+    if (balance < targetWei) needs.push({ name, address, wei: targetWei - balance });
+  }
+  const first = needs[0];
+  if (first === undefined) return [];
+  const funder = walletClient.account.address;
+  const totalWei = needs.reduce((sum, n) => sum + n.wei + TRANSFER_GAS * priceWei, 0n);
+  const haveWei = await publicClient.getBalance({ address: funder });
+  if (haveWei < totalWei) {
+    throw new InsufficientGasFundsError(
+      `the deployer account ${funder} has ${haveWei} wei, too little to fund ${first.name}'s account ${first.address} with ${first.wei} wei for its approve gas ` +
+        `(${totalWei} wei in all for ${needs.map((n) => n.name).join(', ')}, transfer gas included): send ETH to ${funder}`,
+    );
+  }
+  const sent: GasTopUp[] = [];
+  for (const n of needs) {
+    const hash = await walletClient.sendTransaction({ to: n.address, value: n.wei });
+    await sendAndWait(c, hash, `funding ${n.name}'s account ${n.address}`);
+    sent.push({ name: n.name, address: n.address, wei: n.wei, hash });
+  }
+  return sent;
+}
+
+/** The chain id a JSON-RPC endpoint reports (eth_chainId), within `timeoutMs`. */
+export async function readChainId(rpcUrl: string, timeoutMs = 5_000): Promise<number> {
+  const response = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const body = (await response.json()) as { result?: unknown; error?: { message?: string } };
+  if (body.error !== undefined) throw new Error(`eth_chainId: ${body.error.message ?? JSON.stringify(body.error)}`);
+  if (typeof body.result !== 'string' || !/^0x[0-9a-fA-F]{1,13}$/.test(body.result)) throw new Error(`eth_chainId answered ${JSON.stringify(body.result)}, not a chain id`);
+  const id = Number.parseInt(body.result.slice(2), 16);
+  if (id <= 0) throw new Error('eth_chainId answered 0');
+  return id;
+}

@@ -5,10 +5,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from 'viem';
-import { type Report, type Terms, expectedLock, lockEquals, settlementId, validUntilMs } from '@tandem/protocol';
+import { type Report, type Terms, expectedLock, lockEquals, settlementId, toHex, validUntilMs } from '@tandem/protocol';
 import { TransientLegError } from '@tandem/legs';
 import { authorize, signReport } from '@tandem/legs/fixture';
-import { EvmEscrowAdapter } from '../src/adapter.js';
+import { type EscrowTransaction, EvmEscrowAdapter } from '../src/adapter.js';
 import { custodialAuthorizer, eip712Authorizer, signLockAuthorization } from '../src/authorization.js';
 import { addressString, anvilDevAccount, chainClients } from '../src/chain.js';
 import { rpc } from '../src/anvil.js';
@@ -71,6 +71,26 @@ describe('EvmEscrowAdapter', () => {
     expect(outcomes.map((o) => o.kind).sort()).toEqual(['applied', 'duplicate']);
     expect(await balanceOf(d, d.parties.get('bob')!.address)).toBe(100n);
     expect(await balanceOf(d, d.escrow)).toBe(0n);
+  });
+
+  it('tells onTransaction each mined call with its settlement id, hash and gas', async () => {
+    const { d, t } = await setup();
+    const fx = fixture();
+    const custody = new Map([['alice', { identityKey: fx.partyPublicKeys.get('alice')!, account: d.parties.get('alice')! }]]);
+    const told: EscrowTransaction[] = [];
+    const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: custodialAuthorizer(custody), onTransaction: (tx) => told.push(tx) });
+    const id = settlementId(t);
+    expect(await adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, id))).toEqual({ kind: 'locked' });
+    expect(await adapter.applyReport(commitOf(t))).toEqual({ kind: 'applied' });
+    expect(await adapter.applyReport(commitOf(t))).toEqual({ kind: 'duplicate' }); // read, not sent: nothing to tell
+    expect(told.map((x) => [x.call, x.settlementIdHex, x.status])).toEqual([
+      ['lock', toHex(id), 'success'],
+      ['settle', toHex(id), 'success'],
+    ]);
+    for (const x of told) {
+      const receipt = await d.owner.publicClient.getTransactionReceipt({ hash: x.hash });
+      expect([receipt.blockNumber, receipt.gasUsed]).toEqual([x.blockNumber, x.gasUsed]);
+    }
   });
 
   it('reports a state only once it is `confirmations` blocks deep', async () => {

@@ -218,7 +218,8 @@ export function settlementIdFromHex(v: unknown, field = 'settlementId'): Uint8Ar
 
 export const LEG_STATES: readonly LegState[] = ['none', 'locked', 'rejected', 'committed', 'aborted', 'reclaimed'];
 
-export interface LockRecordJson {
+/** (A type, not an interface: it must fit index-signature JSON types, such as the bank's settlement view.) */
+export type LockRecordJson = {
   readonly settlementId: string;
   readonly amount: string;
   readonly from: string;
@@ -228,39 +229,35 @@ export interface LockRecordJson {
   readonly validUntilMs: number;
   readonly reclaimAtMs: number;
   readonly groupPublicKey: string;
-}
+};
 
-export interface LegViewJson {
+export type LegViewJson = {
   readonly state: LegState;
   readonly finalityHeight: string;
   readonly lock: LockRecordJson | null;
+};
+
+export function lockToJson(l: LockRecord): LockRecordJson {
+  return {
+    settlementId: toHex(l.settlementId),
+    amount: l.amount.toString(),
+    from: l.from,
+    to: l.to,
+    unit: l.unit,
+    venue: l.venue,
+    validUntilMs: l.validUntilMs,
+    reclaimAtMs: l.reclaimAtMs,
+    groupPublicKey: toHex(l.groupPublicKey),
+  };
 }
 
 export function legViewToJson(v: LegView): LegViewJson {
-  const l = v.lock;
-  return {
-    state: v.state,
-    finalityHeight: v.finalityHeight.toString(),
-    lock:
-      l === null
-        ? null
-        : {
-            settlementId: toHex(l.settlementId),
-            amount: l.amount.toString(),
-            from: l.from,
-            to: l.to,
-            unit: l.unit,
-            venue: l.venue,
-            validUntilMs: l.validUntilMs,
-            reclaimAtMs: l.reclaimAtMs,
-            groupPublicKey: toHex(l.groupPublicKey),
-          },
-  };
+  return { state: v.state, finalityHeight: v.finalityHeight.toString(), lock: v.lock === null ? null : lockToJson(v.lock) };
 }
 
 const LOCK_KEYS = ['settlementId', 'amount', 'from', 'to', 'unit', 'venue', 'validUntilMs', 'reclaimAtMs', 'groupPublicKey'];
 
-function lockFromJson(v: unknown, field: string): LockRecord {
+export function lockFromJson(v: unknown, field: string): LockRecord {
   const o = objectField(v, field, LOCK_KEYS);
   const f = (k: string) => fieldPath(field, k);
   return {
@@ -277,8 +274,11 @@ function lockFromJson(v: unknown, field: string): LockRecord {
   };
 }
 
+/** The keys of a LegView's JSON: a wider object (a bank's settlement view) picks these out first. */
+export const LEG_VIEW_KEYS = ['state', 'finalityHeight', 'lock'] as const;
+
 export function legViewFromJson(v: unknown, field = ''): LegView {
-  const o = objectField(v, field, ['state', 'finalityHeight', 'lock']);
+  const o = objectField(v, field, [...LEG_VIEW_KEYS]);
   return {
     state: oneOfField(o.state, fieldPath(field, 'state'), LEG_STATES),
     finalityHeight: decimalField(o.finalityHeight, fieldPath(field, 'finalityHeight'), U64_MAX),

@@ -387,6 +387,11 @@ export class NodeRuntime {
   private checkClosed(s: OpenSettlement): void {
     if (s.closed) return;
     const decided = s.instance.decided;
+    // An undecided node stays open even when both legs are closed (the others delivered while it
+    // was cut off): it keeps resending, so a decided peer answers with the report and it decides
+    // too (termination). Found by cluster mode: closing here left it undecided for good. Past the
+    // reclaim time no report changes a leg any more, so an undecided node then closes too.
+    if (!decided && this.deps.clock.nowMs() < reclaimAtMs(s.terms)) return;
     if (legClosed(s.views.asset, decided) && legClosed(s.views.payment, decided)) {
       s.closed = true;
       s.cancelPoll?.();

@@ -16,6 +16,7 @@ import { toHex } from '@tandem/protocol';
 import { UsageError } from '../errors.js';
 import { type ClusterState, DEFAULT_CLUSTER_DIR, alive, clusterPaths, readState } from '../cluster-dir.js';
 import { table } from '../render.js';
+import { PRIVATE_KEY_ENV, checkLegsFlags, externalChainFromFlags, probeExternalChain } from '../real-legs.js';
 import type { RegisterCommand } from './index.js';
 import { keygen, parseNodeCount } from './keygen.js';
 
@@ -49,10 +50,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function spawnLogged(args: string[], log: string): ChildProcess {
+function spawnLogged(args: string[], log: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const fd = openSync(log, 'a');
   try {
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env });
     child.unref();
     return child;
   } finally {
@@ -60,7 +61,7 @@ function spawnLogged(args: string[], log: string): ChildProcess {
   }
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe().catch(() => null);
@@ -116,10 +117,26 @@ export interface ClusterUpOptions {
   readonly parties?: readonly string[];
   /** Opening balances (default: alice 1,000 OUSG, bob 1,000,000,000 USD minor units). */
   readonly funds?: readonly Funding[];
+  /** Real legs on the external EVM chain at this JSON-RPC URL instead of a local anvil. */
+  readonly rpcUrl?: string;
+  /** With rpcUrl: the deployer's key file (0x + 64 hex); without it, TANDEM_EVM_PRIVATE_KEY holds the key. */
+  readonly privateKeyFile?: string;
+}
+
+/** Only the leg host needs the deployer key: nodes get an environment without it. */
+function nodeEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env[PRIVATE_KEY_ENV];
+  return env;
 }
 
 export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}): Promise<ClusterState> {
   const { nodes: nodesArg, legs = 'memory', say = () => {}, parties = DEMO_PARTIES, funds = DEMO_FUNDS } = options;
+  // The chain flags are checked (and the RPC asked for its chain id) before anything starts.
+  const chainFlags = { rpcUrl: options.rpcUrl, privateKeyFile: options.privateKeyFile };
+  checkLegsFlags(legs, chainFlags);
+  const externalKey = legs === 'real' ? externalChainFromFlags(chainFlags) : null;
+  if (externalKey !== null) await probeExternalChain(externalKey);
   const dir = resolve(dirArg);
   const p = clusterPaths(dir);
   if (existsSync(p.state)) {
@@ -129,7 +146,7 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   }
   for (const d of [dir, p.nodes, p.data, p.logs]) mkdirSync(d, { recursive: true, mode: 0o700 });
   if (!existsSync(p.cluster)) {
-    const code = keygen({ nodes: nodesArg ?? '4', out: p.keys, network: 'tandem-local' });
+    const code = keygen({ nodes: nodesArg ?? '4', out: p.keys, network: 'tandem-local', say: (text) => say(text.trimEnd()) });
     if (code !== 0) throw new Error('keygen failed');
   } else if (nodesArg !== undefined && loadClusterFile(p.cluster).config.n !== parseNodeCount(nodesArg)) {
     throw new UsageError(`--nodes ${nodesArg}: ${p.cluster} already holds keys for ${loadClusterFile(p.cluster).config.n} nodes (use another --dir, or delete the keys)`);
@@ -158,8 +175,11 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   if (!existsSync(LEG_HOST_MAIN)) throw new Error(`${LEG_HOST_MAIN} is missing: run pnpm build`);
   const legLog = join(p.logs, 'leghost.log');
   if (existsSync(legLog)) rmSync(legLog); // the ready line must be this run's
-  const legArgs = legs === 'real' ? [BIN, 'leg-host', '--config', p.legHostConfig] : [LEG_HOST_MAIN, '--config', p.legHostConfig];
+  // The key travels as a file path or in the environment, never in argv (ps would show it).
+  const chainArgs = externalKey === null ? [] : ['--rpc-url', externalKey.rpcUrl, ...(options.privateKeyFile !== undefined ? ['--private-key-file', resolve(options.privateKeyFile)] : [])];
+  const legArgs = legs === 'real' ? [BIN, 'leg-host', '--config', p.legHostConfig, ...chainArgs] : [LEG_HOST_MAIN, '--config', p.legHostConfig];
   const legHost = spawnLogged(legArgs, legLog);
+  const nodeEnv = nodeEnvironment();
   const legUrl = `http://127.0.0.1:${legPort}`;
   let venues: ClusterState['venues'] = CLUSTER_VENUES;
   const nodes: { id: string; pid: number; control: string; config: string; log: string }[] = [];
@@ -168,13 +188,19 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   const save = () => writeFileSync(p.state, JSON.stringify(state(), null, 2) + '\n');
   save();
   const ready = await waitFor('the leg host', READY_TIMEOUT_MS * 2, async () => {
-    const line = readFileSync(legLog, 'utf8').split('\n').find((l) => l.includes('"ready":true'));
-    return line === undefined ? null : (JSON.parse(line) as { venues?: ClusterState['venues']; rpcUrl?: string });
+    const lines = readFileSync(legLog, 'utf8').split('\n');
+    const line = lines.find((l) => l.includes('"ready":true'));
+    if (line !== undefined) return JSON.parse(line) as { venues?: ClusterState['venues']; rpcUrl?: string; chain?: string };
+    // A leg host that died will never be ready: say why (its last words) instead of waiting out the timeout.
+    if (legHost.exitCode !== null || legHost.signalCode !== null) return { exited: lines.find((l) => l.startsWith('tandem leg-host: ')) ?? lines.filter((l) => l.trim() !== '').pop() ?? `exit ${legHost.exitCode ?? legHost.signalCode}` };
+    return null;
   });
+  if ('exited' in ready) throw new Error(`the leg host stopped before it was ready: ${ready.exited}`);
   // Real legs deploy their escrow at startup: the terms must name the chain and escrow it reports.
   if (ready.venues !== undefined) venues = ready.venues;
   save();
-  say(legs === 'real' ? `real legs up at ${legUrl} (pid ${legHost.pid}): anvil at ${ready.rpcUrl}, escrow ${venues.escrow}, bank on ${process.env['DATABASE_URL'] ? 'PostgreSQL' : 'PGlite'}` : `leg host up at ${legUrl} (pid ${legHost.pid})`);
+  const chainName = ready.chain === 'external' ? `chain ${venues.chainId}` : 'anvil';
+  say(legs === 'real' ? `real legs up at ${legUrl} (pid ${legHost.pid}): ${chainName} at ${ready.rpcUrl}, escrow ${venues.escrow}, bank on ${process.env['DATABASE_URL'] ? 'PostgreSQL' : 'PGlite'}` : `leg host up at ${legUrl} (pid ${legHost.pid})`);
   for (const f of funds) await postJson(`${legUrl}/admin/mint`, f);
   say(funds === DEMO_FUNDS ? 'funded: alice 1,000 OUSG on the chain; bob 1,000,000,000 USD minor units at the bank' : `funded ${funds.length} accounts`);
 
@@ -196,13 +222,15 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
           legs: { asset: legUrl, payment: legUrl },
           dataDir: join(p.data, id),
           control: { host: '127.0.0.1', port: controlPorts[i - 1] },
+          // Every event, full fidelity: what cluster-mode scenarios hand to the checker.
+          history: join(p.data, `${id}.history.jsonl`),
         },
         null,
         2,
       ) + '\n',
     );
     const log = join(p.logs, `${id}.log`);
-    const child = spawnLogged([BIN, 'node', '--config', config], log);
+    const child = spawnLogged([BIN, 'node', '--config', config], log, nodeEnv);
     nodes.push({ id, pid: child.pid!, control: `http://127.0.0.1:${controlPorts[i - 1]}`, config, log });
     save();
   }
@@ -214,6 +242,23 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   }
   say(`${n} nodes up and connected: ${nodes.map((x) => `${x.id} (pid ${x.pid})`).join(', ')}`);
   return state();
+}
+
+/**
+ * Starts a node of a running cluster again (after it crashed or was killed), with its config and
+ * write-ahead storage, appending to its log; records the new pid so `down` stops it. Returns the
+ * new pid; the caller waits for its control API if it needs it.
+ */
+export function restartNode(dirArg: string, id: string): number {
+  const dir = resolve(dirArg);
+  const st = readState(dir);
+  const node = st.nodes.find((x) => x.id === id);
+  if (node === undefined) throw new UsageError(`${dir}: no node ${id} in this cluster`);
+  if (alive(node.pid)) throw new Error(`${id} is still running (pid ${node.pid})`);
+  const child = spawnLogged([BIN, 'node', '--config', node.config], node.log, nodeEnvironment());
+  const nodes = st.nodes.map((x) => (x.id === id ? { ...x, pid: child.pid! } : x));
+  writeFileSync(clusterPaths(dir).state, JSON.stringify({ ...st, nodes }, null, 2) + '\n');
+  return child.pid!;
 }
 
 export async function clusterDown(dirArg: string): Promise<number> {
@@ -273,10 +318,18 @@ export const registerCluster: RegisterCommand = (program: Command, setExit) => {
     .option('--nodes <n>', 'number of nodes (default 4, or what DIR/keys holds)')
     .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
     .option('--legs <kind>', 'real (anvil + DvP escrow, PGlite bank) or memory (in-memory chain and bank)', 'real')
-    .action(async (opts: { nodes?: string; dir: string; legs: string }) => {
+    .option('--rpc-url <url>', 'with --legs real: deploy on the EVM chain at this http(s) JSON-RPC URL instead of a local anvil')
+    .option('--private-key-file <file>', `with --rpc-url: the deployer's key, 0x + 64 hex (or set ${PRIVATE_KEY_ENV})`)
+    .action(async (opts: { nodes?: string; dir: string; legs: string; rpcUrl?: string; privateKeyFile?: string }) => {
       if (opts.legs !== 'memory' && opts.legs !== 'real') throw new UsageError(`--legs ${opts.legs}: expected memory or real`);
       try {
-        await clusterUp(opts.dir, { ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}), legs: opts.legs, say: (s) => process.stdout.write(s + '\n') });
+        await clusterUp(opts.dir, {
+          ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}),
+          ...(opts.rpcUrl !== undefined ? { rpcUrl: opts.rpcUrl } : {}),
+          ...(opts.privateKeyFile !== undefined ? { privateKeyFile: opts.privateKeyFile } : {}),
+          legs: opts.legs,
+          say: (s) => process.stdout.write(s + '\n'),
+        });
       } catch (e) {
         if (e instanceof UsageError) throw e;
         process.stderr.write(`tandem cluster up: ${(e as Error).message}; see the logs in ${join(opts.dir, 'logs')}\n`);

@@ -129,6 +129,8 @@ export interface KeygenOptions {
   out: string;
   network: string;
   force?: boolean;
+  /** Where the summary goes (default stdout; `cluster up` passes its progress printer). */
+  say?: (text: string) => void;
 }
 
 export function keygen(opts: KeygenOptions): number {
@@ -163,7 +165,7 @@ export function keygen(opts: KeygenOptions): number {
   }
   const { cluster } = dealing;
 
-  process.stdout.write(
+  (opts.say ?? ((text: string) => process.stdout.write(text)))(
     [
       `wrote ${n} key files (${keyFileName('n1')}${n > 1 ? ` … ${keyFileName(`n${n}`)}` : ''}, mode 600) and ${CLUSTER_FILE_NAME} to ${dir}`,
       `network:          ${networkName} (id ${cluster.networkId})`,

@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { type RunResult, ScenarioError, buildResult, historyLine, parseScenario, renderReportHtml, simulate } from '@tandem/sim';
+import { type RunRecord, type RunResult, ScenarioError, buildResult, historyLine, parseScenario, renderReportHtml, simulate } from '@tandem/sim';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
 import { renderSummary } from '../render.js';
+import { ClusterRunError, removeRunDir, runOnCluster } from '../cluster-scenario.js';
 
 /** Reads and parses a scenario file; every problem is a UsageError (exit 2) naming the file. */
 export function loadScenarioFile(file: string) {
@@ -28,8 +29,8 @@ export function parseSeed(value: string | undefined, option = '--seed'): number 
   return Number(value);
 }
 
-export function replayCommand(file: string, seed: number): string {
-  return `pnpm tandem simulate ${file} --seed ${seed}`;
+export function replayCommand(file: string, seed: number, mode: 'sim' | 'cluster' = 'sim'): string {
+  return `pnpm tandem simulate ${file}${mode === 'cluster' ? ' --mode cluster' : ''} --seed ${seed}`;
 }
 
 /** Writes a file atomically: a temp file renamed into place, so a crash leaves no half file. */
@@ -47,22 +48,42 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
     .option('--seed <n>', 'seed (default: the scenario\'s seed)')
     .option('--json', 'print the result as one JSON object')
     .option('--out <dir>', 'write result.json, history.jsonl and report.html to this directory')
-    .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string }) => {
+    .option('--mode <mode>', 'sim: the deterministic simulator; cluster: real node processes over libp2p with a leg host (faults only the simulator realises are refused)', 'sim')
+    .option('--keep', 'with --mode cluster: keep the cluster directory (logs, node histories) and print its path')
+    .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string; mode: string; keep?: boolean }) => {
+      if (opts.mode !== 'sim' && opts.mode !== 'cluster') throw new UsageError(`--mode ${opts.mode}: expected sim or cluster`);
+      const mode = opts.mode;
       const loaded = loadScenarioFile(file);
       const seed = parseSeed(opts.seed) ?? loaded.seed;
-      // A scenario with a random: block runs the member that seed draws (the simulator draws it),
-      // as `tandem explore` did.
-      const run = await simulate(loaded, { seed });
+      // A scenario with a random: block runs the member that seed draws (both modes draw it), as
+      // `tandem explore` did.
+      let run: RunRecord;
+      if (mode === 'cluster') {
+        let onCluster;
+        try {
+          onCluster = await runOnCluster(loaded, { seed, say: (line) => process.stderr.write(line + '\n') });
+        } catch (e) {
+          if (!(e instanceof ClusterRunError)) throw e;
+          process.stderr.write(`tandem simulate --mode cluster: ${e.message}\n`);
+          setExit(1);
+          return;
+        }
+        run = onCluster.run;
+        if (opts.keep) process.stderr.write(`cluster directory kept: ${onCluster.dir}\n`);
+        else removeRunDir(onCluster.dir);
+      } else {
+        run = await simulate(loaded, { seed });
+      }
       const result = buildResult(run);
       if (opts.out !== undefined) {
         mkdirSync(opts.out, { recursive: true });
         writeFileAtomic(join(opts.out, 'history.jsonl'), run.history.map(historyLine).join('\n') + '\n');
         writeFileAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
-        writeFileAtomic(join(opts.out, 'report.html'), renderReportHtml(run, result, replayCommand(file, seed)));
+        writeFileAtomic(join(opts.out, 'report.html'), renderReportHtml(run, result, replayCommand(file, seed, mode)));
       }
       if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
       else process.stdout.write(renderSummary(result));
-      if (!result.ok) process.stderr.write(`reproduce with: ${replayCommand(file, seed)}\n`);
+      if (!result.ok) process.stderr.write(`${mode === 'cluster' ? 'run again' : 'reproduce'} with: ${replayCommand(file, seed, mode)}\n`);
       setExit(result.ok ? 0 : 1);
     });
 };

@@ -66,7 +66,7 @@ function refusal(f: Fault): string | null {
     case 'byzantine':
       return 'Byzantine behaviours run in the simulator only (node processes run honest code)';
     case 'clock-skew':
-      return 'clock skew is realised by the simulator only (node processes read the system clock)';
+      return typeof f.target === 'number' ? 'clock skew is realised by the simulator only (node processes read the system clock)' : 'clock skew is realised by the simulator only (the leg host reads the system clock)';
     case 'reorg':
       return 'reorgs are realised by the simulator only (the leg host\'s chain has none)';
     case 'duplicate':
@@ -196,6 +196,11 @@ export async function runOnCluster(loaded: Scenario, opts: ClusterRunOptions): P
   if (problems.length > 0) throw new UsageError(`${scenario.name}: cannot run in cluster mode:\n  ${problems.join('\n  ')}\n(run it in the simulator: --mode sim)`);
   const say = opts.say ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), `tandem-scenario-${scenario.name}-`));
+  // Ctrl-C must not leave node processes behind (they run detached, in their own groups).
+  const stopOnSignal = () => {
+    void (readStateOrNull(dir) !== null ? clusterDown(dir) : Promise.resolve(0)).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
   try {
     await clusterUp(dir, { nodes: String(scenario.nodes), legs: 'memory', parties: partiesOf(scenario), funds: fundsOf(scenario), say });
     const run = await new ClusterScenarioRun(dir, scenario, opts.seed, say).run();
@@ -204,6 +209,7 @@ export async function runOnCluster(loaded: Scenario, opts: ClusterRunOptions): P
     if (e instanceof UsageError) throw e;
     throw new ClusterRunError(`${(e as Error).message} (the cluster's logs are kept in ${join(dir, 'logs')})`, dir);
   } finally {
+    process.off('SIGINT', stopOnSignal);
     if (readStateOrNull(dir) !== null) await clusterDown(dir);
   }
 }
@@ -422,21 +428,20 @@ class ClusterScenarioRun {
   /** DESIGN §5's end: every fault event happened, every settlement closed and decided by every node up. */
   private async finished(): Promise<boolean> {
     const nodes = this.nodes();
-    const open = this.settlements.filter((s) => !this.closed.has(s.idHex) || (this.decided.get(s.idHex)?.size ?? 0) < nodes.length - this.down.size);
-    for (const s of open) {
-      const views = await Promise.all(
-        nodes.map((node, i) => (this.down.has(i + 1) ? null : (getJson(`${node.control}/settlements/${s.idHex}`).catch(() => null) as Promise<{ decided: boolean; closed: boolean } | null>))),
-      );
-      views.forEach((v, i) => {
-        if (v === null) return;
+    // One request per node for all settlements: a run may follow a hundred at once.
+    const lists = await Promise.all(
+      nodes.map((node, i) => (this.down.has(i + 1) ? null : (getJson(`${node.control}/settlements`).catch(() => null) as Promise<{ settlements: { id: string; decided: boolean; closed: boolean }[] } | null>))),
+    );
+    lists.forEach((list, i) => {
+      for (const v of list?.settlements ?? []) {
         if (v.decided) {
-          const set = this.decided.get(s.idHex) ?? new Set<number>();
+          const set = this.decided.get(v.id) ?? new Set<number>();
           set.add(i + 1);
-          this.decided.set(s.idHex, set);
+          this.decided.set(v.id, set);
         }
-        if (v.closed) this.closed.add(s.idHex);
-      });
-    }
+        if (v.closed) this.closed.add(v.id);
+      }
+    });
     const up = nodes.map((_, i) => i + 1).filter((x) => !this.down.has(x));
     return this.settlements.every((s) => this.closed.has(s.idHex) && up.every((x) => this.decided.get(s.idHex)?.has(x)));
   }

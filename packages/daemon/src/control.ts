@@ -104,6 +104,10 @@ export function startControlServer(runtime: NodeRuntime, status: () => NodeStatu
       links.set(faults);
       return send(res, 200, linkFaultsToJson(faults));
     }
+    // Every settlement at once (a runner following many): { settlements: [{ id, decided, closed }] }.
+    if (req.method === 'GET' && path === '/settlements') {
+      return send(res, 200, { settlements: runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decided, closed: d.closed })) });
+    }
     const m = /^\/settlements\/([0-9a-f]{64})$/.exec(path);
     if (req.method === 'GET' && m) {
       const st = runtime.settlementStatus(m[1]!);

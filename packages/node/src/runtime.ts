@@ -147,9 +147,9 @@ export class NodeRuntime {
     return { decided: s.instance.decided, report: s.instance.report, round: s.instance.round, views: { ...s.views }, closed: s.closed };
   }
 
-  /** Settlements this node knows, with their decision (for status displays and the simulator). */
-  decisions(): { settlementIdHex: string; decided: boolean }[] {
-    return [...this.settlements.values()].map((s) => ({ settlementIdHex: s.sidHex, decided: s.instance.decided }));
+  /** Settlements this node knows, whether it decided each and whether it closed it (status displays, runners). */
+  decisions(): { settlementIdHex: string; decided: boolean; closed: boolean }[] {
+    return [...this.settlements.values()].map((s) => ({ settlementIdHex: s.sidHex, decided: s.instance.decided, closed: s.closed }));
   }
 
   // ---------------------------------------------------------------------------------------------

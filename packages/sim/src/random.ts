@@ -1,8 +1,8 @@
 /**
  * Draws one concrete scenario from a scenario's `random:` block (DESIGN §4): swarm testing for
- * `tandem explore`. Each seed picks network rates, crashes, partitions, isolations, Byzantine
- * members and leg faults from the declared ranges; the drawn faults are appended to the
- * scenario's fixed ones.
+ * `tandem explore`. Each seed picks network rates, crashes, partitions, isolations, directional
+ * loss windows, Byzantine members and leg faults from the declared ranges; the drawn faults are
+ * appended to the scenario's fixed ones.
  *
  * drawScenario is a pure function of (scenario, seed): `tandem simulate FILE --seed S` draws the
  * same member of the family that `tandem explore FILE` ran at seed S, so every failing seed of an
@@ -27,6 +27,7 @@ export function drawScenario(scenario: Scenario, seed: number): Scenario {
   if (spec.crash !== null) faults.push(...drawCrashes(spec.crash, rng.fork('crash')));
   if (spec.partition !== null) faults.push(...drawPartitions(spec.partition, scenario.nodes, rng.fork('partition')));
   if (spec.isolate !== null) faults.push(...drawIsolations(spec.isolate, rng.fork('isolate')));
+  if (spec.drop !== null) faults.push(...drawDrops(spec.drop, scenario.nodes, rng.fork('drop')));
   if (spec.byzantine !== null) faults.push(...drawByzantine(spec.byzantine, rng.fork('byzantine')));
   if (spec.legs !== null) faults.push(...drawLegFaults(spec.legs, scenario, rng.fork('legs')));
   return Object.freeze({ ...scenario, network, faults: Object.freeze(faults), random: null });
@@ -106,6 +107,17 @@ function drawIsolations(spec: NonNullable<RandomSpec['isolate']>, rng: Rng): Fau
   return nodes.map((node): Fault => {
     const atMs = intIn(rng, spec.atMs);
     return Object.freeze({ kind: 'isolate', atMs, untilMs: atMs + intIn(rng, spec.lengthMs), node });
+  });
+}
+
+/** Distinct senders, each losing its messages to every node at a drawn rate for a drawn window. */
+function drawDrops(spec: NonNullable<RandomSpec['drop']>, nodes: number, rng: Rng): Fault[] {
+  const senders = pickDistinct(rng, spec.nodes, intIn(rng, spec.count));
+  const everyone = Object.freeze(Array.from({ length: nodes }, (_, i) => i + 1));
+  return senders.map((node): Fault => {
+    const atMs = intIn(rng, spec.atMs);
+    const untilMs = atMs + intIn(rng, spec.lengthMs);
+    return Object.freeze({ kind: 'drop', atMs, untilMs, rate: realIn(rng, spec.rate), from: Object.freeze([node]), to: everyone });
   });
 }
 

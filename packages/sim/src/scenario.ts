@@ -129,6 +129,14 @@ export interface RandomSpec {
     readonly atMs: Range;
     readonly lengthMs: Range;
   } | null;
+  /** Loss windows: each drawn sender's messages to every node are lost at a drawn rate (`{ drop, from }`). */
+  readonly drop: {
+    readonly nodes: readonly NodeIndex[]; // candidate senders, distinct, in file order
+    readonly count: Range; // distinct senders per seed
+    readonly rate: Range; // loss probability, 0 < lo ≤ hi < 1
+    readonly atMs: Range;
+    readonly lengthMs: Range;
+  } | null;
   readonly byzantine: {
     readonly nodes: readonly NodeIndex[];
     readonly count: Range; // distinct Byzantine members per seed, each for the whole run
@@ -607,14 +615,17 @@ function checkLegFaultConflicts(cx: Cx, faults: readonly Fault[]): void {
 // - latency: the drawn max is drawn at or above the drawn min, which needs min.hi ≤ max.hi;
 // - at most f nodes faulty in all (fixed faults plus the most crashes, isolations and Byzantine
 //   members that can be drawn), unless allowBeyondF: true — beyond f no liveness is promised;
+//   drawn loss windows (drop) make no node faulty and are not counted;
+// - a drawn loss rate is in (0, 1), as a fixed drop fault's must be;
 // - every drawn fault ends by SCENARIO_TIME_MAX_MS.
 
-const RANDOM_KEYS = ['allowBeyondF', 'network', 'crash', 'partition', 'isolate', 'byzantine', 'legs'];
+const RANDOM_KEYS = ['allowBeyondF', 'network', 'crash', 'partition', 'isolate', 'drop', 'byzantine', 'legs'];
 const RANDOM_BYZANTINE_KEYS = ['nodes', 'count', 'behaviours'];
 const RANDOM_NETWORK_KEYS = ['latency', 'drop', 'duplicate'];
 const RANDOM_CRASH_KEYS = ['nodes', 'count', 'at', 'downFor', 'restart'];
 const RANDOM_PARTITION_KEYS = ['count', 'groups', 'at', 'length'];
 const RANDOM_ISOLATE_KEYS = ['nodes', 'count', 'at', 'length'];
+const RANDOM_DROP_KEYS = ['nodes', 'count', 'rate', 'at', 'length'];
 const RANDOM_LEGS_KEYS = ['settlements', 'leg', 'weights', 'after'];
 const RANDOM_WEIGHT_KEYS = ['none', 'reject', 'never-lock', 'late-lock'];
 /** Bounds on what one seed may draw (TIGER_STYLE). */
@@ -631,6 +642,7 @@ function parseRandom(cx: Cx, v: unknown, nodes: number, base: NetworkSpec, settl
     crash: m.has('crash') ? randomCrash(cx, m.get('crash'), nodes, faults) : null,
     partition: m.has('partition') ? randomPartition(cx, m.get('partition'), nodes) : null,
     isolate: m.has('isolate') ? randomIsolate(cx, m.get('isolate'), nodes, faults) : null,
+    drop: m.has('drop') ? randomDrop(cx, m.get('drop'), nodes) : null,
     byzantine: m.has('byzantine') ? randomByzantine(cx, m.get('byzantine'), nodes, faults) : null,
     legs: m.has('legs') ? randomLegs(cx, m.get('legs'), settlements) : null,
   });
@@ -700,6 +712,25 @@ function randomIsolate(cx: Cx, v: unknown, nodes: number, faults: readonly Fault
   return Object.freeze({ nodes: candidates, count, atMs, lengthMs });
 }
 
+/**
+ * Directional loss windows. Lost messages make no node faulty (the checker counts only crashed,
+ * Byzantine and skewed members), so these do not count towards f; and a drawn window may overlap
+ * a fixed `drop` fault of the same sender, since loss rates simply combine.
+ */
+function randomDrop(cx: Cx, v: unknown, nodes: number): NonNullable<RandomSpec['drop']> {
+  const path = 'random.drop';
+  const m = mapping(cx, v, path, RANDOM_DROP_KEYS);
+  const candidates = randomNodes(cx, m, path, nodes, [], null);
+  const count = countRange(cx, required(cx, m, path, 'count', RANGE_TEXT), `${path}.count`, candidates.length, 'the number of candidate nodes');
+  const rate = range(cx, required(cx, m, path, 'rate', `${RANGE_TEXT} of probabilities`), `${path}.rate`, (x, p) => probability(cx, x, p));
+  // As for a fixed drop fault: a rate of 0 does nothing, so no seed may draw it.
+  if (rate[0] === 0) cx.fail(`${path}.rate[0]`, 'a rate of 0 does nothing', 'a probability in (0, 1)');
+  const atMs = range(cx, required(cx, m, path, 'at', RANGE_TEXT), `${path}.at`, (x, p) => duration(cx, x, p, 0));
+  const lengthMs = range(cx, required(cx, m, path, 'length', RANGE_TEXT), `${path}.length`, (x, p) => duration(cx, x, p, 1));
+  checkRandomEnd(cx, path, atMs, lengthMs);
+  return Object.freeze({ nodes: candidates, count, rate, atMs, lengthMs });
+}
+
 function randomByzantine(cx: Cx, v: unknown, nodes: number, faults: readonly Fault[]): NonNullable<RandomSpec['byzantine']> {
   const path = 'random.byzantine';
   const m = mapping(cx, v, path, RANDOM_BYZANTINE_KEYS);
@@ -763,11 +794,14 @@ function legWeights(cx: Cx, v: unknown, path: string): LegWeights {
   return w;
 }
 
-/** Candidate nodes (default: all), distinct, none of them already crashed/isolated by `faults`. */
-function randomNodes(cx: Cx, m: Map<string, unknown>, path: string, nodes: number, faults: readonly Fault[], kind: 'crash' | 'isolate' | 'byzantine'): readonly NodeIndex[] {
+/**
+ * Candidate nodes (default: all), distinct, none of them already crashed/isolated/Byzantine by
+ * `faults` when `kind` names that fault (null: no exclusion, as for loss windows).
+ */
+function randomNodes(cx: Cx, m: Map<string, unknown>, path: string, nodes: number, faults: readonly Fault[], kind: 'crash' | 'isolate' | 'byzantine' | null): readonly NodeIndex[] {
   const fixed = new Map<NodeIndex, number>();
   faults.forEach((f, i) => {
-    if (f.kind === kind && !fixed.has(f.node)) fixed.set(f.node, i);
+    if (kind !== null && f.kind === kind && !fixed.has(f.node)) fixed.set(f.node, i);
   });
   if (!m.has('nodes')) {
     const all = Array.from({ length: nodes }, (_, i) => i + 1).filter((node) => !fixed.has(node));

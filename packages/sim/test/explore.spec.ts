@@ -16,6 +16,8 @@ const CI_EXPLORATION: readonly { file: string; seeds: number; from: number; both
   { file: 'explore-lock-race.yaml', seeds: 250, from: 100_000, bothValidShareMin: 0.3 },
   { file: 'explore-partitions.yaml', seeds: 175, from: 100_000 },
   { file: 'explore-seven-nodes.yaml', seeds: 75, from: 100_000 }, // n = 7 costs about 3× a run at n = 4
+  // Always ABORT with a correct build (n1 decides it in round 0); mutation.spec.ts shows a build that ignores its lock failing here.
+  { file: 'explore-lock-race-adversarial.yaml', seeds: 100, from: 100_000 },
 ];
 
 describe('explore over the random scenarios (CI share)', () => {

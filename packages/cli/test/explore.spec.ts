@@ -1,25 +1,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildResult, drawScenario, parseScenario, simulate } from '@tandem/sim';
 import { main } from '../src/main.js';
+import { captureStdio } from './capture.js';
 import { ProgressBar } from '../src/commands/explore.js';
 
-let out: string[];
-let err: string[];
+const { out, err } = captureStdio();
 let dir: string;
 
 beforeEach(() => {
-  out = [];
-  err = [];
   dir = mkdtempSync(join(tmpdir(), 'tandem-explore-'));
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 const explore = (...args: string[]) => main(['node', 'tandem', 'explore', ...args]);
@@ -80,7 +72,7 @@ describe('tandem explore', () => {
     expect(failure.replay).toBe(`tandem simulate ${file} --seed ${failure.seed}`);
 
     // The replay command runs the same drawn scenario: the same seed fails the same way.
-    out = [];
+    out.length = 0;
     const args = failure.replay.split(' ').slice(1);
     expect(await main(['node', 'tandem', ...args, '--json'])).toBe(1);
     const replayed = JSON.parse(out.join(''));
@@ -143,7 +135,7 @@ describe('tandem explore', () => {
   it('a missing file or a bad random: block exits 2 naming the file and the key', async () => {
     expect(await explore(join(dir, 'nope.yaml'), '--seeds', '1')).toBe(2);
     expect(err.join('')).toContain('nope.yaml');
-    err = [];
+    err.length = 0;
     const file = write('bad.yaml', RANDOM.replace('weights: { none: 1, reject: 1 }', 'weights: { none: 1, rejekt: 1 }'));
     expect(await explore(file, '--seeds', '1')).toBe(2);
     expect(err.join('')).toContain(`${file}: random.legs.weights.rejekt: unknown key`);

@@ -1,24 +1,16 @@
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
+import { captureStdio } from './capture.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
-let out: string[];
-let err: string[];
+const { out, err } = captureStdio();
 let dir: string;
 
 beforeEach(() => {
-  out = [];
-  err = [];
   dir = mkdtempSync(join(tmpdir(), 'tandem-sim-'));
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 const simulate = (...args: string[]) => main(['node', 'tandem', 'simulate', ...args]);

@@ -19,6 +19,7 @@ import {
 } from '@tandem/protocol';
 import { type Effect, type Input, type NodeContext, type PersistedSettlement, SettlementInstance } from '@tandem/consensus';
 import type { Authorizations, CancelTimer, Clock, Legs, Log, Storage, Timers, Transport } from './ports.js';
+import type { PrepareOutcome } from '@tandem/legs';
 
 export interface RuntimeParams {
   /** How often each open settlement's legs are read. */
@@ -54,8 +55,10 @@ interface OpenSettlement {
   readonly terms: Terms;
   readonly sidHex: string;
   readonly auths: Authorizations;
-  /** A prepare with the party's authorization got a final answer on this leg. */
-  readonly prepared: Record<LegName, boolean>;
+  /** The answer of the last prepare with the party's authorization on this leg, null before one. */
+  readonly prepared: Record<LegName, PrepareOutcome['kind'] | null>;
+  /** A prepare is under way on this leg: polls must not start another (HTTP legs can be slow). */
+  readonly preparing: Record<LegName, boolean>;
   readonly views: Record<LegName, LegView | null>;
   readonly lastDeliveryMs: Record<LegName, number | null>;
   deliverFromMs: number | null;
@@ -182,7 +185,8 @@ export class NodeRuntime {
       terms,
       sidHex: instance.settlementIdHex,
       auths: {},
-      prepared: { asset: false, payment: false },
+      prepared: { asset: null, payment: null },
+      preparing: { asset: false, payment: false },
       views: { asset: null, payment: null },
       lastDeliveryMs: { asset: null, payment: null },
       deliverFromMs: null,
@@ -281,9 +285,11 @@ export class NodeRuntime {
   private prepareLegs(s: OpenSettlement): void {
     for (const leg of LEG_NAMES) {
       const auth = s.auths[leg];
-      if (auth === undefined || s.prepared[leg] || s.instance.decided) continue;
-      this.legCall(s, leg, 'prepare', () => this.deps.legs[leg].prepare(s.terms, auth), (out) => {
-        s.prepared[leg] = true;
+      if (auth === undefined || s.prepared[leg] !== null || s.preparing[leg] || s.instance.decided) continue;
+      s.preparing[leg] = true;
+      const call = () => this.deps.legs[leg].prepare(s.terms, auth).finally(() => (s.preparing[leg] = false));
+      this.legCall(s, leg, 'prepare', call, (out) => {
+        s.prepared[leg] = out.kind;
         this.deps.log.event({ type: 'prepare', settlementIdHex: s.sidHex, leg, outcome: out.kind });
         // What this node just did to a leg is worth observing now, not at the next poll.
         if (out.kind === 'locked' || out.kind === 'rejected') this.observeNow(s);
@@ -313,8 +319,10 @@ export class NodeRuntime {
       s.pollBusy = false;
       // A leg seen `none` after our prepare locked it (a reorg undid an unfinalized lock, or the
       // lock is not final yet): prepare again; legs are idempotent by settlement id.
-      if (asset.state === 'none') s.prepared.asset = false;
-      if (payment.state === 'none') s.prepared.payment = false;
+      // (Only after a lock: an unauthorized prepare also leaves `none`, and repeating it each poll
+      // would change nothing.)
+      if (asset.state === 'none' && s.prepared.asset === 'locked') s.prepared.asset = null;
+      if (payment.state === 'none' && s.prepared.payment === 'locked') s.prepared.payment = null;
       s.views.asset = asset;
       s.views.payment = payment;
       this.apply(s, { type: 'observe', asset, payment, deadline: false });

@@ -385,6 +385,9 @@ export class MemoryLeg implements LegAdapter {
     if (lock === null) throw new Error('assertion failed: locked without a lock record');
     if (report.validUntilMs !== lock.validUntilMs) return refused(`report validUntil ${report.validUntilMs} ms != lock's ${lock.validUntilMs} ms`);
     const nowMs = this.nowMs();
+    // The event carries the time of this check, not of the end of the (slow) signature check: on
+    // a loaded host a COMMIT accepted just before validUntil must not look applied after it.
+    const checkedAtMs = this.logClockMs();
     if (report.decision === 'COMMIT' && nowMs >= lock.validUntilMs) return refused(`COMMIT expired: now ${nowMs} ms >= validUntil ${lock.validUntilMs} ms`);
     // The key stored at lock time, never one named by the report.
     if (!this.reportVerifies(lock.groupPublicKey, report)) return refused('report signature does not verify');
@@ -399,7 +402,7 @@ export class MemoryLeg implements LegAdapter {
       event = this.moveEvent(this.spec.naming.abort, idHex, lock, `${lock.amount} ${lock.unit} back to ${lock.from}`);
     }
     rec.appliedReportHex = toHex(encodeReport(report));
-    rec.height = this.append(event);
+    rec.height = this.append(event, checkedAtMs);
     return { kind: 'applied' };
   }
 
@@ -421,11 +424,11 @@ export class MemoryLeg implements LegAdapter {
     return { kind, settlementIdHex: idHex, account: lock.from, unit: lock.unit, amount: lock.amount, ...to, detail };
   }
 
-  /** Appends an event; returns its sequence number (the new leg height). */
-  private append(event: Omit<LegEvent, 'seq' | 'atMs'>): number {
+  /** Appends an event (stamped `atMs`, default now); returns its sequence number (the new leg height). */
+  private append(event: Omit<LegEvent, 'seq' | 'atMs'>, atMs = this.logClockMs()): number {
     if (this.log.length >= LEG_EVENTS_MAX) throw new Error(`assertion failed: more than ${LEG_EVENTS_MAX} leg events`);
     const seq = this.log.length + 1;
-    this.log.push({ seq, atMs: this.logClockMs(), ...event });
+    this.log.push({ seq, atMs, ...event });
     return seq;
   }
 }

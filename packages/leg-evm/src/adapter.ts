@@ -34,7 +34,7 @@ import {
   settlementId,
   toHex,
 } from '@tandem/protocol';
-import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError } from '@tandem/legs';
+import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
 import { dvpEscrowAbi } from './artifacts.js';
 import type { LockAuthorizer } from './authorization.js';
 import type { ChainClients } from './chain.js';
@@ -430,15 +430,6 @@ function preApplyProblem(rec: OnChainRecord, report: Report, reportHash: Hex): A
   return null;
 }
 
-/** Field shapes checked before anything else, so encoding the report cannot throw. */
-function reportShapeProblem(r: Report): string | null {
-  if (r.networkId.length !== 32 || r.configDigest.length !== 32 || r.settlementId.length !== 32) return 'malformed report: ids must be 32 bytes';
-  if (r.signature.length !== 48) return 'malformed report: signature must be 48 bytes';
-  if (r.decision !== 'COMMIT' && r.decision !== 'ABORT') return 'malformed report: unknown decision';
-  if (!Number.isInteger(r.round) || r.round < 0 || r.round > 0xffff_ffff) return 'malformed report: round out of range';
-  if (!Number.isSafeInteger(r.validUntilMs) || r.validUntilMs < 0) return 'malformed report: validUntil out of range';
-  return null;
-}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

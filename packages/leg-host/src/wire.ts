@@ -173,18 +173,8 @@ export function reportFromJson(v: unknown, field = 'report'): Report {
   }
 }
 
-/**
- * Why a report cannot be put on the wire unchanged, or null. Checked before encoding: encoding
- * would throw on bad lengths, and would silently turn an unknown decision into ABORT.
- */
-export function reportShapeProblem(r: Report): string | null {
-  if (r.networkId.length !== 32 || r.configDigest.length !== 32 || r.settlementId.length !== 32) return 'malformed report: ids must be 32 bytes';
-  if (r.signature.length !== BLS_SIGNATURE_BYTES) return `malformed report: signature must be ${BLS_SIGNATURE_BYTES} bytes`;
-  if (r.decision !== 'COMMIT' && r.decision !== 'ABORT') return 'malformed report: unknown decision';
-  if (!Number.isInteger(r.round) || r.round < 0 || r.round > 0xffff_ffff) return 'malformed report: round out of range';
-  if (!Number.isSafeInteger(r.validUntilMs) || r.validUntilMs < 0) return 'malformed report: validUntil out of range';
-  return null;
-}
+/** Every adapter's shape check (defined with the adapter interface); re-exported for the HTTP layers. */
+export { reportShapeProblem } from '@tandem/legs';
 
 export interface AuthorizationJson {
   readonly party: string;

@@ -16,7 +16,7 @@ import {
 } from '@tandem/protocol';
 import { TANDEM_BLS_DST, blsVerify, identityVerify } from '@tandem/crypto';
 import type { ApplyOutcome, LegAdapter, LegAnchor, PrepareOutcome, ReclaimOutcome } from './adapter.js';
-import { TransientLegError } from './adapter.js';
+import { TransientLegError, reportShapeProblem } from './adapter.js';
 import { type BalanceEntry, conservationProblemOf } from './balances.js';
 
 /** (public key, message, signature) → valid? Injectable so a simulator can memoize it. */
@@ -437,12 +437,3 @@ function refused(reason: string): { readonly kind: 'refused'; readonly reason: s
   return { kind: 'refused', reason };
 }
 
-/** Field shapes checked before anything else, so encoding the report cannot throw. */
-function reportShapeProblem(r: Report): string | null {
-  if (r.networkId.length !== 32 || r.configDigest.length !== 32 || r.settlementId.length !== 32) return 'malformed report: ids must be 32 bytes';
-  if (r.signature.length !== 48) return 'malformed report: signature must be 48 bytes';
-  if (r.decision !== 'COMMIT' && r.decision !== 'ABORT') return 'malformed report: unknown decision';
-  if (!Number.isInteger(r.round) || r.round < 0 || r.round > 0xffff_ffff) return 'malformed report: round out of range';
-  if (!Number.isSafeInteger(r.validUntilMs) || r.validUntilMs < 0) return 'malformed report: validUntil out of range';
-  return null;
-}

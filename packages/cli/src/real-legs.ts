@@ -22,7 +22,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { type Address, type Hex, maxUint256 } from 'viem';
 import { type PrivateKeyAccount, generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import type { LegName } from '@tandem/protocol';
+import { type LegName, toHex } from '@tandem/protocol';
 import type { LegAnchor } from '@tandem/legs';
 import {
   APPROVE_GAS,
@@ -290,7 +290,9 @@ async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLeg
     nowMs: () => Date.now(),
     parties: o.parties,
     venue: o.bank,
-    ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl } : { dataDir: join(o.dataDir, 'bank') }),
+    // On a shared PostgreSQL server each cluster keeps its own schema, named after its
+    // configuration: two clusters (or test runs) never see each other's balances.
+    ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl, schema: clusterBankSchema(o.anchor) } : { dataDir: join(o.dataDir, 'bank') }),
     onTransfer: (c: TransferChange) => o.log(bankTransferLine(c)),
   });
   const server: LegServer = await serveLegs({ asset, payment }, { host: '127.0.0.1', port: o.port, admin: realLegsAdmin(payment, owner, tokens, chain.parties) });
@@ -361,4 +363,9 @@ function realLegsAdmin(payment: PgBankLedger, owner: ChainClients, tokens: Reado
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The bank's PostgreSQL schema for a cluster: `tandem_bank_` and 16 hex digits of its configuration digest. */
+export function clusterBankSchema(anchor: LegAnchor): string {
+  return `tandem_bank_${toHex(anchor.configDigest).slice(0, 16)}`;
 }

@@ -289,3 +289,13 @@ describe('tandem cluster up: the chain options on the command line', () => {
     expect(stderr).not.toContain(bad.slice(2, 60));
   });
 });
+
+describe('the bank schema of a cluster on a shared PostgreSQL server', () => {
+  it('is a valid schema name, one per configuration digest', async () => {
+    const { clusterBankSchema } = await import('../src/real-legs.js');
+    const anchor = (fill: number) => ({ networkId: new Uint8Array(32), configDigest: new Uint8Array(32).fill(fill), groupPublicKey: new Uint8Array(96) });
+    expect(clusterBankSchema(anchor(0xab))).toBe('tandem_bank_abababababababab');
+    expect(clusterBankSchema(anchor(1))).not.toBe(clusterBankSchema(anchor(2)));
+    expect(clusterBankSchema(anchor(0xff))).toMatch(/^[a-z_][a-z0-9_]{0,62}$/); // leg-bank's rule for schema names
+  });
+});

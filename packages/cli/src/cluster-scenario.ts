@@ -172,6 +172,8 @@ interface Action {
   readonly atMs: number;
   readonly what: string;
   readonly run: () => Promise<void>;
+  /** A party's reclaim: the run may end before it (it only matters if nothing closed the settlement). */
+  readonly reclaim?: true;
 }
 
 export interface ClusterRunOptions {
@@ -309,7 +311,7 @@ class ClusterScenarioRun {
     for (const s of this.settlements) {
       const missing = withheld.get(s.spec.id) ?? new Set<LegName>();
       out.push({ atMs: s.spec.atMs, what: `intent ${s.spec.id}`, run: () => this.intent(s, (['asset', 'payment'] as const).filter((l) => !missing.has(l))) });
-      for (const leg of ['asset', 'payment'] as const) out.push({ atMs: reclaimAtMs(s.terms) - this.t0Ms, what: `reclaim ${s.spec.id} ${leg}`, run: () => this.reclaim(s, leg) });
+      for (const leg of ['asset', 'payment'] as const) out.push({ atMs: reclaimAtMs(s.terms) - this.t0Ms, what: `reclaim ${s.spec.id} ${leg}`, run: () => this.reclaim(s, leg), reclaim: true });
     }
     return out.sort((a, b) => a.atMs - b.atMs);
   }
@@ -341,10 +343,10 @@ class ClusterScenarioRun {
         const id = fromHex(s.idHex, 32);
         switch (f.fail) {
           case 'reject':
-            out.push({ atMs: Math.min(f.atMs, s.spec.atMs), what, run: async () => (mark('start'), void (await this.admin.setFault(f.leg, { kind: 'reject-prepare', settlementId: id }))) });
+            out.push({ atMs: f.atMs, what, run: async () => (mark('start'), void (await this.admin.setFault(f.leg, { kind: 'reject-prepare', settlementId: id }))) }); // from `at`, as in the simulator
             return out;
           case 'apply-error':
-            out.push({ atMs: Math.min(f.atMs, s.spec.atMs), what, run: async () => (mark('start'), void (await this.admin.setFault(f.leg, { kind: 'fail-apply', settlementId: id, times: f.times }))) });
+            out.push({ atMs: f.atMs, what, run: async () => (mark('start'), void (await this.admin.setFault(f.leg, { kind: 'fail-apply', settlementId: id, times: f.times }))) });
             return out;
           case 'unavailable':
             window(
@@ -450,7 +452,7 @@ class ClusterScenarioRun {
     const schedule = this.actions();
     let latestReclaim = 0;
     for (const s of this.settlements) latestReclaim = Math.max(latestReclaim, reclaimAtMs(s.terms) - this.t0Ms);
-    const lastFault = Math.max(0, ...schedule.filter((a) => !a.what.startsWith('reclaim')).map((a) => a.atMs));
+    const lastFault = Math.max(0, ...schedule.filter((a) => a.reclaim !== true).map((a) => a.atMs));
     const hardStopMs = Math.max(latestReclaim, lastFault) + 1_000;
     this.say(`running ${this.scenario.name} on ${this.scenario.nodes} node processes (seed ${this.seed}); gives up at ${Math.round(hardStopMs / 1000)} s`);
     let next = 0;
@@ -464,7 +466,7 @@ class ClusterScenarioRun {
       if (now >= hardStopMs) break;
       if (now - lastPollMs >= POLL_MS) {
         lastPollMs = now;
-        const faultsDone = schedule.slice(next).every((a) => a.what.startsWith('reclaim'));
+        const faultsDone = schedule.slice(next).every((a) => a.reclaim === true);
         if (faultsDone && (await this.finished())) break;
       }
       const wake = Math.min(schedule[next]?.atMs ?? Infinity, this.nowMs() + 20);

@@ -35,7 +35,7 @@ import { loadClusterFile, parseHistory } from '@tandem/daemon';
 import { HttpLegAdapter, LegHostAdminClient } from '@tandem/leg-host';
 import type { LegEvent } from '@tandem/legs';
 import { type LegName, type Terms, SIGN_DOMAIN, configDigest, encodeTerms, fromHex, reclaimAtMs, settlementId, toHex } from '@tandem/protocol';
-import { type Fault, type HistoryEntry, HistoryHasher, MemoVerifier, type RunRecord, type Scenario, type SimSettlement, drawScenario, historyLine } from '@tandem/sim';
+import { type Fault, type HistoryEntry, HistoryHasher, MemoVerifier, type RunRecord, type Scenario, type SimSettlement, drawScenario, historyLine, partiesOf } from '@tandem/sim';
 import { UsageError } from './errors.js';
 import { type ClusterState, alive, clusterPaths, readState } from './cluster-dir.js';
 import { type Funding, clusterDown, clusterUp, getJson, postJson, restartNode, waitFor } from './commands/cluster.js';
@@ -153,13 +153,6 @@ function linkChangeTimes(scenario: Scenario): number[] {
   return [...times].sort((a, b) => a - b);
 }
 
-function partiesOf(scenario: Scenario): string[] {
-  const names = new Set<string>();
-  for (const m of [scenario.accounts.asset, scenario.accounts.payment]) for (const k of m.keys()) names.add(k);
-  for (const s of scenario.settlements) for (const p of [s.asset.seller, s.asset.buyer, s.payment.payer, s.payment.payee]) names.add(p);
-  return [...names].sort();
-}
-
 function fundsOf(scenario: Scenario): Funding[] {
   const out: Funding[] = [];
   for (const leg of ['asset', 'payment'] as const) {
@@ -248,6 +241,8 @@ class ClusterScenarioRun {
   private readonly crashedForGood = new Set<number>();
   private readonly decided = new Map<string, Set<number>>(); // settlement → nodes that decided it
   private readonly closed = new Set<string>();
+  /** The cluster's nodes as state.json recorded them at the start; a restart replaces its entry's pid. */
+  private nodeList: ClusterState['nodes'];
 
   constructor(
     private readonly dir: string,
@@ -259,6 +254,7 @@ class ClusterScenarioRun {
     this.cluster = loadClusterFile(this.paths.cluster);
     this.secrets = JSON.parse(readFileSync(this.paths.partiesSecret, 'utf8')) as Record<string, string>;
     const st = readState(dir);
+    this.nodeList = st.nodes;
     this.admin = new LegHostAdminClient({ url: st.legHost.url, timeoutMs: 5_000 });
     this.legs = { asset: new HttpLegAdapter({ url: st.legHost.url, leg: 'asset', timeoutMs: 5_000 }), payment: new HttpLegAdapter({ url: st.legHost.url, leg: 'payment', timeoutMs: 5_000 }) };
     this.t0Ms = Date.now() + START_LEAD_MS;
@@ -285,7 +281,7 @@ class ClusterScenarioRun {
   }
 
   private nodes(): ClusterState['nodes'] {
-    return readState(this.dir).nodes;
+    return this.nodeList;
   }
 
   private settlementOf(nonce: string): SimSettlement {
@@ -407,6 +403,7 @@ class ClusterScenarioRun {
     const id = `n${index}`;
     await waitFor(`${id} to exit`, 5_000, async () => (alive(this.nodes()[index - 1]!.pid) ? null : true));
     const pid = restartNode(this.dir, id);
+    this.nodeList = this.nodeList.map((x) => (x.id === id ? { ...x, pid } : x));
     this.record({ t: this.nowMs(), node: index, type: 'restart' });
     this.say(`  ${this.nowMs()} ms: n${index} restarted (pid ${pid})`);
     // Its link faults, once it listens (the process takes a second or two to start).

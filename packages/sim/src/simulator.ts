@@ -132,7 +132,8 @@ export function simTerms(s: ScenarioSettlement): Terms {
   };
 }
 
-function partiesOf(scenario: Scenario): string[] {
+/** Every party a scenario names (accounts and settlements), sorted: who needs a key. */
+export function partiesOf(scenario: Scenario): string[] {
   const names = new Set<string>();
   for (const m of [scenario.accounts.asset, scenario.accounts.payment]) for (const k of m.keys()) names.add(k);
   for (const s of scenario.settlements) {

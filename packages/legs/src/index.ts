@@ -1,4 +1,5 @@
 export * from './adapter.js';
+export * from './events.js';
 export * from './balances.js';
 export * from './memory-leg.js';
 export * from './memory-asset.js';

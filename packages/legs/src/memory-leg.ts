@@ -18,6 +18,7 @@ import { TANDEM_BLS_DST, blsVerify, identityVerify } from '@tandem/crypto';
 import type { ApplyOutcome, LegAdapter, LegAnchor, PrepareOutcome, ReclaimOutcome } from './adapter.js';
 import { TransientLegError, reportShapeProblem } from './adapter.js';
 import { type BalanceEntry, conservationProblemOf } from './balances.js';
+import type { LegEvent, LegEventKind } from './events.js';
 
 /** (public key, message, signature) → valid? Injectable so a simulator can memoize it. */
 export type SignatureCheck = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
@@ -54,35 +55,6 @@ export interface MemoryLegOptions<Venue> {
    * skewed passes its true (virtual) clock here, so logs of different legs share one timeline.
    */
   readonly logClockMs?: () => number;
-}
-
-export type LegEventKind =
-  | 'mint'
-  | 'lock' // asset: tokens moved into escrow
-  | 'hold' // payment: pending transfer placed
-  | 'reject'
-  | 'release' // asset: COMMIT, escrow → buyer
-  | 'post' // payment: COMMIT, pending transfer posted to the payee
-  | 'refund' // asset: ABORT, escrow → seller
-  | 'void' // payment: ABORT, pending transfer voided
-  | 'reclaim'
-  | 'abort-closed' // ABORT applied to an id that never locked: the id is closed
-  | 'abort-recorded' // ABORT applied to a rejected id: recorded, state stays rejected
-  | 'reorg'; // an unfinalized lock undone by a chain reorganisation: the id is free again
-
-/** One entry of a leg's append-only log. `seq` is the leg height after the event (1, 2, …). */
-export interface LegEvent {
-  readonly seq: number;
-  readonly atMs: number;
-  readonly kind: LegEventKind;
-  readonly settlementIdHex?: string;
-  /** Whose value the event concerns: minted-to, seller/payer. */
-  readonly account?: string;
-  /** Where released/posted value went. */
-  readonly counterparty?: string;
-  readonly unit?: string;
-  readonly amount?: bigint;
-  readonly detail: string;
 }
 
 /**

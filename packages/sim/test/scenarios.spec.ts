@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadScenario, runScenario, scenarioFiles, whyNotOk } from './support.js';
+import { RECORDED_HISTORY_HASHES, hashMoved, loadScenario, runScenario, scenarioFiles, whyNotOk } from './support.js';
 
-/** Every scenario in the library, at three pinned seeds (its own and two more). */
+/**
+ * Every scenario in the library, at three pinned seeds (its own and two more): the run is ok, and
+ * its history hash is the recorded one (scenarios/history-hashes.json).
+ */
 const HEAVY = new Set(['concurrent-100.yaml']); // run in their own file so the two test workers share the load
 const PINNED_EXTRA_SEEDS = [1001, 2002];
 
@@ -12,6 +15,8 @@ describe('scenario library at pinned seeds', () => {
       it(`${file} seed ${seed}`, async () => {
         const r = await runScenario(scenario, seed);
         expect(r.ok, whyNotOk(r)).toBe(true);
+        const key = `${file} seed ${seed}`;
+        expect(r.historyHash, hashMoved(key)).toBe(RECORDED_HISTORY_HASHES[key]);
         // Every settlement reached a decision and both legs ended in a final state.
         for (const s of r.settlements) {
           expect(s.decision, `${file} ${s.id}`).not.toBeNull();

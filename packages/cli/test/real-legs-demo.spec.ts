@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/main.js';
-import { type DemoResult, wentAsExpected } from '../src/commands/demo.js';
-import type { SettleResult } from '../src/commands/settle.js';
+import { type DemoResult, type SettleResult, wentAsExpected } from '@tandem/devnet';
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
@@ -24,12 +23,12 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 describe('wentAsExpected', () => {
-  const expected = { decision: 'commit', asset: 'released to the buyer', payment: 'posted to the payee' };
+  const expected = { decision: 'commit', asset: 'released', payment: 'posted' } as const;
   const good: SettleResult = {
     id: 'ab'.repeat(32),
     decision: 'commit',
-    asset: { state: 'released to the buyer', txHash: `0x${'01'.repeat(32)}`, gasUsed: 150_000 },
-    payment: { state: 'posted to the payee', transferId: '1' },
+    asset: { state: 'released', txHash: `0x${'01'.repeat(32)}`, gasUsed: 150_000 },
+    payment: { state: 'posted', transferId: '1' },
     report: { decision: 'COMMIT', round: 0, validUntilMs: 1, signature: '00', digest: '00', verified: true },
   };
 
@@ -37,7 +36,7 @@ describe('wentAsExpected', () => {
     expect(wentAsExpected(good, expected)).toBe(true);
     expect(wentAsExpected(null, expected)).toBe(false);
     expect(wentAsExpected({ ...good, decision: 'abort' }, expected)).toBe(false);
-    expect(wentAsExpected({ ...good, asset: { ...good.asset, state: 'refunded to the seller' } }, expected)).toBe(false);
+    expect(wentAsExpected({ ...good, asset: { ...good.asset, state: 'refunded' } }, expected)).toBe(false);
     expect(wentAsExpected({ ...good, payment: { ...good.payment, state: 'voided' } }, expected)).toBe(false);
     expect(wentAsExpected({ ...good, report: { ...good.report, verified: false } }, expected)).toBe(false);
   });
@@ -68,10 +67,10 @@ describe('tandem demo --json', () => {
         expect(s.asset.txHash).toMatch(/^0x[0-9a-f]{64}$/);
         expect(s.asset.gasUsed).toBeGreaterThan(100_000); // the on-chain pairing check alone is ~103k
       }
-      expect(first).toMatchObject({ decision: 'commit', asset: { state: 'released to the buyer' }, payment: { state: 'posted to the payee' } });
+      expect(first).toMatchObject({ decision: 'commit', asset: { state: 'released' }, payment: { state: 'posted' } });
       expect(first!.payment.transferId).toMatch(/^[1-9][0-9]*$/);
       // The bank refused the hold: no transfer was ever made for the second settlement.
-      expect(second).toMatchObject({ decision: 'abort', asset: { state: 'refunded to the seller' }, payment: { state: 'rejected', transferId: null } });
+      expect(second).toMatchObject({ decision: 'abort', asset: { state: 'refunded' }, payment: { state: 'rejected', transferId: null } });
       expect(first!.id).not.toBe(second!.id);
       expect(first!.asset.txHash).not.toBe(second!.asset.txHash);
       // The progress went to stderr, down to the clean-up.

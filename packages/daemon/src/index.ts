@@ -6,5 +6,7 @@ export * from './config.js';
 export * from './control.js';
 export * from './log.js';
 export * from './daemon.js';
+export * from './process.js';
+export * from './keygen.js';
 export * from './history.js';
 export * from './link-faults.js';

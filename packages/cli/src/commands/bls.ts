@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { fromHex, utf8 } from '@tandem/protocol';
 import { G1_BYTES, G2_BYTES, PointDecodeError, TANDEM_BLS_DST, blsVerify, decodeG1Signature, decodeG2PublicKey } from '@tandem/crypto';
 import { UsageError } from '../errors.js';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from '../command.js';
 
 /** RFC 9380 §5.3.3: a DST is 1..255 bytes. */
 const DST_BYTES_MAX = 255;

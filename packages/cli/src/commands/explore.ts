@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { EXPLORE_SEEDS_MAX, type ExploreResult, explore } from '@tandem/sim';
 import { UsageError } from '../errors.js';
-import type { RegisterCommand } from './index.js';
+import type { RegisterCommand } from '../command.js';
 import { table } from '../render.js';
-import { loadScenarioFile, parseSeed } from './simulate.js';
+import { loadScenarioFile, parseSeed } from '../options.js';
 
 /** Width of the progress bar in characters. */
 const BAR_WIDTH = 30;

@@ -1,15 +1,13 @@
-import type { Command } from 'commander';
+import type { RegisterCommand } from '../command.js';
 import { registerBls } from './bls.js';
-import { registerKeygen } from './keygen.js';
-import { registerSimulate } from './simulate.js';
-import { registerDemo } from './demo.js';
-import { registerNode } from './node.js';
-import { registerCluster } from './cluster.js';
-import { registerSettle } from './settle.js';
-import { registerLegHost } from './leg-host.js';
+import { registerCluster } from './cluster/index.js';
+import { registerDemo } from './demo/index.js';
 import { registerExplore } from './explore.js';
+import { registerKeygen } from './keygen.js';
+import { registerLegHost } from './leg-host.js';
+import { registerNode } from './node.js';
+import { registerSettle } from './settle.js';
+import { registerSimulate } from './simulate.js';
 
-/** A command registers itself on the program; `setExit` records the process exit code. */
-export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
-
-export const commands: RegisterCommand[] = [registerDemo, registerSimulate, registerNode, registerCluster, registerSettle, registerLegHost, registerExplore, registerKeygen, registerBls];
+/** Every command of `tandem`, in the order `tandem --help` lists them. */
+export const commands: readonly RegisterCommand[] = [registerDemo, registerSimulate, registerNode, registerCluster, registerSettle, registerLegHost, registerExplore, registerKeygen, registerBls];

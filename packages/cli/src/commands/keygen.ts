@@ -1,182 +1,11 @@
 /**
- * `tandem keygen`: a trusted dealer for a local cluster. Deals BLS threshold shares (t = q) and
- * Ed25519 identities, writes one private key file per node and the public cluster.json. The
- * group secret lives only inside dealerKeygen and is never written.
+ * `tandem keygen`: a trusted dealer for a local cluster (the dealing itself is @tandem/daemon's
+ * `keygen`): one private key file per node and the public cluster.json.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type ClusterConfig, faultsTolerated, networkIdFromName, quorum, toHex } from '@tandem/protocol';
-import { MAX_NODES, dealerKeygen, identityKeygen } from '@tandem/crypto';
-import { UsageError } from '../errors.js';
-import {
-  CLUSTER_FILE_NAME,
-  DEFAULT_NETWORK_NAME,
-  KEYFILE_VERSION,
-  type KeyFileJson,
-  checkNetworkName,
-  clusterFileJson,
-  keyFileName,
-} from '@tandem/daemon';
-import type { RegisterCommand } from './index.js';
-
-const KEY_FILE_MODE = 0o600;
-const CLUSTER_FILE_MODE = 0o644;
-
-export function parseNodeCount(raw: string): number {
-  if (!/^[0-9]+$/.test(raw.trim())) throw new UsageError(`--nodes must be an integer in 1..${MAX_NODES}, got ${JSON.stringify(raw)}`);
-  const n = Number(raw.trim());
-  if (n < 1 || n > MAX_NODES) throw new UsageError(`--nodes must be an integer in 1..${MAX_NODES}, got ${n}`);
-  return n;
-}
-
-interface PlannedFile {
-  readonly path: string;
-  readonly text: string;
-  readonly mode: number;
-}
-
-/** Writes `text` to a fresh temporary file beside `path` with `mode`, flushed to disk. */
-function writeTemp(file: PlannedFile, tag: string): string {
-  const temp = `${file.path}.${tag}.tmp`;
-  const fd = openSync(temp, 'wx', file.mode);
-  try {
-    writeSync(fd, file.text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return temp;
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Not every platform can fsync a directory; the renames are still atomic.
-  }
-}
-
-/**
- * Every file is written to a temporary name first and renamed into place only once all of them
- * are on disk, cluster.json last: an interrupted run leaves no half-written file, and no
- * cluster.json unless every key file beside it is complete.
- */
-function writeAllAtomically(dir: string, files: readonly PlannedFile[]): void {
-  const tag = `${process.pid}-${randomBytes(6).toString('hex')}`;
-  const temps: string[] = [];
-  try {
-    for (const f of files) temps.push(writeTemp(f, tag));
-    files.forEach((f, k) => renameSync(temps[k]!, f.path));
-    temps.length = 0;
-  } finally {
-    for (const t of temps) rmSync(t, { force: true });
-  }
-  fsyncDir(dir);
-}
-
-function errorCode(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err.code ? `${err.code}${err.path ? ` on ${err.path}` : ''}` : String(e);
-}
-
-interface Dealing {
-  /** Key files n1..nN, then cluster.json (written last). */
-  readonly files: PlannedFile[];
-  readonly cluster: ReturnType<typeof clusterFileJson>;
-  /** Zeroes the secret bytes this dealing holds (the file texts are strings and cannot be). */
-  readonly wipe: () => void;
-}
-
-/** Deals shares and identities and lays out the files; `targets` are the key paths, then cluster.json. */
-function deal(networkName: string, n: number, t: number, targets: readonly string[]): Dealing {
-  const identities = Array.from({ length: n }, () => identityKeygen(randomBytes));
-  const dealt = dealerKeygen(n, t, randomBytes);
-  const config: ClusterConfig = {
-    networkId: networkIdFromName(networkName),
-    n,
-    t,
-    members: identities.map((id, k) => ({ index: k + 1, id: `n${k + 1}`, identityKey: id.publicKey })),
-    commitments: dealt.commitments,
-  };
-  const files: PlannedFile[] = identities.map((identity, k) => {
-    const key: KeyFileJson = {
-      version: KEYFILE_VERSION,
-      id: `n${k + 1}`,
-      index: k + 1,
-      identitySecretKey: toHex(identity.secretKey),
-      blsShareSecretKey: toHex(dealt.shares[k]!.secret),
-    };
-    return { path: targets[k]!, text: `${JSON.stringify(key, null, 2)}\n`, mode: KEY_FILE_MODE };
-  });
-  const cluster = clusterFileJson(networkName, config);
-  files.push({ path: targets[n]!, text: `${JSON.stringify(cluster, null, 2)}\n`, mode: CLUSTER_FILE_MODE });
-  const wipe = () => {
-    for (const s of dealt.shares) s.secret.fill(0);
-    for (const i of identities) i.secretKey.fill(0);
-  };
-  return { files, cluster, wipe };
-}
-
-export interface KeygenOptions {
-  nodes: string;
-  out: string;
-  network: string;
-  force?: boolean;
-  /** Where the summary goes (default stdout; `cluster up` passes its progress printer). */
-  say?: (text: string) => void;
-}
-
-export function keygen(opts: KeygenOptions): number {
-  const n = parseNodeCount(opts.nodes);
-  const networkName = opts.network;
-  const nameProblem = checkNetworkName(networkName);
-  if (nameProblem !== null) throw new UsageError(`--network ${nameProblem}`);
-  const t = quorum(n);
-  const dir = resolve(opts.out);
-  const ids = Array.from({ length: n }, (_, k) => `n${k + 1}`);
-  const targets = [...ids.map((id) => join(dir, keyFileName(id))), join(dir, CLUSTER_FILE_NAME)];
-  if (!opts.force) {
-    const existing = targets.find((p) => existsSync(p));
-    if (existing !== undefined) {
-      process.stderr.write(`tandem keygen: refusing to overwrite ${existing} (use --force to replace it)\n`);
-      return 1;
-    }
-  }
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new UsageError(`--out ${dir}: cannot create the directory (${errorCode(e)})`);
-  }
-
-  const dealing = deal(networkName, n, t, targets);
-  try {
-    writeAllAtomically(dir, dealing.files);
-  } catch (e) {
-    throw new UsageError(`--out ${dir}: cannot write the key files (${errorCode(e)})`);
-  } finally {
-    dealing.wipe();
-  }
-  const { cluster } = dealing;
-
-  (opts.say ?? ((text: string) => process.stdout.write(text)))(
-    [
-      `wrote ${n} key files (${keyFileName('n1')}${n > 1 ? ` … ${keyFileName(`n${n}`)}` : ''}, mode 600) and ${CLUSTER_FILE_NAME} to ${dir}`,
-      `network:          ${networkName} (id ${cluster.networkId})`,
-      `nodes:            n = ${n}, tolerates f = ${faultsTolerated(n)}, threshold t = q = ${t}`,
-      `group public key: ${cluster.groupPublicKey}`,
-      `config digest:    ${cluster.configDigest}`,
-      '',
-    ].join('\n'),
-  );
-  return 0;
-}
+import { MAX_NODES } from '@tandem/crypto';
+import { DEFAULT_NETWORK_NAME, type KeygenOptions, keygen } from '@tandem/daemon';
+import type { RegisterCommand } from '../command.js';
 
 export const registerKeygen: RegisterCommand = (program: Command, setExit) => {
   program
@@ -187,6 +16,13 @@ export const registerKeygen: RegisterCommand = (program: Command, setExit) => {
     .option('--network <name>', 'network name (the network id is derived from it)', DEFAULT_NETWORK_NAME)
     .option('--force', 'overwrite existing key and cluster files')
     .action((opts: KeygenOptions) => {
-      setExit(keygen(opts));
+      const outcome = keygen(opts);
+      if (outcome.kind === 'exists') {
+        process.stderr.write(`tandem keygen: refusing to overwrite ${outcome.path} (use --force to replace it)\n`);
+        setExit(1);
+        return;
+      }
+      process.stdout.write(outcome.summary);
+      setExit(0);
     });
 };

@@ -1,44 +1,16 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+/**
+ * `tandem simulate FILE`: runs a scenario in the deterministic simulator (or, with --mode cluster,
+ * on real processes through @tandem/devnet), checks every invariant and prints the result.
+ */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { type RunRecord, type RunResult, ScenarioError, buildResult, historyLine, parseScenario, renderReportHtml, simulate } from '@tandem/sim';
+import { ClusterRunError, removeRunDir, runOnCluster } from '@tandem/devnet';
+import { type RunRecord, buildResult, historyLine, renderReportHtml, simulate } from '@tandem/sim';
+import type { RegisterCommand } from '../command.js';
 import { UsageError } from '../errors.js';
-import type { RegisterCommand } from './index.js';
+import { loadScenarioFile, parseSeed, replayCommand, writeFileAtomic } from '../options.js';
 import { renderSummary } from '../render.js';
-import { ClusterRunError, removeRunDir, runOnCluster } from '../cluster-scenario.js';
-
-/** Reads and parses a scenario file; every problem is a UsageError (exit 2) naming the file. */
-export function loadScenarioFile(file: string) {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read scenario file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  try {
-    return parseScenario(text, file);
-  } catch (e) {
-    if (e instanceof ScenarioError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-export function parseSeed(value: string | undefined, option = '--seed'): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${option}: expected a non-negative integer, got '${value}'`);
-  return Number(value);
-}
-
-export function replayCommand(file: string, seed: number, mode: 'sim' | 'cluster' = 'sim'): string {
-  return `pnpm tandem simulate ${file}${mode === 'cluster' ? ' --mode cluster' : ''} --seed ${seed}`;
-}
-
-/** Writes a file atomically: a temp file renamed into place, so a crash leaves no half file. */
-export function writeFileAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 export const registerSimulate: RegisterCommand = (program: Command, setExit) => {
   program
@@ -87,5 +59,3 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
       setExit(result.ok ? 0 : 1);
     });
 };
-
-export type { RunResult };

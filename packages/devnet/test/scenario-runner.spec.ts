@@ -1,7 +1,7 @@
 /** The pure parts of cluster mode: which scenarios it refuses, and the link faults it computes. */
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '@tandem/sim';
-import { CLUSTER_NODES_MAX, clusterModeProblems, linkFaultsAt } from '../src/cluster-scenario.js';
+import { CLUSTER_NODES_MAX, clusterModeProblems, linkFaultsAt } from '../src/scenario-runner.js';
 
 const base = (extra: string, nodes = 4) => `
 name: t

@@ -5,24 +5,45 @@
  *   DIR/parties.json                              demo parties' public keys (alice, bob)
  *   DIR/parties.secret.json                       their secret keys (0600): `settle` signs with them
  *   DIR/leghost.json                              the leg host's configuration
+ *   DIR/legs-data/                                the real legs' data (PGlite bank, chain accounts)
  *   DIR/nodes/nK.json                             each node's configuration
  *   DIR/data/nK/                                  each node's write-ahead storage
+ *   DIR/data/nK.history.jsonl                     each node's full-fidelity history
  *   DIR/logs/leghost.log, DIR/logs/nK.log         process output (JSON lines)
  *   DIR/state.json                                pids, control URLs, leg URL, venues
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '@tandem/daemon';
 
 export const DEFAULT_CLUSTER_DIR = '.tandem/cluster';
 
+export type LegsKind = 'memory' | 'real';
+
+/** What the terms of a settlement on this cluster must name: its chain and escrow, its bank and ledger. */
+export interface ClusterVenues {
+  readonly chainId: string;
+  readonly escrow: string;
+  readonly bankId: string;
+  readonly ledger: string;
+}
+
+export interface ClusterNode {
+  readonly id: string;
+  readonly pid: number;
+  readonly control: string;
+  readonly config: string;
+  readonly log: string;
+}
+
+/** DIR/state.json: every process the cluster started, by pid, and where to reach it. */
 export interface ClusterState {
   readonly version: 1;
   readonly n: number;
-  readonly legs: 'memory' | 'real';
+  readonly legs: LegsKind;
   readonly legHost: { readonly pid: number; readonly url: string };
-  readonly nodes: readonly { readonly id: string; readonly pid: number; readonly control: string; readonly config: string; readonly log: string }[];
-  readonly venues: { readonly chainId: string; readonly escrow: string; readonly bankId: string; readonly ledger: string };
+  readonly nodes: readonly ClusterNode[];
+  readonly venues: ClusterVenues;
   readonly startedAt: string;
 }
 
@@ -40,6 +61,7 @@ export function clusterPaths(dir: string) {
   };
 }
 
+/** The running cluster's state; a UsageError (exit 2) naming the directory when there is none. */
 export function readState(dir: string): ClusterState {
   const p = clusterPaths(dir).state;
   if (!existsSync(p)) throw new UsageError(`${dir}: no running cluster here (no state.json); start one with: pnpm tandem cluster up --dir ${dir}`);
@@ -50,12 +72,19 @@ export function readState(dir: string): ClusterState {
   }
 }
 
-/** Is a process with this pid alive (and ours to signal)? */
-export function alive(pid: number): boolean {
+/** The state, or null when the directory holds no readable one (a cluster that never started). */
+export function readStateOrNull(dir: string): ClusterState | null {
   try {
-    process.kill(pid, 0);
-    return true;
+    return readState(dir);
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Writes state.json atomically (a temp file renamed into place): a reader never sees half of it. */
+export function writeState(dir: string, state: ClusterState): void {
+  const p = clusterPaths(dir).state;
+  const tmp = `${p}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+  renameSync(tmp, p);
 }

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generatePrivateKey } from 'viem/accounts';
-import { main } from '../src/main.js';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '@tandem/daemon';
 import {
   PRIVATE_KEY_ENV,
   checkLegsFlags,
@@ -20,7 +19,7 @@ import {
   partyAccounts,
   probeExternalChain,
   redactUrl,
-} from '../src/real-legs.js';
+} from '../src/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tandem-real-legs-options-'));
 /** secp256k1's group order n: keys must be in 1..n-1. */
@@ -245,54 +244,9 @@ describe('partyAccounts', () => {
   });
 });
 
-describe('tandem cluster up: the chain options on the command line', () => {
-  async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
-    const err: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    try {
-      return { code: await main(['node', 'tandem', ...args]), stderr: err.join('') };
-    } finally {
-      spy.mockRestore();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
-  }
-
-  it('exits 2 for --rpc-url with --legs memory, before making the cluster directory', async () => {
-    const dir = join(tmp(), 'cluster');
-    const { code, stderr } = await run(['cluster', 'up', '--dir', dir, '--legs', 'memory', '--rpc-url', 'http://127.0.0.1:8545']);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/--rpc-url goes with --legs real/);
-    expect(existsSync(dir)).toBe(false);
-  });
-
-  it('exits 2 naming --rpc-url when the RPC is unreachable, and the key is in no message', async () => {
-    const dir = join(tmp(), 'cluster');
-    const key = generatePrivateKey();
-    // Port 9 (discard) on loopback: nothing listens there on this machine.
-    const { code, stderr } = await run(['cluster', 'up', '--dir', dir, '--rpc-url', 'http://127.0.0.1:9', '--private-key-file', keyFile(key)]);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/^tandem: --rpc-url http:\/\/127\.0\.0\.1:9: no Ethereum JSON-RPC answers there/);
-    expect(stderr).not.toContain(key.slice(2));
-    expect(existsSync(dir)).toBe(false);
-  });
-
-  it('exits 2 naming TANDEM_EVM_PRIVATE_KEY when it is malformed, without quoting it', async () => {
-    const bad = `${generatePrivateKey()}ff`;
-    const { code, stderr } = await run(['cluster', 'up', '--dir', join(tmp(), 'c'), '--rpc-url', 'http://127.0.0.1:9'], { [PRIVATE_KEY_ENV]: bad });
-    expect(code).toBe(2);
-    expect(stderr).toContain(PRIVATE_KEY_ENV);
-    expect(stderr).not.toContain(bad.slice(2, 60));
-  });
-});
-
 describe('the bank schema of a cluster on a shared PostgreSQL server', () => {
   it('is a valid schema name, one per configuration digest', async () => {
-    const { clusterBankSchema } = await import('../src/real-legs.js');
+    const { clusterBankSchema } = await import('../src/index.js');
     const anchor = (fill: number) => ({ networkId: new Uint8Array(32), configDigest: new Uint8Array(32).fill(fill), groupPublicKey: new Uint8Array(96) });
     expect(clusterBankSchema(anchor(0xab))).toBe('tandem_bank_abababababababab');
     expect(clusterBankSchema(anchor(1))).not.toBe(clusterBankSchema(anchor(2)));

@@ -31,14 +31,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { identitySign } from '@tandem/crypto';
-import { loadClusterFile, parseHistory } from '@tandem/daemon';
+import { UsageError, loadClusterFile, parseHistory } from '@tandem/daemon';
 import { HttpLegAdapter, LegHostAdminClient } from '@tandem/leg-host';
 import type { LegEvent } from '@tandem/legs';
 import { type LegName, type Terms, SIGN_DOMAIN, configDigest, encodeTerms, fromHex, reclaimAtMs, settlementId, toHex } from '@tandem/protocol';
 import { type Fault, type HistoryEntry, HistoryHasher, MemoVerifier, type RunRecord, type Scenario, type SimSettlement, drawScenario, historyLine, partiesOf } from '@tandem/sim';
-import { UsageError } from './errors.js';
-import { type ClusterState, alive, clusterPaths, readState } from './cluster-dir.js';
-import { type Funding, clusterDown, clusterUp, getJson, postJson, restartNode, waitFor } from './commands/cluster.js';
+import { clusterDown, restartNode } from './cluster.js';
+import { getJson, postJson, retried, waitFor } from './http.js';
+import { readLegEvents } from './leg-events.js';
+import type { Funding } from './parties.js';
+import { type ClusterState, clusterPaths, readState, readStateOrNull } from './paths.js';
+import { alive } from './processes.js';
+import { clusterUp } from './up.js';
 
 /** Node processes a scenario may ask for: each is a full libp2p node, and this runs on one machine. */
 export const CLUSTER_NODES_MAX = 10;
@@ -216,14 +220,6 @@ export class ClusterRunError extends Error {
     readonly dir: string,
   ) {
     super(message);
-  }
-}
-
-function readStateOrNull(dir: string): ClusterState | null {
-  try {
-    return readState(dir);
-  } catch {
-    return null;
   }
 }
 
@@ -472,14 +468,9 @@ class ClusterScenarioRun {
     return this.collect();
   }
 
+  /** A leg's events, on the run's timeline. */
   private async legEvents(leg: LegName): Promise<LegEvent[]> {
-    const out: LegEvent[] = [];
-    for (let since = 0; ; ) {
-      const page = await retried(() => this.admin.events(leg, since));
-      for (const e of page.events) out.push({ ...e, atMs: e.atMs - this.t0Ms });
-      if (page.events.length === 0 || page.events[page.events.length - 1]!.seq >= page.height) return out;
-      since = page.events[page.events.length - 1]!.seq;
-    }
+    return (await readLegEvents(this.admin, leg)).map((e) => ({ ...e, atMs: e.atMs - this.t0Ms }));
   }
 
   private async collect(): Promise<RunRecord> {
@@ -522,21 +513,6 @@ class ClusterScenarioRun {
       messagesDelivered: 0,
       verifier: new MemoVerifier(),
     };
-  }
-}
-
-/**
- * Reads from the leg host, trying again twice: a read that meets a keep-alive connection the host
- * just closed fails with "other side closed" although nothing is wrong (reads are idempotent).
- */
-async function retried<T>(read: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await read();
-    } catch (e) {
-      if (i >= attempts) throw e;
-      await new Promise((r) => setTimeout(r, 200 * i));
-    }
   }
 }
 

@@ -1,16 +1,12 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { clusterDown, clusterUp } from './cluster.js';
-import { type AssetOutcome, type PaymentOutcome, type SettleResult, LEG_NAMES_AFTER, runSettlement } from './settle.js';
+/**
+ * `tandem demo --sim`: the demo's story told in the deterministic simulator, message by message,
+ * from the run's history: each node's observations, the consensus rounds, the report verified,
+ * balances before and after, and the checker's verdict.
+ */
 import { blsVerify, TANDEM_BLS_DST } from '@tandem/crypto';
 import { type Report, reportDigest, toHex } from '@tandem/protocol';
 import { type HistoryEntry, type SimRun, Simulation, assetName, buildResult, parseScenario, paymentName } from '@tandem/sim';
-import type { RegisterCommand } from './index.js';
-import { renderSummary, table } from '../render.js';
-import { parseSeed } from './simulate.js';
+import { renderSummary, table } from '../../render.js';
 
 /**
  * The demo scenario: one settlement that commits, one whose payment leg the bank refuses. Kept in
@@ -149,109 +145,21 @@ function balances(run: Pick<SimRun, 'asset' | 'payment'>): string[][] {
   return rows;
 }
 
-/** One settlement as `tandem demo --json` prints it: `settle --json`'s id, decision, asset and payment. */
-export interface DemoSettlement {
-  readonly id: string;
-  readonly decision: 'commit' | 'abort';
-  readonly asset: AssetOutcome;
-  readonly payment: PaymentOutcome;
+/** Tells the demo's story in the simulator, message by message; returns the exit code (0 iff the checker says ok). */
+export async function runSimStory(seed: number, write: (s: string) => void): Promise<number> {
+  const scenario = parseScenario(DEMO_SCENARIO, 'demo');
+  const narrator = new Narrator(write);
+  const sim = new Simulation(scenario, { seed, onEntry: (e) => narrator.entry(e) });
+  narrator.attach(sim);
+  write('Tandem demo: Delivery-versus-Payment between a token escrow on a chain and a hold in a bank ledger,\n');
+  write(`coordinated by ${scenario.nodes} nodes (tolerating f = 1 Byzantine) that agree by BFT consensus and emit one\n`);
+  write(`threshold-signed COMMIT or ABORT report per settlement. Everything below runs in the deterministic simulator.\n\n`);
+  write(`Balances before:\n${table(['party', 'OUSG', 'USD'], balances(sim))}`);
+  const run = await sim.run();
+  write(`\nBalances after (dvp-1 settled, dvp-2 rolled back with both legs whole):\n${table(['party', 'OUSG', 'USD'], balances(run))}`);
+  write(`\nThe checker's verdict:\n\n`);
+  const result = buildResult(run);
+  write(renderSummary(result));
+  write(`\nNext: \`pnpm tandem simulate scenarios/no-quorum-partition-heal.yaml\`, or any file in scenarios/.\n`);
+  return result.ok ? 0 : 1;
 }
-
-/** What `tandem demo --json` prints (`error` only when the demo could not run to its end). */
-export interface DemoResult {
-  readonly settlements: DemoSettlement[];
-  readonly error?: string;
-}
-
-/** The demo's two trades on a real cluster, and how each must end for the demo to pass. */
-const CLUSTER_TRADES = [
-  {
-    intro: '1) bob buys 100 OUSG from alice for 100,000.00 USD:',
-    price: '10000000:USD',
-    expect: { decision: 'commit', asset: LEG_NAMES_AFTER.asset['committed']!, payment: LEG_NAMES_AFTER.payment['committed']! },
-  },
-  {
-    intro: '2) bob tries to buy 100 OUSG for 20,000,000.00 USD, more than he holds: the bank rejects the hold,\n   the nodes agree on ABORT, and the escrow refunds alice:',
-    price: '2000000000:USD',
-    expect: { decision: 'abort', asset: LEG_NAMES_AFTER.asset['aborted']!, payment: LEG_NAMES_AFTER.payment['rejected']! },
-  },
-] as const;
-
-/** Did a settlement end as its trade expects: decision, both legs' final states, and a report that verifies? */
-export function wentAsExpected(result: SettleResult | null, expect: { readonly decision: string; readonly asset: string; readonly payment: string }): boolean {
-  return result !== null && result.report.verified && result.decision === expect.decision && result.asset.state === expect.asset && result.payment.state === expect.payment;
-}
-
-/**
- * The same two settlements on real processes: 4 nodes over libp2p, anvil with the DvP escrow
- * (reports verified on-chain), the bank on PGlite. Everything started is stopped at the end, also
- * on Ctrl-C. With `json`, stdout gets one DemoResult object and the progress goes to stderr.
- * Exit 0 iff the first settlement committed and the second aborted, each leg as expected.
- */
-async function demoOnCluster(json: boolean): Promise<number> {
-  const progress = (s: string) => (json ? process.stderr : process.stdout).write(s);
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-demo-'));
-  const stopOnSignal = () => {
-    void clusterDown(dir).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  const settlements: DemoSettlement[] = [];
-  let ok = true;
-  let error: string | null = null;
-  try {
-    progress('Tandem demo on real processes: 4 nodes over libp2p on loopback, a local EVM chain (anvil) with\n');
-    progress('the DvP escrow that verifies the threshold report on-chain, and the bank ledger on PGlite.\n\n');
-    await clusterUp(dir, { nodes: '4', legs: 'real', say: (s) => progress(s + '\n') });
-    for (const trade of CLUSTER_TRADES) {
-      progress(`\n${trade.intro}\n`);
-      const { result } = await runSettlement({ dir, seller: 'alice', buyer: 'bob', asset: '100:OUSG', price: trade.price, deadline: '20s' }, (line) => progress(line + '\n'));
-      if (result !== null) settlements.push({ id: result.id, decision: result.decision, asset: result.asset, payment: result.payment });
-      ok &&= wentAsExpected(result, trade.expect);
-    }
-  } catch (e) {
-    ok = false;
-    error = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`tandem demo: ${error}\n`);
-  } finally {
-    process.off('SIGINT', stopOnSignal);
-    if (existsSync(join(dir, 'state.json'))) await clusterDown(dir);
-    progress('\ncluster stopped; nothing left running.\n');
-  }
-  if (json) {
-    const out: DemoResult = { settlements, ...(error !== null ? { error } : {}) };
-    process.stdout.write(JSON.stringify(out) + '\n');
-  }
-  return ok ? 0 : 1;
-}
-
-export const registerDemo: RegisterCommand = (program: Command, setExit) => {
-  program
-    .command('demo')
-    .description('two settlements on a real local cluster (libp2p, anvil escrow, PGlite bank): one commits, one is rolled back; --sim tells the story in the simulator')
-    .option('--sim', 'tell the story in the deterministic simulator instead, message by message')
-    .option('--seed <n>', 'seed of the simulated run (with --sim)', '42')
-    .option('--json', 'on the real cluster: print one JSON object { settlements: [{ id, decision, asset, payment }] } and the progress on stderr')
-    .action(async (opts: { seed: string; sim?: boolean; json?: boolean }) => {
-      if (opts.json && opts.sim) throw new UsageError('--json goes with the demo on the real cluster, not with --sim');
-      if (!opts.sim) {
-        setExit(await demoOnCluster(opts.json === true));
-        return;
-      }
-      const write = (s: string) => process.stdout.write(s);
-      const scenario = parseScenario(DEMO_SCENARIO, 'demo');
-      const narrator = new Narrator(write);
-      const sim = new Simulation(scenario, { seed: parseSeed(opts.seed)!, onEntry: (e) => narrator.entry(e) });
-      narrator.attach(sim);
-      write('Tandem demo: Delivery-versus-Payment between a token escrow on a chain and a hold in a bank ledger,\n');
-      write(`coordinated by ${scenario.nodes} nodes (tolerating f = 1 Byzantine) that agree by BFT consensus and emit one\n`);
-      write(`threshold-signed COMMIT or ABORT report per settlement. Everything below runs in the deterministic simulator.\n\n`);
-      write(`Balances before:\n${table(['party', 'OUSG', 'USD'], balances(sim))}`);
-      const run = await sim.run();
-      write(`\nBalances after (dvp-1 settled, dvp-2 rolled back with both legs whole):\n${table(['party', 'OUSG', 'USD'], balances(run))}`);
-      write(`\nThe checker's verdict:\n\n`);
-      const result = buildResult(run);
-      write(renderSummary(result));
-      write(`\nNext: \`pnpm tandem simulate scenarios/no-quorum-partition-heal.yaml\`, or any file in scenarios/.\n`);
-      setExit(result.ok ? 0 : 1);
-    });
-};

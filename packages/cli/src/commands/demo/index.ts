@@ -1,0 +1,30 @@
+/**
+ * `tandem demo`: two settlements on a real local cluster (@tandem/devnet's `runClusterDemo`), or
+ * with --sim the same story in the simulator (`sim-story.ts`).
+ */
+import type { Command } from 'commander';
+import { runClusterDemo } from '@tandem/devnet';
+import type { RegisterCommand } from '../../command.js';
+import { UsageError } from '../../errors.js';
+import { parseSeed } from '../../options.js';
+import { runSimStory } from './sim-story.js';
+
+export const registerDemo: RegisterCommand = (program: Command, setExit) => {
+  program
+    .command('demo')
+    .description('two settlements on a real local cluster (libp2p, anvil escrow, PGlite bank): one commits, one is rolled back; --sim tells the story in the simulator')
+    .option('--sim', 'tell the story in the deterministic simulator instead, message by message')
+    .option('--seed <n>', 'seed of the simulated run (with --sim)', '42')
+    .option('--json', 'on the real cluster: print one JSON object { settlements: [{ id, decision, asset, payment }] } and the progress on stderr')
+    .action(async (opts: { seed: string; sim?: boolean; json?: boolean }) => {
+      if (opts.json && opts.sim) throw new UsageError('--json goes with the demo on the real cluster, not with --sim');
+      if (opts.sim) {
+        setExit(await runSimStory(parseSeed(opts.seed)!, (s) => process.stdout.write(s)));
+        return;
+      }
+      const json = opts.json === true;
+      const { code, result } = await runClusterDemo((s) => (json ? process.stderr : process.stdout).write(s));
+      if (json) process.stdout.write(JSON.stringify(result) + '\n');
+      setExit(code);
+    });
+};

@@ -1,0 +1,37 @@
+/** Option parsing and file helpers shared by several commands. Every problem is a UsageError (exit 2). */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ScenarioError, parseScenario } from '@tandem/sim';
+import { UsageError } from './errors.js';
+
+/** Reads and parses a scenario file; every problem is a UsageError (exit 2) naming the file. */
+export function loadScenarioFile(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read scenario file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return parseScenario(text, file);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export function parseSeed(value: string | undefined, option = '--seed'): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${option}: expected a non-negative integer, got '${value}'`);
+  return Number(value);
+}
+
+export function replayCommand(file: string, seed: number, mode: 'sim' | 'cluster' = 'sim'): string {
+  return `pnpm tandem simulate ${file}${mode === 'cluster' ? ' --mode cluster' : ''} --seed ${seed}`;
+}
+
+/** Writes a file atomically: a temp file renamed into place, so a crash leaves no half file. */
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}

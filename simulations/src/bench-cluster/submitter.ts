@@ -1,0 +1,55 @@
+/** Intents for the benchmark: 1 OUSG against 1 USD, alice to bob, posted to every node at once. */
+import { randomBytes } from 'node:crypto';
+import { identitySign } from '@tandem/crypto';
+import { type ClusterState, postJson, readPartySecrets } from '@tandem/devnet';
+import { type Terms, SIGN_DOMAIN, encodeTerms, fromHex, settlementId, toHex } from '@tandem/protocol';
+import { DEADLINE_MS, MARGIN_MS, NODES, REPORT_WINDOW_MS, errorText } from './constants.js';
+
+export interface Intent {
+  readonly idHex: string;
+  readonly body: unknown;
+}
+
+export interface Submission {
+  /** Nodes that took the intent. */
+  readonly accepted: number;
+  /** Why the others did not: "n2: Error …: HTTP 400 …" or "n3: TimeoutError …". */
+  readonly problems: readonly string[];
+}
+
+export interface Submitter {
+  make(seq: number): Intent;
+  /** Posts to every node at once. Never rejects. */
+  submit(intent: Intent): Promise<Submission>;
+}
+
+export function makeSubmitter(dir: string, st: ClusterState): Submitter {
+  const secrets = readPartySecrets(dir);
+  if (secrets['alice'] === undefined || secrets['bob'] === undefined) throw new Error(`${dir}: the cluster has no keys for alice and bob`);
+  const seller = fromHex(secrets['alice'], 32);
+  const buyer = fromHex(secrets['bob'], 32);
+  const runTag = toHex(randomBytes(4));
+  return {
+    make(seq) {
+      const terms: Terms = {
+        nonce: `bench-${runTag}-${seq}`,
+        asset: { chainId: BigInt(st.venues.chainId), escrow: fromHex(st.venues.escrow, 20), token: 'OUSG', seller: 'alice', buyer: 'bob', amount: 1n },
+        payment: { bankId: st.venues.bankId, ledger: st.venues.ledger, payer: 'bob', payee: 'alice', currency: 'USD', amount: 1n },
+        deadlineMs: Date.now() + DEADLINE_MS,
+        reportWindowMs: REPORT_WINDOW_MS,
+        marginMs: MARGIN_MS,
+      };
+      const id = settlementId(terms);
+      const auth = (party: string, key: Uint8Array) => ({ party, signature: toHex(identitySign(SIGN_DOMAIN.authorization, key, id)) });
+      return { idHex: toHex(id), body: { terms: toHex(encodeTerms(terms)), authorizations: { asset: auth('alice', seller), payment: auth('bob', buyer) } } };
+    },
+    async submit(intent) {
+      const answers = await Promise.allSettled(st.nodes.map((n) => postJson(`${n.control}/intents`, intent.body)));
+      const problems: string[] = [];
+      answers.forEach((a, i) => {
+        if (a.status === 'rejected') problems.push(`${st.nodes[i]!.id}: ${errorText(a.reason)}`);
+      });
+      return { accepted: NODES - problems.length, problems };
+    },
+  };
+}

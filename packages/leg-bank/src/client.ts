@@ -1,6 +1,6 @@
 import { type Authorization, type LegView, type Report, type Terms, encodeReport, encodeTerms, toHex } from '@tandem/protocol';
-import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError } from '@tandem/legs';
-import { type AccountBalance, type BankEvent, type BankSettlementView, reportShapeProblem } from './ledger.js';
+import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
+import type { AccountBalance, BankEvent, BankSettlementView } from './model.js';
 import {
   type Json,
   accountFromJson,

@@ -16,7 +16,7 @@ export function checkSchemaName(schema: string): string {
 }
 
 /**
- * Amounts are u256 (DESIGN §2.1): NUMERIC(78,0) holds every one of them exactly (2^256 has 78
+ * Amounts are u256 (docs/wire-format.md, Terms): NUMERIC(78,0) holds every one of them exactly (2^256 has 78
  * digits), and any balance up to 10^78. Times are u64 ms in BIGINT.
  *
  * Invariants held by constraints, so a bug in the ledger code cannot break them silently:

@@ -2,7 +2,8 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { type Authorization, type Report, DecodeError, decodeReport, decodeTerms, equalBytes, fromHex } from '@tandem/protocol';
 import { TransientLegError } from '@tandem/legs';
-import { BankInputError, type PgBankLedger } from './ledger.js';
+import type { PgBankLedger } from './ledger.js';
+import { BankInputError } from './model.js';
 import {
   type Json,
   WireError,

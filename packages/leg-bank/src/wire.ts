@@ -3,14 +3,14 @@
  * lose precision past 2^53), bytes are lowercase hex, times are integer milliseconds.
  * The same readers check request bodies on the server and response bodies in the client.
  *
- * A settlement's leg view (state, finalityHeight, lock) has the leg host's encoding, from
- * @tandem/leg-host's wire module: one codec for LegView and LockRecord in the whole repository.
- * Its WireError is this module's too (`field` names the offending value).
+ * A settlement's leg view (state, finalityHeight, lock) has the encoding of @tandem/legs/json,
+ * the one codec for LegView and LockRecord in the whole repository (the leg host's too). Its
+ * WireError is this module's too (`field` names the offending value).
  */
 import { fromHex, toHex } from '@tandem/protocol';
-import type { ApplyOutcome, LegEventKind, PrepareOutcome, ReclaimOutcome } from '@tandem/legs';
-import { LEG_VIEW_KEYS, WireError, legViewFromJson, legViewToJson } from '@tandem/leg-host';
-import type { AccountBalance, BankEvent, BankSettlementView, Transfer, TransferStatus } from './ledger.js';
+import type { ApplyOutcome, PrepareOutcome, ReclaimOutcome } from '@tandem/legs';
+import { LEG_VIEW_KEYS, WireError, legViewFromJson, legViewToJson } from '@tandem/legs/json';
+import { type AccountBalance, type BankEvent, type BankSettlementView, type Transfer, BANK_EVENT_KINDS, TRANSFER_STATUSES } from './model.js';
 
 export { WireError };
 
@@ -78,8 +78,6 @@ export function transferToJson(t: Transfer): Json {
   };
 }
 
-const TRANSFER_STATUSES: readonly TransferStatus[] = ['pending', 'posted', 'voided'];
-
 export function transferFromJson(v: unknown, path: string): Transfer {
   const o = obj(v, path);
   return {
@@ -103,7 +101,7 @@ export function settlementToJson(s: BankSettlementView): Json {
   };
 }
 
-/** The bank's settlement view: the leg view's keys (checked by the leg host's codec) and the bank's own. */
+/** The bank's settlement view: the leg view's keys (checked by the legs' codec) and the bank's own. */
 export function settlementFromJson(v: unknown, path: string): BankSettlementView {
   const o = obj(v, path);
   const view = Object.fromEntries(LEG_VIEW_KEYS.filter((k) => Object.hasOwn(o, k)).map((k) => [k, o[k]]));
@@ -143,15 +141,13 @@ export function eventToJson(e: BankEvent): Json {
   };
 }
 
-const EVENT_KINDS: readonly LegEventKind[] = ['mint', 'hold', 'reject', 'post', 'void', 'reclaim', 'abort-closed', 'abort-recorded'];
-
 export function eventFromJson(v: unknown, path: string): BankEvent {
   const o = obj(v, path);
   const present = (key: string) => o[key] !== undefined;
   return {
     seq: safeInt(o, 'seq', path),
     atMs: safeInt(o, 'atMs', path),
-    kind: oneOf(o, 'kind', path, EVENT_KINDS),
+    kind: oneOf(o, 'kind', path, BANK_EVENT_KINDS),
     ...(present('settlementId') ? { settlementIdHex: toHex(hex(o, 'settlementId', path, 32)) } : {}),
     ...(present('account') ? { account: str(o, 'account', path) } : {}),
     ...(present('counterparty') ? { counterparty: str(o, 'counterparty', path) } : {}),

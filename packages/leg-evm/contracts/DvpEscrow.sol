@@ -6,9 +6,9 @@ import {IERC20} from "./IERC20.sol";
 import {TandemTerms} from "./TandemTerms.sol";
 
 /**
- * Tandem's asset leg (DESIGN §2.2, §2.5): a DvP escrow for ERC-20 tokens that settles on a
- * threshold-signed COMMIT/ABORT report, verified on-chain against the committee's BLS12-381
- * group key.
+ * Tandem's asset leg (its rules: packages/legs/README.md, docs/honest-limit.md): a DvP escrow
+ * for ERC-20 tokens that settles on a threshold-signed COMMIT/ABORT report, verified on-chain
+ * against the committee's BLS12-381 group key.
  *
  * - The anchor (network id, configuration digest, group key) is fixed at deployment and never
  *   changes: every lock verifies against the key the escrow had when it locked, never one named

@@ -34,7 +34,7 @@ import {
   settlementId,
   toHex,
 } from '@tandem/protocol';
-import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
+import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, prepareOnRecord, refused, reportAnchorProblem, reportShapeProblem } from '@tandem/legs';
 import { dvpEscrowAbi } from './artifacts.js';
 import type { LockAuthorizer } from './authorization.js';
 import type { ChainClients } from './chain.js';
@@ -149,7 +149,7 @@ export class EvmEscrowAdapter implements LegAdapter {
       return { kind: 'rejected', reason: `terms do not encode: ${errorText(e)}` };
     }
     const existing = await this.record(id, 'latest');
-    if (existing.state !== 'none') return closedOrLocked(existing.state);
+    if (existing.state !== 'none') return prepareOnRecord(existing.state);
     const seller = terms.asset.seller;
     if (authorization === null) return { kind: 'unauthorized', reason: `no authorization from ${seller}` };
     if (authorization.party !== seller) return { kind: 'unauthorized', reason: `authorization is by ${authorization.party}, this leg needs ${seller}` };
@@ -169,7 +169,7 @@ export class EvmEscrowAdapter implements LegAdapter {
       default: {
         // SettlementExists, or a race lost to another node's lock: what is on chain now decides.
         const now = await this.record(id, 'latest');
-        if (now.state !== 'none') return closedOrLocked(now.state);
+        if (now.state !== 'none') return prepareOnRecord(now.state);
         throw new TransientLegError(`asset leg: lock failed: ${sent.reason}`);
       }
     }
@@ -189,8 +189,8 @@ export class EvmEscrowAdapter implements LegAdapter {
     const shape = reportShapeProblem(report);
     if (shape !== null) return refused(shape);
     const identity = await this.identity();
-    if (!equalBytes(report.networkId, identity.networkId)) return refused('report is for another network');
-    if (!equalBytes(report.configDigest, identity.configDigest)) return refused('report is for another configuration');
+    const anchor = reportAnchorProblem(report, identity);
+    if (anchor !== null) return refused(anchor);
     let signature: Uint8Array;
     try {
       signature = g1ToEip2537(report.signature);
@@ -409,14 +409,6 @@ function revertData(e: BaseError): Hex | null {
     return false;
   });
   return found;
-}
-
-function closedOrLocked(state: LegState): PrepareOutcome {
-  return state === 'locked' ? { kind: 'locked' } : { kind: 'closed', reason: `settlement is ${state} on this leg` };
-}
-
-function refused(reason: string): { readonly kind: 'refused'; readonly reason: string } {
-  return { kind: 'refused', reason };
 }
 
 /** The contract's rules, checked against a fresh read so the usual refusals cost no transaction. */

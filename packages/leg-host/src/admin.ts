@@ -15,7 +15,7 @@
  *   GET  /admin/faults?leg=asset                                            → LegFaultStateJson
  */
 import { type LegName, LEG_NAMES, STRING_BYTES_MAX, U256_MAX, U64_MAX, toHex } from '@tandem/protocol';
-import type { BalanceEntry, LegEvent, LegEventKind } from '@tandem/legs';
+import { type BalanceEntry, type LegEvent, type LegEventKind, LEG_EVENT_KINDS } from '@tandem/legs';
 import {
   WireError,
   decimalField,
@@ -28,7 +28,7 @@ import {
   stringField,
   REASON_BYTES_MAX,
   truncateReason,
-} from './wire.js';
+} from '@tandem/legs/json';
 
 /** A leg fault set at run time (the cluster-mode counterparts of the simulator's leg faults). */
 export type LegFault =
@@ -253,10 +253,6 @@ export function legEventToJson(e: LegEvent): LegEventJson {
   out.detail = truncateReason(e.detail);
   return out as unknown as LegEventJson;
 }
-
-export const LEG_EVENT_KINDS: readonly LegEventKind[] = [
-  'mint', 'lock', 'hold', 'reject', 'release', 'post', 'refund', 'void', 'reclaim', 'abort-closed', 'abort-recorded', 'reorg',
-];
 
 function legEventFromJson(v: unknown, field: string): LegEvent {
   const o = objectField(v, field, ['seq', 'atMs', 'kind', 'detail'], ['settlementIdHex', 'account', 'counterparty', 'unit', 'amount']);

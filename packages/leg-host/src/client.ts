@@ -12,7 +12,7 @@
  * them: terms that do not encode → `rejected`, a malformed report → `refused`.
  */
 import { type Authorization, type LegName, type LegView, type Report, type Terms, EncodeError, LEG_NAMES } from '@tandem/protocol';
-import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError } from '@tandem/legs';
+import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
 import {
   type LegBalances,
   type LegEventsPage,
@@ -26,18 +26,14 @@ import {
   mintRequestToJson,
 } from './admin.js';
 import {
-  type PrepareRequestJson,
   WireError,
   applyOutcomeFromJson,
-  applyRequestToJson,
-  errorMessageFromJson,
   legViewFromJson,
   prepareOutcomeFromJson,
-  prepareRequestToJson,
   reclaimOutcomeFromJson,
-  reportShapeProblem,
   settlementIdToHex,
-} from './wire.js';
+} from '@tandem/legs/json';
+import { type PrepareRequestJson, applyRequestToJson, errorMessageFromJson, prepareRequestToJson } from './wire.js';
 
 export interface HttpLegAdapterOptions {
   /** The leg host's base URL, e.g. `http://127.0.0.1:41234`. */

@@ -21,7 +21,7 @@ import { dirname, resolve } from 'node:path';
 import { G2_POINT_BYTES, STRING_BYTES_MAX, U64_MAX, toHex } from '@tandem/protocol';
 import { PointDecodeError, decodeG2PublicKey } from '@tandem/crypto';
 import type { AssetVenue, BankVenue, LegAnchor } from '@tandem/legs';
-import { WireError, decimalField, hexField, intField, fieldPath, objectField, stringField } from './wire.js';
+import { WireError, decimalField, hexField, intField, fieldPath, objectField, stringField } from '@tandem/legs/json';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -32,14 +32,12 @@ import {
 import {
   WireError,
   applyOutcomeToJson,
-  applyRequestFromJson,
-  emptyRequestFromJson,
   legViewToJson,
   prepareOutcomeToJson,
-  prepareRequestFromJson,
   reclaimOutcomeToJson,
   settlementIdFromHex,
-} from './wire.js';
+} from '@tandem/legs/json';
+import { applyRequestFromJson, emptyRequestFromJson, prepareRequestFromJson } from './wire.js';
 
 export interface ServedLegs {
   readonly asset?: LegAdapter;

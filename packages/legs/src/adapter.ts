@@ -1,8 +1,8 @@
-import { type LegName, type Terms, type Authorization, type LegView, type Report, BLS_SIGNATURE_BYTES } from '@tandem/protocol';
+import type { LegName, Terms, Authorization, LegView, Report } from '@tandem/protocol';
 
 /**
  * What the leg checks reports against: fixed when the leg is set up, never taken from a report
- * (DESIGN §2.2 item 2). The group key is copied into every lock at lock time.
+ * (docs/protocol.md, reading 2). The group key is copied into every lock at lock time.
  */
 export interface LegAnchor {
   readonly networkId: Uint8Array;
@@ -51,8 +51,8 @@ export class TransientLegError extends Error {
 }
 
 /**
- * One leg of a settlement (DESIGN §2.2, §2.5). Every implementation (in-memory, EVM, PostgreSQL)
- * passes the conformance suite in `@tandem/legs/conformance`.
+ * One leg of a settlement (its rules: this package's README). Every implementation (in-memory,
+ * EVM, PostgreSQL) passes the conformance suite in `@tandem/legs/conformance`.
  */
 export interface LegAdapter {
   readonly leg: LegName;
@@ -64,18 +64,4 @@ export interface LegAdapter {
   applyReport(report: Report): Promise<ApplyOutcome>;
   /** Returns locked value to its owner after the reclaim time, if no report was applied. */
   reclaim(settlementId: Uint8Array): Promise<ReclaimOutcome>;
-}
-
-/**
- * What is wrong with a report's shape (lengths, decision, ranges), or null: every adapter checks
- * it before anything else, so a malformed report is refused with a reason and never reaches a
- * signature check or a contract call.
- */
-export function reportShapeProblem(r: Report): string | null {
-  if (r.networkId.length !== 32 || r.configDigest.length !== 32 || r.settlementId.length !== 32) return 'malformed report: ids must be 32 bytes';
-  if (r.signature.length !== BLS_SIGNATURE_BYTES) return `malformed report: signature must be ${BLS_SIGNATURE_BYTES} bytes`;
-  if (r.decision !== 'COMMIT' && r.decision !== 'ABORT') return 'malformed report: unknown decision';
-  if (!Number.isInteger(r.round) || r.round < 0 || r.round > 0xffff_ffff) return 'malformed report: round out of range';
-  if (!Number.isSafeInteger(r.validUntilMs) || r.validUntilMs < 0) return 'malformed report: validUntil out of range';
-  return null;
 }

@@ -64,9 +64,10 @@ export interface ConservationInput {
 }
 
 /**
- * Conservation (DESIGN §6): for every unit, spendable balances plus locked value equal what was
- * minted, no amount is negative, and the book's locked value matches the settlements in state
- * `locked`. Returns the first problem found, or null.
+ * Conservation (the checker's `conservation` invariant, docs/results.md): for every unit,
+ * spendable balances plus locked value equal what was minted, no amount is negative, and the
+ * book's locked value matches the settlements in state `locked`. Returns the first problem found,
+ * or null.
  */
 export function conservationProblemOf(input: ConservationInput): string | null {
   const spendable = new Map<string, bigint>();

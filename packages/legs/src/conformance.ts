@@ -1,6 +1,6 @@
 /**
- * The conformance suite every leg adapter must pass (DESIGN §2.2, §2.5): import it from
- * `@tandem/legs/conformance` in a vitest spec and call `legConformance(name, makeHarness)`.
+ * The conformance suite every leg adapter must pass (the rules in this package's README): import
+ * it from `@tandem/legs/conformance` in a vitest spec and call `legConformance(name, makeHarness)`.
  * It signs real threshold reports, so the harness must build its leg with the fixture's anchor.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

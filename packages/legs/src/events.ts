@@ -51,6 +51,9 @@ export const LEG_STATE_AFTER: Readonly<Record<LegEventKind, LegState | null>> = 
   reorg: 'none',
 };
 
+/** Every kind of leg event. */
+export const LEG_EVENT_KINDS = Object.keys(LEG_STATE_AFTER) as readonly LegEventKind[];
+
 const APPLIED: Readonly<Record<LegEventKind, Decision | null>> = {
   mint: null,
   lock: null,

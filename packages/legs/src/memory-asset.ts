@@ -1,7 +1,8 @@
-import { type Terms, equalBytes, toHex } from '@tandem/protocol';
+import type { Terms } from '@tandem/protocol';
 import type { AssetVenue } from './adapter.js';
 import { type BalanceEntry, BalanceTable } from './balances.js';
 import { type MemoryLegOptions, type ValueBook, MemoryLeg } from './memory-leg.js';
+import { assetVenueProblem } from './rules/venue.js';
 
 /** Token balances plus the escrow contract's holdings: a lock moves tokens into escrow. */
 class EscrowBook implements ValueBook {
@@ -52,10 +53,6 @@ class EscrowBook implements ValueBook {
   }
 }
 
-function venueLabel(v: AssetVenue): string {
-  return `chain ${v.chainId} escrow 0x${toHex(v.escrow)}`;
-}
-
 /**
  * An in-memory token chain with one escrow contract (the asset leg). Balances per account per
  * token; a prepare moves the seller's tokens into escrow; COMMIT releases them to the buyer,
@@ -70,13 +67,9 @@ export class MemoryAssetChain extends MemoryLeg {
     super(
       {
         leg: 'asset',
-        naming: { lock: 'lock', commit: 'release', abort: 'refund' },
         book: new EscrowBook(),
         partyOf: (t: Terms) => t.asset.seller,
-        venueProblem: (t: Terms) =>
-          t.asset.chainId === venue.chainId && equalBytes(t.asset.escrow, venue.escrow)
-            ? null
-            : `terms name ${venueLabel(t.asset)}, this leg is ${venueLabel(venue)}`,
+        venueProblem: (t: Terms) => assetVenueProblem(t, venue),
       },
       options,
     );

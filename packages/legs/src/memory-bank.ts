@@ -2,6 +2,7 @@ import type { Terms } from '@tandem/protocol';
 import type { BankVenue } from './adapter.js';
 import { type BalanceEntry, BalanceTable } from './balances.js';
 import { type MemoryLegOptions, type ValueBook, MemoryLeg } from './memory-leg.js';
+import { bankVenueProblem } from './rules/venue.js';
 
 /**
  * Two-phase transfers as in TigerBeetle: a hold is a pending debit that stays in the payer's
@@ -75,13 +76,9 @@ export class MemoryBankLedger extends MemoryLeg {
     super(
       {
         leg: 'payment',
-        naming: { lock: 'hold', commit: 'post', abort: 'void' },
         book,
         partyOf: (t: Terms) => t.payment.payer,
-        venueProblem: (t: Terms) =>
-          t.payment.bankId === venue.bankId && t.payment.ledger === venue.ledger
-            ? null
-            : `terms name ledger ${t.payment.bankId}/${t.payment.ledger}, this leg is ${venue.bankId}/${venue.ledger}`,
+        venueProblem: (t: Terms) => bankVenueProblem(t, venue),
       },
       options,
     );

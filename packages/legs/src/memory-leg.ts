@@ -6,22 +6,34 @@ import {
   type LockRecord,
   type Report,
   type Terms,
-  SIGN_DOMAIN,
+  assert,
   encodeReport,
-  equalBytes,
   expectedLock,
-  reportDigest,
-  settlementId,
   toHex,
 } from '@tandem/protocol';
-import { TANDEM_BLS_DST, blsVerify, identityVerify } from '@tandem/crypto';
-import type { ApplyOutcome, LegAdapter, LegAnchor, PrepareOutcome, ReclaimOutcome } from './adapter.js';
-import { TransientLegError, reportShapeProblem } from './adapter.js';
+import type { ApplyOutcome, LegAdapter, PrepareOutcome, ReclaimOutcome } from './adapter.js';
+import { TransientLegError } from './adapter.js';
 import { type BalanceEntry, conservationProblemOf } from './balances.js';
-import type { LegEvent, LegEventKind } from './events.js';
-
-/** (public key, message, signature) → valid? Injectable so a simulator can memoize it. */
-export type SignatureCheck = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+import type { LegEvent } from './events.js';
+import { type LegChecks, type LegOptions, legChecksOf } from './rules/options.js';
+import type { SettlementOnLeg } from './rules/record.js';
+import { authorizationProblem } from './rules/authorization.js';
+import { type PrepareDecision, prepareOnRecord, prepareRefusal, prepareWithFunds, preparedId } from './rules/prepare.js';
+import { reportAnchorProblem, reportShapeProblem } from './rules/report.js';
+import { processApply } from './rules/apply.js';
+import { processReclaim } from './rules/reclaim.js';
+import {
+  type LegNaming,
+  type NewLegEvent,
+  LEG_NAMING,
+  commitEvent,
+  lockEvent,
+  mintEvent,
+  moveEvent,
+  rejectEvent,
+  returnEvent,
+  unlockedAbortEvent,
+} from './rules/moves.js';
 
 /** Fault hooks for the simulator. Each is asked on every call, so faults can start and stop. */
 export interface MemoryLegFaults {
@@ -33,18 +45,8 @@ export interface MemoryLegFaults {
   unavailable?(): boolean;
 }
 
-export interface MemoryLegOptions<Venue> {
-  readonly anchor: LegAnchor;
-  /** The leg's own clock (virtual in the simulator): COMMIT and reclaim windows use it. */
-  readonly nowMs: () => number;
-  /** Party name → Ed25519 public key: who may authorize a prepare. */
-  readonly parties: ReadonlyMap<string, Uint8Array>;
-  readonly venue: Venue;
+export interface MemoryLegOptions<Venue> extends LegOptions<Venue> {
   readonly faults?: MemoryLegFaults;
-  /** Threshold signature check; the message is reportDigest(report). Default: crypto's blsVerify with TANDEM_BLS_DST. */
-  readonly verifyReport?: SignatureCheck;
-  /** Authorization check; the message is the settlement id. Default: identityVerify under SIGN_DOMAIN.authorization. */
-  readonly verifyAuthorization?: SignatureCheck;
   /**
    * How long a lock takes to become final (a chain's confirmation depth, in ms of the leg's clock).
    * Until then `observe` shows the settlement as `none`, and `reorg` can undo the lock. Default 0.
@@ -78,16 +80,8 @@ export interface ValueBook {
   problem(): string | null;
 }
 
-/** Leg-specific names for the same three value moves. */
-export interface LegNaming {
-  readonly lock: 'lock' | 'hold';
-  readonly commit: 'release' | 'post';
-  readonly abort: 'refund' | 'void';
-}
-
 export interface MemoryLegSpec {
   readonly leg: LegName;
-  readonly naming: LegNaming;
   readonly book: ValueBook;
   /** Null when the terms name this leg's venue; else what is wrong. */
   readonly venueProblem: (terms: Terms) => string | null;
@@ -98,40 +92,28 @@ export interface MemoryLegSpec {
 /** Bound on the event log: the simulator runs bounded scenarios; more means a runaway loop. */
 export const LEG_EVENTS_MAX = 10_000_000;
 
-interface SettlementRecord {
+interface SettlementRecord extends SettlementOnLeg {
   state: LegState;
-  lock: LockRecord | null;
-  /** Hex of the encoded report applied here: at most one per id. */
-  appliedReportHex: string | null;
+  appliedReport: Uint8Array | null;
   /** Leg height of this record's last state change. */
   height: number;
   /** Leg time at which the lock was made (finality counts from here). */
   lockedAtMs: number;
 }
 
-const defaultVerifyReport: SignatureCheck = (pk, msg, sig) => blsVerify(pk, msg, sig, TANDEM_BLS_DST);
-const defaultVerifyAuthorization: SignatureCheck = (pk, msg, sig) => identityVerify(SIGN_DOMAIN.authorization, pk, msg, sig);
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
- * The escrow logic shared by the in-memory asset chain and bank ledger (DESIGN §2.2, §2.5):
- * idempotent authorized prepare, one report per id checked against the key stored in the lock,
- * COMMIT only before validUntil, reclaim only after the reclaim time. Every method completes
+ * Storage around the leg rules (./rules) for the in-memory asset chain and bank ledger: a map of
+ * settlement records, a value book and an append-only event log. Every method completes
  * synchronously (the promises are already settled when returned): the simulator's determinism
  * relies on it.
  */
 export class MemoryLeg implements LegAdapter {
   readonly leg: LegName;
   private readonly spec: MemoryLegSpec;
-  private readonly anchor: LegAnchor;
+  private readonly naming: LegNaming;
+  private readonly checks: LegChecks;
   private readonly nowMs: () => number;
-  private readonly parties: ReadonlyMap<string, Uint8Array>;
   private readonly faults: MemoryLegFaults;
-  private readonly verifyReport: SignatureCheck;
-  private readonly verifyAuthorization: SignatureCheck;
   private readonly finalityMs: number;
   private readonly logClockMs: () => number;
   private readonly records = new Map<string, SettlementRecord>();
@@ -139,22 +121,12 @@ export class MemoryLeg implements LegAdapter {
   private readonly log: LegEvent[] = [];
 
   protected constructor(spec: MemoryLegSpec, options: MemoryLegOptions<unknown>) {
-    if (options.anchor.networkId.length !== 32) throw new Error('anchor.networkId must be 32 bytes');
-    if (options.anchor.configDigest.length !== 32) throw new Error('anchor.configDigest must be 32 bytes');
-    if (options.anchor.groupPublicKey.length !== 96) throw new Error('anchor.groupPublicKey must be 96 bytes');
+    this.checks = legChecksOf(options);
     this.leg = spec.leg;
     this.spec = spec;
-    // Copies: a caller mutating its arrays later must not move this leg's anchor.
-    this.anchor = {
-      networkId: options.anchor.networkId.slice(),
-      configDigest: options.anchor.configDigest.slice(),
-      groupPublicKey: options.anchor.groupPublicKey.slice(),
-    };
+    this.naming = LEG_NAMING[spec.leg];
     this.nowMs = options.nowMs;
-    this.parties = options.parties;
     this.faults = options.faults ?? {};
-    this.verifyReport = options.verifyReport ?? defaultVerifyReport;
-    this.verifyAuthorization = options.verifyAuthorization ?? defaultVerifyAuthorization;
     this.finalityMs = options.finalityMs ?? 0;
     this.logClockMs = options.logClockMs ?? options.nowMs;
     if (!Number.isSafeInteger(this.finalityMs) || this.finalityMs < 0) throw new Error('finalityMs must be a non-negative integer');
@@ -165,33 +137,17 @@ export class MemoryLeg implements LegAdapter {
 
   async prepare(terms: Terms, authorization: Authorization | null): Promise<PrepareOutcome> {
     this.ensureAvailable('prepare');
-    let id: Uint8Array;
-    try {
-      id = settlementId(terms);
-    } catch (e) {
-      // No id can be derived, so there is nothing to record the refusal under.
-      return { kind: 'rejected', reason: `terms do not encode: ${errorText(e)}` };
-    }
+    const derived = preparedId(terms);
+    if (derived.id === null) return derived.outcome;
+    const id = derived.id;
     const idHex = toHex(id);
     const existing = this.records.get(idHex);
-    if (existing !== undefined) {
-      return existing.state === 'locked' ? { kind: 'locked' } : { kind: 'closed', reason: `settlement is ${existing.state} on this leg` };
-    }
-    // Authorization first: without it the leg must not act at all, not even to reject.
-    const authProblem = this.authorizationProblem(terms, id, authorization);
-    if (authProblem !== null) return { kind: 'unauthorized', reason: authProblem };
-    const lock = expectedLock(terms, this.leg, id, this.anchor.groupPublicKey);
-    const refusal = this.refusalReason(terms, idHex, lock);
-    if (refusal !== null) {
-      const seq = this.append({ kind: 'reject', settlementIdHex: idHex, account: lock.from, detail: refusal });
-      this.records.set(idHex, { state: 'rejected', lock: null, appliedReportHex: null, height: seq, lockedAtMs: this.nowMs() });
-      return { kind: 'rejected', reason: refusal };
-    }
-    const locked = this.spec.book.lock(lock.from, lock.unit, lock.amount);
-    if (!locked) throw new Error('assertion failed: funds were checked before locking');
-    const seq = this.append(this.moveEvent(this.spec.naming.lock, idHex, lock, `${lock.amount} ${lock.unit} of ${lock.from} locked until ${lock.validUntilMs} ms`));
-    this.records.set(idHex, { state: 'locked', lock, appliedReportHex: null, height: seq, lockedAtMs: this.nowMs() });
-    return { kind: 'locked' };
+    if (existing !== undefined) return prepareOnRecord(existing.state);
+    const lock = expectedLock(terms, this.leg, id, this.checks.anchor.groupPublicKey);
+    const authProblem = authorizationProblem(this.checks, this.spec.partyOf(terms), id, authorization);
+    const decision =
+      prepareRefusal(authProblem, () => this.termsProblem(terms, idHex)) ?? prepareWithFunds(lock, this.spec.book.available(lock.from, lock.unit));
+    return this.writePrepare(decision, idHex, lock);
   }
 
   async observe(settlementIdBytes: Uint8Array): Promise<LegView> {
@@ -205,41 +161,45 @@ export class MemoryLeg implements LegAdapter {
   async applyReport(report: Report): Promise<ApplyOutcome> {
     this.ensureAvailable('applyReport');
     const shape = reportShapeProblem(report);
-    if (shape !== null) return refused(shape);
+    if (shape !== null) return { kind: 'refused', reason: shape };
     const idHex = toHex(report.settlementId);
     if (this.faults.failApply?.(idHex) === true) throw new TransientLegError(`${this.leg} leg: transient failure applying a report for ${idHex}`);
-    if (!equalBytes(report.networkId, this.anchor.networkId)) return refused('report is for another network');
-    if (!equalBytes(report.configDigest, this.anchor.configDigest)) return refused('report is for another configuration');
+    const anchorProblem = reportAnchorProblem(report, this.checks.anchor);
+    if (anchorProblem !== null) return { kind: 'refused', reason: anchorProblem };
     const rec = this.records.get(idHex);
-    if (rec?.appliedReportHex != null) {
-      return rec.appliedReportHex === toHex(encodeReport(report)) ? { kind: 'duplicate' } : refused('another report was already applied');
+    // The event carries the time of the check, not of the end of the (slow) signature check: on a
+    // loaded host a COMMIT accepted just before validUntil must not look applied after it.
+    const checkedAtMs = this.logClockMs();
+    const decision = processApply(rec ?? null, report, this.nowMs(), this.checks);
+    if (decision.kind === 'refused' || decision.kind === 'duplicate') return decision;
+    const reportBytes = encodeReport(report);
+    if (decision.kind === 'abort-closed' || decision.kind === 'abort-recorded') {
+      const seq = this.append(unlockedAbortEvent(decision.kind, idHex));
+      if (rec === undefined) this.records.set(idHex, { state: 'aborted', lock: null, appliedReport: reportBytes, height: seq, lockedAtMs: this.nowMs() });
+      else rec.appliedReport = reportBytes; // state stays 'rejected'; its view does not change
+      return { kind: 'applied' };
     }
-    switch (rec?.state ?? 'none') {
-      case 'none':
-        return this.applyToUnlocked(idHex, report, 'abort-closed');
-      case 'rejected':
-        return this.applyToUnlocked(idHex, report, 'abort-recorded');
-      case 'locked':
-        return this.applyToLocked(idHex, rec!, report);
-      case 'reclaimed':
-        return refused('value was reclaimed: reports are refused');
-      case 'committed':
-      case 'aborted':
-        throw new Error(`assertion failed: ${rec!.state} without an applied report`);
-    }
+    assert(rec !== undefined, 'a report applied to a lock has a record');
+    const lock = decision.lock;
+    if (decision.kind === 'commit') this.spec.book.settle(lock.from, lock.to, lock.unit, lock.amount);
+    else this.spec.book.unlock(lock.from, lock.unit, lock.amount);
+    rec.state = decision.kind === 'commit' ? 'committed' : 'aborted';
+    rec.appliedReport = reportBytes;
+    rec.height = this.append(decision.kind === 'commit' ? commitEvent(this.naming, idHex, lock) : returnEvent(this.naming.abort, idHex, lock), checkedAtMs);
+    return { kind: 'applied' };
   }
 
   async reclaim(settlementIdBytes: Uint8Array): Promise<ReclaimOutcome> {
     this.ensureAvailable('reclaim');
     const idHex = toHex(settlementIdBytes);
     const rec = this.records.get(idHex);
-    if (rec === undefined || rec.state !== 'locked' || rec.lock === null) return refused(`nothing to reclaim: settlement is ${rec?.state ?? 'none'}`);
-    const nowMs = this.nowMs();
-    if (nowMs < rec.lock.reclaimAtMs) return refused(`too early: now ${nowMs} ms < reclaim time ${rec.lock.reclaimAtMs} ms`);
-    const lock = rec.lock;
+    const decision = processReclaim(rec ?? null, this.nowMs());
+    if (decision.kind === 'refused') return decision;
+    assert(rec !== undefined, 'a reclaimed lock has a record');
+    const lock = decision.lock;
     this.spec.book.unlock(lock.from, lock.unit, lock.amount);
     rec.state = 'reclaimed';
-    rec.height = this.append(this.moveEvent('reclaim', idHex, lock, `${lock.amount} ${lock.unit} back to ${lock.from}`));
+    rec.height = this.append(returnEvent('reclaim', idHex, lock));
     return { kind: 'reclaimed' };
   }
 
@@ -258,7 +218,7 @@ export class MemoryLeg implements LegAdapter {
     const lock = rec.lock;
     this.spec.book.unlock(lock.from, lock.unit, lock.amount);
     this.records.delete(idHex);
-    this.append(this.moveEvent('reorg', idHex, lock, `unfinalized lock of ${lock.amount} ${lock.unit} of ${lock.from} undone`));
+    this.append(moveEvent('reorg', idHex, lock, `unfinalized lock of ${lock.amount} ${lock.unit} of ${lock.from} undone`));
     return true;
   }
 
@@ -270,7 +230,7 @@ export class MemoryLeg implements LegAdapter {
     if (amount <= 0n) throw new Error(`mint amount must be positive, got ${amount}`);
     this.spec.book.credit(account, unit, amount);
     this.minted.set(unit, (this.minted.get(unit) ?? 0n) + amount);
-    this.append({ kind: 'mint', account, unit, amount, detail: `${amount} ${unit} to ${account}` });
+    this.append(mintEvent(account, unit, amount));
   }
 
   /** Spendable balance: what the account could lock now. */
@@ -317,95 +277,36 @@ export class MemoryLeg implements LegAdapter {
     if (this.faults.unavailable?.() === true) throw new TransientLegError(`${this.leg} leg unavailable (${operation})`);
   }
 
-  private authorizationProblem(terms: Terms, id: Uint8Array, authorization: Authorization | null): string | null {
-    const party = this.spec.partyOf(terms);
-    if (authorization === null) return `no authorization from ${party}`;
-    if (authorization.party !== party) return `authorization is by ${authorization.party}, this leg needs ${party}`;
-    const key = this.parties.get(party);
-    if (key === undefined) return `unknown party ${party}`;
-    if (!this.safeVerify(this.verifyAuthorization, key, id, authorization.signature)) return `bad authorization signature from ${party}`;
-    return null;
+  /** Why the leg durably refuses authorized terms before looking at funds: another venue, or its policy. */
+  private termsProblem(terms: Terms, idHex: string): string | null {
+    return this.spec.venueProblem(terms) ?? (this.faults.rejectPrepare?.(idHex) === true ? 'refused by policy' : null);
   }
 
-  /** Why the leg durably refuses an authorized prepare, or null if it can lock. */
-  private refusalReason(terms: Terms, idHex: string, lock: LockRecord): string | null {
-    const venue = this.spec.venueProblem(terms);
-    if (venue !== null) return venue;
-    if (this.faults.rejectPrepare?.(idHex) === true) return 'refused by policy';
-    const available = this.spec.book.available(lock.from, lock.unit);
-    if (available < lock.amount) return `insufficient funds: ${lock.from} has ${available} ${lock.unit} available, needs ${lock.amount}`;
-    return null;
-  }
-
-  /**
-   * An ABORT for an id with no lock: it verifies against the anchor's key (there is no stored
-   * one). On a never-locked id it closes the id; on a rejected id it is recorded only.
-   */
-  private applyToUnlocked(idHex: string, report: Report, kind: 'abort-closed' | 'abort-recorded'): ApplyOutcome {
-    if (report.decision !== 'ABORT') return refused('COMMIT refused: nothing is locked for this settlement');
-    if (!this.reportVerifies(this.anchor.groupPublicKey, report)) return refused('report signature does not verify');
-    const reportHex = toHex(encodeReport(report));
-    const existing = this.records.get(idHex);
-    const seq = this.append({ kind, settlementIdHex: idHex, detail: kind === 'abort-closed' ? 'ABORT before any lock: id closed' : 'ABORT recorded on a rejected id' });
-    if (existing === undefined) this.records.set(idHex, { state: 'aborted', lock: null, appliedReportHex: reportHex, height: seq, lockedAtMs: this.nowMs() });
-    else existing.appliedReportHex = reportHex; // state stays 'rejected'; its view does not change
-    return { kind: 'applied' };
-  }
-
-  private applyToLocked(idHex: string, rec: SettlementRecord, report: Report): ApplyOutcome {
-    const lock = rec.lock;
-    if (lock === null) throw new Error('assertion failed: locked without a lock record');
-    if (report.validUntilMs !== lock.validUntilMs) return refused(`report validUntil ${report.validUntilMs} ms != lock's ${lock.validUntilMs} ms`);
-    const nowMs = this.nowMs();
-    // The event carries the time of this check, not of the end of the (slow) signature check: on
-    // a loaded host a COMMIT accepted just before validUntil must not look applied after it.
-    const checkedAtMs = this.logClockMs();
-    if (report.decision === 'COMMIT' && nowMs >= lock.validUntilMs) return refused(`COMMIT expired: now ${nowMs} ms >= validUntil ${lock.validUntilMs} ms`);
-    // The key stored at lock time, never one named by the report.
-    if (!this.reportVerifies(lock.groupPublicKey, report)) return refused('report signature does not verify');
-    let event: Omit<LegEvent, 'seq' | 'atMs'>;
-    if (report.decision === 'COMMIT') {
-      this.spec.book.settle(lock.from, lock.to, lock.unit, lock.amount);
-      rec.state = 'committed';
-      event = this.moveEvent(this.spec.naming.commit, idHex, lock, `${lock.amount} ${lock.unit} from ${lock.from} to ${lock.to}`);
-    } else {
-      this.spec.book.unlock(lock.from, lock.unit, lock.amount);
-      rec.state = 'aborted';
-      event = this.moveEvent(this.spec.naming.abort, idHex, lock, `${lock.amount} ${lock.unit} back to ${lock.from}`);
+  /** Carries out a prepare decision: a durable rejection or a lock is recorded and logged. */
+  private writePrepare(decision: PrepareDecision, idHex: string, lock: LockRecord): PrepareOutcome {
+    switch (decision.kind) {
+      case 'reject': {
+        const seq = this.append(rejectEvent(idHex, lock, decision.reason));
+        this.records.set(idHex, { state: 'rejected', lock: null, appliedReport: null, height: seq, lockedAtMs: this.nowMs() });
+        return { kind: 'rejected', reason: decision.reason };
+      }
+      case 'lock': {
+        const locked = this.spec.book.lock(lock.from, lock.unit, lock.amount);
+        assert(locked, 'funds were checked before locking');
+        const seq = this.append(lockEvent(this.naming, idHex, lock));
+        this.records.set(idHex, { state: 'locked', lock, appliedReport: null, height: seq, lockedAtMs: this.nowMs() });
+        return { kind: 'locked' };
+      }
+      default:
+        return decision;
     }
-    rec.appliedReportHex = toHex(encodeReport(report));
-    rec.height = this.append(event, checkedAtMs);
-    return { kind: 'applied' };
-  }
-
-  private reportVerifies(groupPublicKey: Uint8Array, report: Report): boolean {
-    return this.safeVerify(this.verifyReport, groupPublicKey, reportDigest(report), report.signature);
-  }
-
-  /** A malformed point or signature is a failed verification, never an exception. */
-  private safeVerify(check: SignatureCheck, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    try {
-      return check(publicKey, message, signature) === true;
-    } catch {
-      return false;
-    }
-  }
-
-  private moveEvent(kind: LegEventKind, idHex: string, lock: LockRecord, detail: string): Omit<LegEvent, 'seq' | 'atMs'> {
-    const to = kind === this.spec.naming.commit ? { counterparty: lock.to } : {};
-    return { kind, settlementIdHex: idHex, account: lock.from, unit: lock.unit, amount: lock.amount, ...to, detail };
   }
 
   /** Appends an event (stamped `atMs`, default now); returns its sequence number (the new leg height). */
-  private append(event: Omit<LegEvent, 'seq' | 'atMs'>, atMs = this.logClockMs()): number {
+  private append(event: NewLegEvent, atMs = this.logClockMs()): number {
     if (this.log.length >= LEG_EVENTS_MAX) throw new Error(`assertion failed: more than ${LEG_EVENTS_MAX} leg events`);
     const seq = this.log.length + 1;
     this.log.push({ seq, atMs, ...event });
     return seq;
   }
 }
-
-function refused(reason: string): { readonly kind: 'refused'; readonly reason: string } {
-  return { kind: 'refused', reason };
-}
-

@@ -450,7 +450,7 @@ interface ModelSettlement {
   applied: number | null; // index into P_REPORTS[s]
 }
 
-/** The reference model: DESIGN §2.2/§2.5 written as plainly as possible. */
+/** The reference model: the leg rules (the package README's rules table) written as plainly as possible. */
 class Model {
   readonly settlements: ModelSettlement[] = P_TERMS.map(() => ({ state: 'none', applied: null }));
   readonly balances = new Map<string, bigint>();

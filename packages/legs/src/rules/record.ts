@@ -1,0 +1,20 @@
+import type { LegState, LockRecord } from '@tandem/protocol';
+
+/** What a leg keeps per settlement id, as far as the rules need it. No record: the id is `none`. */
+export interface SettlementOnLeg {
+  readonly state: LegState;
+  /** The lock made at prepare (kept after it is resolved); null if the id never locked. */
+  readonly lock: LockRecord | null;
+  /** encodeReport bytes of the one report applied for this id. */
+  readonly appliedReport: Uint8Array | null;
+}
+
+/** A refusal: the answer of a call that changes nothing, with the reason. */
+export interface Refusal {
+  readonly kind: 'refused';
+  readonly reason: string;
+}
+
+export function refused(reason: string): Refusal {
+  return { kind: 'refused', reason };
+}

@@ -1,7 +1,9 @@
 import {
+  type Decision,
   type Header,
   type Observation,
   type Proposal,
+  type ReportBody,
   type SignedObservation,
   type SignedProposal,
   type SignedVote,
@@ -17,6 +19,16 @@ import type { NodeContext } from './context.js';
 /** Does the header bind this network, this configuration and this settlement? */
 export function headerMatches(ctx: NodeContext, h: Header, settlementId: Uint8Array): boolean {
   return equalBytes(h.networkId, ctx.cluster.networkId) && equalBytes(h.configDigest, ctx.configDigest) && equalBytes(h.settlementId, settlementId);
+}
+
+/** The header every message and report of this settlement carries. */
+export function headerFor(ctx: NodeContext, settlementId: Uint8Array): Header {
+  return { networkId: ctx.cluster.networkId, configDigest: ctx.configDigest, settlementId };
+}
+
+/** What a report deciding `decision` in `round` signs (and the precommits' partials sign). */
+export function reportBodyFor(ctx: NodeContext, settlementId: Uint8Array, validUntilMs: number, decision: Decision, round: number): ReportBody {
+  return { ...headerFor(ctx, settlementId), decision, round, validUntilMs };
 }
 
 function memberKey(ctx: NodeContext, index: number): Uint8Array | null {

@@ -1,23 +1,25 @@
 /**
  * One-shot Tendermint for one settlement (Buchman, Kwon, Milosevic, arXiv:1807.04938, Algorithm 1)
- * with Tandem's additions (DESIGN §2.2–§2.3):
+ * with Tandem's additions (docs/protocol.md, "Consensus"):
  *  - a value is the decision alone (COMMIT or ABORT); evidence travels with proposals and
- *    valid(v) is a pure, monotone function of the signed observations held (f+1 distinct members);
+ *    valid(v) is a pure, monotone function of the signed observations held (evidence.ts);
  *  - precommits for a value carry BLS partials over the report digest, and a node decides v in
  *    round r exactly when q precommits for v in r combine into a signature valid under the group
  *    key: the decision and the report are one event;
  *  - a valid report decides on its own; a proposal with validRound ≥ 0 carries its proof of lock.
  *
- * The instance is a deterministic state machine: `step(input)` mutates the instance's own state and
- * returns effects. It performs no I/O, reads no clock and draws no randomness. Effects are ordered:
- * a `persist` must be durable before any later effect of the same step runs (write-ahead).
+ * The instance is a deterministic state machine: `step(input)` is the only entry point. It takes
+ * the input in (observations, authenticated messages, timeouts, resends), then fires the rules of
+ * Algorithm 1 (rules.ts) until none applies, carrying out what each decides, and checks its
+ * invariants (invariants.ts). It performs no I/O, reads no clock and draws no randomness. Effects
+ * are ordered: a `persist` must be durable before any later effect of the same step runs
+ * (write-ahead).
  */
 import {
   type Decision,
   type LockRecord,
   type Message,
   type Report,
-  type ReportBody,
   type SignedObservation,
   type SignedProposal,
   type SignedVote,
@@ -34,40 +36,34 @@ import {
   validUntilMs,
 } from '@tandem/protocol';
 import { type NodeContext, type Step, proposerOf, timeoutMs } from './context.js';
-import { headerMatches, observationAuthentic, proposalAuthentic, signObservation, signProposal, signVote, voteAuthentic } from './auth.js';
+import {
+  headerMatches,
+  headerFor,
+  observationAuthentic,
+  proposalAuthentic,
+  reportBodyFor,
+  signObservation,
+  signProposal,
+  signVote,
+  voteAuthentic,
+} from './auth.js';
 import type { Effect, Input, Misbehaviour, PersistedSettlement } from './types.js';
-import { VoteSet } from './votes.js';
-import { supports } from './validity.js';
+import { EvidencePool } from './evidence.js';
+import { VoteKeeper } from './votes.js';
+import { OwnMessages } from './own-messages.js';
+import { type RuleAction, nextRule, timeoutRule } from './rules.js';
+import { assertInvariants } from './invariants.js';
+import type { InstanceView } from './view.js';
 
-const DECISIONS: readonly Decision[] = ['COMMIT', 'ABORT'];
 /** Evidence records kept per instance; older ones are dropped (bounded memory). */
 const MISBEHAVIOUR_MAX = 64;
-
-interface RoundVotes {
-  readonly prevotes: VoteSet;
-  readonly precommits: VoteSet;
-  proposal: SignedProposal | null;
-  /** Members from which some message of this round was received (the f+1 round-skip rule). */
-  readonly senders: Set<number>;
-  /** Precommit partials known bad (excluded from combines) or known good. */
-  readonly badPartials: Set<number>;
-  prevoteTimeoutScheduled: boolean;
-  precommitTimeoutScheduled: boolean;
-  polkaHandled: boolean;
-}
-
-function newRound(): RoundVotes {
-  return {
-    prevotes: new VoteSet(),
-    precommits: new VoteSet(),
-    proposal: null,
-    senders: new Set(),
-    badPartials: new Set(),
-    prevoteTimeoutScheduled: false,
-    precommitTimeoutScheduled: false,
-    polkaHandled: false,
-  };
-}
+/**
+ * Rules fired in one step, at most. Each firing changes (round, step), decides or sets a
+ * once-per-round flag, and a step enters a new round at most twice (start or timeout, then one
+ * skip to the highest round f+1 members are in), so a step fires about a dozen; reaching the bound
+ * is a bug (a livelock), not a reason to stop quietly.
+ */
+const RULE_FIRINGS_PER_STEP_MAX = 64;
 
 export class SettlementInstance {
   readonly settlementId: Uint8Array;
@@ -83,15 +79,14 @@ export class SettlementInstance {
   validRound = -1;
   validPolka: readonly SignedVote[] = [];
   report: Report | null = null;
+  /** Set where a report is taken, after its signature was verified there (see `decide`). */
+  private reportVerified = false;
 
-  private readonly rounds = new Map<number, RoundVotes>();
-  /** Per value, the first supporting observation of each member: valid(v) ⇔ size ≥ f+1. */
-  private readonly support: Record<Decision, Map<number, SignedObservation>> = { COMMIT: new Map(), ABORT: new Map() };
-  private readonly validAnnounced = new Set<Decision>();
+  private readonly evidence: EvidencePool;
+  private readonly votes = new VoteKeeper();
+  private readonly own = new OwnMessages();
   private latestObservation: SignedObservation | null = null;
   private deadlineObservation: SignedObservation | null = null;
-  private readonly signedProposals = new Map<number, SignedProposal>();
-  private readonly signedVotes = new Map<string, SignedVote>();
   readonly misbehaviour: Misbehaviour[] = [];
 
   private effects: Effect[] = [];
@@ -103,6 +98,7 @@ export class SettlementInstance {
     this.settlementId = computeSettlementId(terms);
     this.settlementIdHex = toHex(this.settlementId);
     this.validUntilMs = validUntilMs(terms);
+    this.evidence = new EvidencePool(terms, ctx.groupPublicKey, ctx.f);
   }
 
   /** A fresh instance for terms learned from the intent, a proposal or a report. */
@@ -124,19 +120,22 @@ export class SettlementInstance {
     s.validPolka = rec.validPolka;
     s.deadlineObservation = rec.deadlineObservation;
     s.report = rec.report;
-    for (const p of rec.proposals) s.signedProposals.set(p.round, p);
-    for (const v of rec.votes) s.signedVotes.set(voteKey(v.round, v.step), v);
+    // A report is persisted only by `decide`, after its signature was verified: not again here.
+    s.reportVerified = rec.report !== null;
+    for (const p of rec.proposals) s.own.addProposal(p);
+    for (const v of rec.votes) s.own.addVote(v);
     if (rec.deadlineObservation) s.addObservation(rec.deadlineObservation);
-    for (const v of rec.validPolka) s.recordVote(v);
+    for (const v of rec.validPolka) s.votes.record(v);
     if (rec.report === null && rec.round >= 0) {
       s.round = rec.round;
-      s.roundStep = s.signedVotes.has(voteKey(rec.round, 'precommit')) ? 'precommit' : s.signedVotes.has(voteKey(rec.round, 'prevote')) ? 'prevote' : 'propose';
-      for (const v of rec.votes) s.recordVote(v);
-      for (const p of rec.proposals) s.roundVotes(p.round).proposal = p;
+      s.roundStep = s.own.vote(rec.round, 'precommit') ? 'precommit' : s.own.vote(rec.round, 'prevote') ? 'prevote' : 'propose';
+      for (const v of rec.votes) s.votes.record(v);
+      for (const p of rec.proposals) s.votes.at(p.round).proposal = p;
       s.schedule(s.roundStep, s.round);
       s.resendCurrent();
       s.checkRules();
     }
+    s.assertInvariants();
     return { instance: s, effects: s.drain() };
   }
 
@@ -145,7 +144,7 @@ export class SettlementInstance {
   }
 
   isValid(v: Decision): boolean {
-    return this.support[v].size >= this.ctx.f + 1;
+    return this.evidence.isValid(v);
   }
 
   /** The only entry point: apply one input, return the effects in order. */
@@ -157,14 +156,17 @@ export class SettlementInstance {
       case 'message':
         this.onMessage(input.from, input.message);
         break;
-      case 'timeout':
-        this.onTimeout(input.step, input.round);
+      case 'timeout': {
+        const action = timeoutRule(this.view(), input.step, input.round);
+        if (action !== null) this.apply(action);
         break;
+      }
       case 'resend':
         this.onResend();
         break;
     }
     if (!this.decided) this.checkRules();
+    this.assertInvariants();
     return this.drain();
   }
 
@@ -207,17 +209,9 @@ export class SettlementInstance {
     return signObservation(this.ctx, { ...this.header(), signer: this.ctx.self, deadline, asset, payment });
   }
 
-  /** Adds an authenticated observation to the evidence pool (monotone: nothing is ever removed). */
+  /** Adds an authenticated observation to the evidence pool and announces values it made valid. */
   private addObservation(o: SignedObservation): void {
-    for (const v of DECISIONS) {
-      if (!this.support[v].has(o.signer) && supports(v, o, this.terms, this.ctx.groupPublicKey)) {
-        this.support[v].set(o.signer, o);
-        if (this.isValid(v) && !this.validAnnounced.has(v)) {
-          this.validAnnounced.add(v);
-          this.emit({ type: 'valid', value: v });
-        }
-      }
-    }
+    for (const v of this.evidence.add(o)) this.emit({ type: 'valid', value: v });
   }
 
   private acceptObservation(o: SignedObservation): boolean {
@@ -235,7 +229,7 @@ export class SettlementInstance {
 
   private onMessage(from: number, m: Message): void {
     if (this.decided) {
-      // A decided node answers any message about the settlement with the report (DESIGN §2.3).
+      // A decided node answers any message about the settlement with the report (docs/protocol.md).
       if (m.kind !== 'report' && from !== this.ctx.self) this.emit({ type: 'send', to: from, message: this.reportMessage() });
       return;
     }
@@ -249,7 +243,7 @@ export class SettlementInstance {
         this.onProposal(m.proposal);
         return;
       case 'vote':
-        if (this.acceptVoteMessage(m.vote)) this.noteSender(m.vote.round, m.vote.voter);
+        if (this.acceptVoteMessage(m.vote)) this.votes.noteSender(m.vote.round, m.vote.voter);
         return;
       case 'report':
         this.onReport(from, m.report);
@@ -261,7 +255,7 @@ export class SettlementInstance {
     if (!this.roundInWindow(p.round)) return;
     if (p.proposer !== proposerOf(this.settlementId, p.round, this.ctx.n)) return;
     if (!equalBytes(computeSettlementId(p.terms), this.settlementId)) return;
-    const rv = this.roundVotes(p.round);
+    const rv = this.votes.at(p.round);
     if (rv.proposal !== null && rv.proposal.value === p.value && rv.proposal.validRound === p.validRound) {
       return; // the same proposal again (content identity is round, value and validRound)
     }
@@ -284,7 +278,7 @@ export class SettlementInstance {
       if (voters.size < this.ctx.q) return;
     }
     rv.proposal = p;
-    this.noteSender(p.round, p.proposer);
+    this.votes.noteSender(p.round, p.proposer);
     // A valid proposal brings a node into round 0 through its evidence (now in the pool, so the
     // rule "valid evidence for some value" fires); an invalid one must not start rounds at all.
   }
@@ -296,8 +290,7 @@ export class SettlementInstance {
 
   /** Authenticates and records a vote; returns false for a forgery. Duplicates are by content. */
   private acceptVote(v: SignedVote): boolean {
-    const rv = this.roundVotes(v.round);
-    const set = v.step === 'prevote' ? rv.prevotes : rv.precommits;
+    const set = this.votes.setOf(v.round, v.step);
     const prior = set.get(v.voter, v.value);
     if (prior !== undefined && equalBytes(encodeVoteBody(prior), encodeVoteBody(v))) return true;
     if (!headerMatches(this.ctx, v, this.settlementId)) return false; // misrouted, not forged
@@ -310,12 +303,6 @@ export class SettlementInstance {
       this.recordMisbehaviour({ kind: 'equivocation', member: v.voter, round: v.round, step: v.step, first: String(earlier!.value), second: String(v.value) });
     }
     return true;
-  }
-
-  /** Records an already-authenticated vote (own votes, persisted polka). */
-  private recordVote(v: SignedVote): void {
-    const rv = this.roundVotes(v.round);
-    (v.step === 'prevote' ? rv.prevotes : rv.precommits).add(v);
   }
 
   private onReport(from: number, r: Report): void {
@@ -333,38 +320,12 @@ export class SettlementInstance {
     return headerMatches(this.ctx, r, this.settlementId) && r.validUntilMs === this.validUntilMs;
   }
 
-  private noteSender(round: number, member: number): void {
-    this.roundVotes(round).senders.add(member);
-  }
-
   private roundInWindow(round: number): boolean {
     return Number.isInteger(round) && round >= 0 && round <= Math.max(this.round, 0) + this.ctx.params.roundWindow;
   }
 
-  private roundVotes(round: number): RoundVotes {
-    let rv = this.rounds.get(round);
-    if (rv === undefined) {
-      rv = newRound();
-      this.rounds.set(round, rv);
-    }
-    return rv;
-  }
-
   // ---------------------------------------------------------------------------------------------
-  // Timeouts and resends
-
-  private onTimeout(step: Step, round: number): void {
-    if (this.decided || round !== this.round) return;
-    if (step === 'propose' && this.roundStep === 'propose') {
-      this.castVote('prevote', null);
-      this.roundStep = 'prevote';
-    } else if (step === 'prevote' && this.roundStep === 'prevote') {
-      this.castVote('precommit', null);
-      this.roundStep = 'precommit';
-    } else if (step === 'precommit') {
-      this.startRound(round + 1);
-    }
-  }
+  // Resends
 
   private onResend(): void {
     if (this.decided) {
@@ -378,119 +339,80 @@ export class SettlementInstance {
 
   /**
    * Re-broadcasts this node's proposal, prevote and precommit of the current round, and its
-   * precommit of the previous round. The last one is not in DESIGN §2.3's list, but without it a
-   * lost precommit can deadlock: a node that moved on stops resending round r, while a node left
-   * in round r waits forever for the q precommits that would start its precommit timeout, and
-   * fewer than f+1 nodes ahead cannot pull it forward (found by explore, seed 625 of
-   * explore-lock-race).
+   * precommit of the previous round. The last one is beyond the resends the design guide lists,
+   * but without it a lost precommit can deadlock: a node that moved on stops resending round r,
+   * while a node left in round r waits forever for the q precommits that would start its
+   * precommit timeout, and fewer than f+1 nodes ahead cannot pull it forward (found by explore,
+   * seed 625 of explore-lock-race; docs/protocol.md, reading 14).
    */
   private resendCurrent(): void {
     if (this.round < 0) return;
-    const p = this.signedProposals.get(this.round);
+    const p = this.own.proposal(this.round);
     if (p) this.emit({ type: 'broadcast', message: { kind: 'proposal', proposal: p } });
     for (const step of ['prevote', 'precommit'] as const) {
-      const v = this.signedVotes.get(voteKey(this.round, step));
+      const v = this.own.vote(this.round, step);
       if (v) this.emit({ type: 'broadcast', message: { kind: 'vote', vote: v } });
     }
-    const previous = this.round > 0 ? this.signedVotes.get(voteKey(this.round - 1, 'precommit')) : undefined;
+    const previous = this.round > 0 ? this.own.vote(this.round - 1, 'precommit') : undefined;
     if (previous) this.emit({ type: 'broadcast', message: { kind: 'vote', vote: previous } });
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The rules of Algorithm 1, evaluated until none fires.
+  // Firing the rules of Algorithm 1 (rules.ts) and carrying out what they decide
 
+  /** Fires rules until none applies (or the node decided). */
   private checkRules(): void {
-    // Each pass either changes (round, step) or fires a once-per-round rule, so this terminates;
-    // the bound guards against a bug turning it into a livelock.
-    for (let pass = 0; pass < 64 && !this.decided; pass++) {
-      if (!this.fireOneRule()) return;
+    for (let fired = 0; !this.decided; fired++) {
+      const action = nextRule(this.view(), (round, member, value) => this.onBadPartial(round, member, value));
+      if (action === null) return;
+      assert(fired < RULE_FIRINGS_PER_STEP_MAX, `at most ${RULE_FIRINGS_PER_STEP_MAX} rules fire in one step`);
+      this.apply(action);
     }
   }
 
-  /** Fires the first applicable rule; returns whether one fired. */
-  private fireOneRule(): boolean {
-    if (this.tryDecide()) return true;
-    if (this.round < 0) {
-      if (this.isValid('COMMIT') || this.isValid('ABORT')) {
-        this.startRound(0);
-        return true;
+  /** Carries out what a rule decided: the state change, then signing, persisting and sending. */
+  private apply(a: RuleAction): void {
+    switch (a.rule) {
+      case 'decide':
+        this.decide(a.report);
+        return;
+      case 'start-round':
+        this.startRound(a.round);
+        return;
+      case 'propose':
+        this.propose(a.value, a.validRound, a.polka);
+        return;
+      case 'vote':
+        this.castVote(a.step, a.value);
+        this.roundStep = a.step;
+        return;
+      case 'schedule-timeout': {
+        const rv = this.votes.at(this.round);
+        if (a.step === 'prevote') rv.prevoteTimeoutScheduled = true;
+        else rv.precommitTimeoutScheduled = true;
+        this.schedule(a.step, this.round);
+        return;
       }
+      case 'lock':
+        this.votes.at(this.round).polkaHandled = true;
+        this.lockedValue = a.value;
+        this.lockedRound = this.round;
+        this.setValid(a.value, a.polka);
+        this.castVote('precommit', a.value); // persists the lock together with the vote
+        this.roundStep = 'precommit';
+        return;
+      case 'update-valid':
+        this.votes.at(this.round).polkaHandled = true;
+        this.setValid(a.value, a.polka);
+        this.persist();
+        return;
     }
-    const skipTo = this.roundToSkipTo();
-    if (skipTo !== null) {
-      this.startRound(skipTo);
-      return true;
-    }
-    if (this.round < 0) return false;
-    const rv = this.roundVotes(this.round);
-    const p = rv.proposal;
-    if (this.roundStep === 'propose') {
-      if (this.ctx.self === proposerOf(this.settlementId, this.round, this.ctx.n) && !this.signedProposals.has(this.round) && this.tryPropose()) return true;
-      if (p !== null) {
-        const ignoreLock = this.ctx.params.mutationForTesting === 'ignore-lock';
-        const valid = this.isValid(p.value);
-        if (p.validRound === -1) {
-          const ok = valid && (ignoreLock || this.lockedRound === -1 || this.lockedValue === p.value);
-          this.castVote('prevote', ok ? p.value : null);
-          this.roundStep = 'prevote';
-          return true;
-        }
-        if (this.roundVotes(p.validRound).prevotes.count(p.value) >= this.ctx.q) {
-          const ok = valid && (ignoreLock || this.lockedRound <= p.validRound || this.lockedValue === p.value);
-          this.castVote('prevote', ok ? p.value : null);
-          this.roundStep = 'prevote';
-          return true;
-        }
-      }
-    }
-    if (this.roundStep === 'prevote' && !rv.prevoteTimeoutScheduled && rv.prevotes.voters >= this.ctx.q) {
-      rv.prevoteTimeoutScheduled = true;
-      this.schedule('prevote', this.round);
-      return true;
-    }
-    if (this.roundStep !== 'propose' && !rv.polkaHandled) {
-      for (const v of DECISIONS) {
-        if (rv.prevotes.count(v) >= this.ctx.q && this.isValid(v)) {
-          rv.polkaHandled = true;
-          const polka = rv.prevotes.votesFor(v);
-          if (this.roundStep === 'prevote') {
-            this.lockedValue = v;
-            this.lockedRound = this.round;
-            this.validValue = v;
-            this.validRound = this.round;
-            this.validPolka = polka;
-            this.castVote('precommit', v); // persists the lock together with the vote
-            this.roundStep = 'precommit';
-          } else {
-            this.validValue = v;
-            this.validRound = this.round;
-            this.validPolka = polka;
-            this.persist();
-          }
-          return true;
-        }
-      }
-    }
-    if (this.roundStep === 'prevote' && rv.prevotes.count(null) >= this.ctx.q) {
-      this.castVote('precommit', null);
-      this.roundStep = 'precommit';
-      return true;
-    }
-    if (!rv.precommitTimeoutScheduled && rv.precommits.voters >= this.ctx.q) {
-      rv.precommitTimeoutScheduled = true;
-      this.schedule('precommit', this.round);
-      return true;
-    }
-    return false;
   }
 
-  /** The highest round above ours from which f+1 distinct members sent messages, if any. */
-  private roundToSkipTo(): number | null {
-    let best: number | null = null;
-    for (const [r, rv] of this.rounds) {
-      if (r > this.round && rv.senders.size >= this.ctx.f + 1 && (best === null || r > best)) best = r;
-    }
-    return best;
+  private setValid(v: Decision, polka: readonly SignedVote[]): void {
+    this.validValue = v;
+    this.validRound = this.round;
+    this.validPolka = polka;
   }
 
   private startRound(r: number): void {
@@ -500,32 +422,25 @@ export class SettlementInstance {
     this.emit({ type: 'round', round: r });
     this.persist();
     this.schedule('propose', r);
-    // The proposer proposes in fireOneRule as soon as it has a valid value (maybe later).
   }
 
-  private tryPropose(): boolean {
-    let value: Decision | null = this.validValue;
-    if (value === null) value = this.isValid('COMMIT') ? 'COMMIT' : this.isValid('ABORT') ? 'ABORT' : null;
-    if (value === null) return false; // nothing valid yet: propose when evidence arrives, or time out
-    const evidence = [...this.support[value].values()].sort((a, b) => a.signer - b.signer).slice(0, this.ctx.f + 1);
-    const withLock = this.validValue !== null;
+  private propose(value: Decision, validRound: number, polka: readonly SignedVote[]): void {
     const p = signProposal(this.ctx, {
       ...this.header(),
       round: this.round,
       proposer: this.ctx.self,
       value,
-      validRound: withLock ? this.validRound : -1,
+      validRound,
       terms: this.terms,
-      evidence,
-      polka: withLock ? this.validPolka : [],
+      evidence: this.evidence.justification(value),
+      polka,
     });
-    this.signedProposals.set(this.round, p);
+    this.own.addProposal(p);
     this.persist();
     this.emit({ type: 'signed', message: { kind: 'proposal', proposal: p } });
     this.emit({ type: 'broadcast', message: { kind: 'proposal', proposal: p } });
-    this.roundVotes(this.round).proposal = p;
-    this.noteSender(this.round, this.ctx.self);
-    return true;
+    this.votes.at(this.round).proposal = p;
+    this.votes.noteSender(this.round, this.ctx.self);
   }
 
   /**
@@ -533,63 +448,61 @@ export class SettlementInstance {
    * (round, step) is never replaced, also across restarts: that is the slashing protection.
    */
   private castVote(step: VoteStep, value: VoteValue): void {
-    const key = voteKey(this.round, step);
-    let vote = this.signedVotes.get(key);
+    let vote = this.own.vote(this.round, step);
     if (vote === undefined) {
-      const partial = step === 'precommit' && value !== null ? this.ctx.signer.partialSign(reportDigest(this.reportBody(value, this.round))) : null;
+      const partial = step === 'precommit' && value !== null ? this.ctx.signer.partialSign(reportDigest(reportBodyFor(this.ctx, this.settlementId, this.validUntilMs, value, this.round))) : null;
       vote = signVote(this.ctx, { ...this.header(), round: this.round, step, voter: this.ctx.self, value, partial });
-      this.signedVotes.set(key, vote);
+      this.own.addVote(vote);
       this.persist();
       this.emit({ type: 'signed', message: { kind: 'vote', vote } });
     }
-    this.recordVote(vote);
-    this.noteSender(this.round, this.ctx.self);
+    this.votes.record(vote);
+    this.votes.noteSender(this.round, this.ctx.self);
     this.emit({ type: 'broadcast', message: { kind: 'vote', vote } });
   }
 
-  /**
-   * Decides v in round r when q precommits for v in r carry partials that combine into a valid
-   * report. Bad partials are excluded and recorded; the node keeps collecting.
-   */
-  private tryDecide(): boolean {
-    for (const [r, rv] of this.rounds) {
-      for (const v of DECISIONS) {
-        const partials: { index: number; signature: Uint8Array }[] = [];
-        for (const pc of rv.precommits.votesFor(v)) {
-          if (pc.partial !== null && !rv.badPartials.has(pc.voter)) partials.push({ index: pc.voter, signature: pc.partial });
-        }
-        if (partials.length < this.ctx.q) continue;
-        partials.sort((a, b) => a.index - b.index);
-        const body = this.reportBody(v, r);
-        const out = this.ctx.verifier.combine(this.ctx.cluster.commitments, reportDigest(body), partials, this.ctx.q);
-        if (out.ok) {
-          this.decide({ ...body, signature: out.signature });
-          return true;
-        }
-        for (const bad of out.bad) {
-          rv.badPartials.add(bad);
-          this.recordMisbehaviour({ kind: 'bad-partial', member: bad, round: r, value: v });
-        }
-        // Every partial not found bad is good, so a retry only happens once more arrive.
-        assert(out.bad.length > 0, 'a failed combine names at least one bad partial');
-      }
-    }
-    return false;
+  /** A combine named `member`'s partial for `value` in `round` bad: exclude it and record it. */
+  private onBadPartial(round: number, member: number, value: Decision): void {
+    this.votes.at(round).badPartials.add(member);
+    this.recordMisbehaviour({ kind: 'bad-partial', member, round, value });
   }
 
+  /** Takes `r` as the decision. Its signature was verified by the caller (the combine, or `onReport`). */
   private decide(r: Report): void {
     if (this.report !== null) return;
     this.report = r;
+    this.reportVerified = true;
     this.persist();
     this.emit({ type: 'decided', report: r });
     this.emit({ type: 'broadcast', message: this.reportMessage() });
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Helpers
+  // Invariants, helpers and the persisted record
 
-  private reportBody(decision: Decision, round: number): ReportBody {
-    return { ...this.header(), decision, round, validUntilMs: this.validUntilMs };
+  /** Checked after every step and resume (invariants.ts); a failure is a bug, never bad input. */
+  private assertInvariants(): void {
+    assertInvariants(this.view());
+  }
+
+  private view(): InstanceView {
+    return {
+      ctx: this.ctx,
+      settlementId: this.settlementId,
+      validUntilMs: this.validUntilMs,
+      round: this.round,
+      roundStep: this.roundStep,
+      lockedValue: this.lockedValue,
+      lockedRound: this.lockedRound,
+      validValue: this.validValue,
+      validRound: this.validRound,
+      validPolka: this.validPolka,
+      report: this.report,
+      reportVerified: this.reportVerified,
+      evidence: this.evidence,
+      votes: this.votes,
+      own: this.own,
+    };
   }
 
   reportMessage(): Message {
@@ -598,7 +511,7 @@ export class SettlementInstance {
   }
 
   private header() {
-    return { networkId: this.ctx.cluster.networkId, configDigest: this.ctx.configDigest, settlementId: this.settlementId };
+    return headerFor(this.ctx, this.settlementId);
   }
 
   private schedule(step: Step, round: number): void {
@@ -621,8 +534,8 @@ export class SettlementInstance {
       validValue: this.validValue,
       validRound: this.validRound,
       validPolka: [...this.validPolka],
-      proposals: [...this.signedProposals.values()],
-      votes: [...this.signedVotes.values()],
+      proposals: this.own.allProposals(),
+      votes: this.own.allVotes(),
       deadlineObservation: this.deadlineObservation,
       report: this.report,
     };
@@ -631,10 +544,6 @@ export class SettlementInstance {
   private persist(): void {
     this.emit({ type: 'persist', record: this.snapshot() });
   }
-}
-
-function voteKey(round: number, step: VoteStep): string {
-  return `${round}:${step}`;
 }
 
 function sameLock(a: LockRecord | null, b: LockRecord | null): boolean {

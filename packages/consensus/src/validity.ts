@@ -20,7 +20,7 @@ export function supportsCommit(o: Observation, terms: Terms, groupKey: Uint8Arra
 /**
  * ABORT evidence: a rejection of either leg, or a deadline observation in which not both legs were
  * locked with exactly the terms. An observation showing a COMMIT already applied on a leg is never
- * ABORT evidence (DESIGN §2.2.5).
+ * ABORT evidence (docs/protocol.md, reading 5).
  */
 export function supportsAbort(o: Observation, terms: Terms, groupKey: Uint8Array): boolean {
   if (o.asset.state === 'committed' || o.payment.state === 'committed') return false;

@@ -1,4 +1,4 @@
-import type { SignedVote, VoteValue } from '@tandem/protocol';
+import type { SignedProposal, SignedVote, VoteStep, VoteValue } from '@tandem/protocol';
 
 function key(value: VoteValue): string {
   return value ?? 'nil';
@@ -54,5 +54,74 @@ export class VoteSet {
       if (v !== undefined) out.push(v);
     }
     return out.sort((a, b) => a.voter - b.voter);
+  }
+}
+
+/**
+ * What one round brought in: its votes, its proposal, the members heard from in it, and the flags
+ * of Algorithm 1's "for the first time" rules (L34, L36, L47), which fire once per round.
+ */
+export interface RoundVotes {
+  readonly prevotes: VoteSet;
+  readonly precommits: VoteSet;
+  proposal: SignedProposal | null;
+  /** Members from which some message of this round was received (the f+1 round-skip rule, L55). */
+  readonly senders: Set<number>;
+  /** Members whose precommit partial failed a combine: excluded from later combines. */
+  readonly badPartials: Set<number>;
+  prevoteTimeoutScheduled: boolean;
+  precommitTimeoutScheduled: boolean;
+  polkaHandled: boolean;
+}
+
+function newRound(): RoundVotes {
+  return {
+    prevotes: new VoteSet(),
+    precommits: new VoteSet(),
+    proposal: null,
+    senders: new Set(),
+    badPartials: new Set(),
+    prevoteTimeoutScheduled: false,
+    precommitTimeoutScheduled: false,
+    polkaHandled: false,
+  };
+}
+
+/**
+ * The votes of one settlement, round by round. Rounds are kept in the order first seen, and that
+ * order matters: the decide rule scans them in it. Callers bound the rounds they open (votes and
+ * proposals beyond the round window are dropped before they get here).
+ */
+export class VoteKeeper {
+  private readonly rounds = new Map<number, RoundVotes>();
+
+  /** The record of `round`, opened on first use. */
+  at(round: number): RoundVotes {
+    let rv = this.rounds.get(round);
+    if (rv === undefined) {
+      rv = newRound();
+      this.rounds.set(round, rv);
+    }
+    return rv;
+  }
+
+  /** Every round opened so far, in the order first seen. */
+  all(): IterableIterator<[number, RoundVotes]> {
+    return this.rounds.entries();
+  }
+
+  /** The prevotes or precommits of `round`. */
+  setOf(round: number, step: VoteStep): VoteSet {
+    const rv = this.at(round);
+    return step === 'prevote' ? rv.prevotes : rv.precommits;
+  }
+
+  /** Records an already-authenticated vote (own votes, a persisted polka). */
+  record(v: SignedVote): void {
+    this.setOf(v.round, v.step).add(v);
+  }
+
+  noteSender(round: number, member: number): void {
+    this.at(round).senders.add(member);
   }
 }

@@ -104,7 +104,7 @@ function benchScenario(n: number, count: number): Scenario {
   const settlements: ScenarioSettlement[] = Array.from({ length: count }, (_, i) => ({
     id: `s${i + 1}`,
     atMs: 0,
-    deadlineMs: DEADLINE_MS,
+    deadlineAfterMs: DEADLINE_MS,
     reportWindowMs: 30_000,
     marginMs: 10_000,
     asset: { seller: 'alice', buyer: 'bob', token: 'OUSG', amount: ASSET_AMOUNT },

@@ -35,7 +35,7 @@ import { UsageError, loadClusterFile, parseHistory } from '@tandem/daemon';
 import { HttpLegAdapter, LegHostAdminClient } from '@tandem/leg-host';
 import type { LegEvent } from '@tandem/legs';
 import { type LegName, type Terms, SIGN_DOMAIN, configDigest, encodeTerms, fromHex, reclaimAtMs, settlementId, toHex } from '@tandem/protocol';
-import { type Fault, type HistoryEntry, HistoryHasher, MemoVerifier, type RunRecord, type Scenario, type SimSettlement, drawScenario, historyLine, partiesOf } from '@tandem/sim';
+import { type Fault, type HistoryEntry, HistoryHasher, MemoVerifier, type RunRecord, type Scenario, type SimSettlement, describeFault, drawScenario, historyLine, partiesOf } from '@tandem/sim';
 import { clusterDown, restartNode } from './cluster.js';
 import { getJson, postJson, retried, waitFor } from './http.js';
 import { readLegEvents } from './leg-events.js';
@@ -77,29 +77,6 @@ function refusal(f: Fault): string | null {
       return 'duplication is realised by the simulator only';
     default:
       return null;
-  }
-}
-
-function describeFault(f: Fault): string {
-  switch (f.kind) {
-    case 'crash':
-    case 'isolate':
-      return `${f.kind} n${f.node}`;
-    case 'delay':
-      return `delay n${f.node} +${f.extraMs} ms`;
-    case 'partition':
-      return `partition ${f.groups.map((g) => g.map((x) => `n${x}`).join(',')).join(' | ')}`;
-    case 'drop':
-    case 'duplicate':
-      return `${f.kind} ${f.rate} from ${f.from.map((x) => `n${x}`).join(',')} to ${f.to.map((x) => `n${x}`).join(',')}`;
-    case 'leg':
-      return `${f.settlement} ${f.leg} ${f.fail}`;
-    case 'clock-skew':
-      return `clock-skew ${typeof f.target === 'number' ? `n${f.target}` : f.target} ${f.skewMs} ms`;
-    case 'reorg':
-      return `reorg ${f.settlement}`;
-    case 'byzantine':
-      return `byzantine n${f.node} ${f.behaviour}`;
   }
 }
 
@@ -260,7 +237,7 @@ class ClusterScenarioRun {
         nonce: `${spec.id}-${nonceSuffix}`,
         asset: { chainId: BigInt(st.venues.chainId), escrow: fromHex(st.venues.escrow, 20), token: spec.asset.token, seller: spec.asset.seller, buyer: spec.asset.buyer, amount: spec.asset.amount },
         payment: { bankId: st.venues.bankId, ledger: st.venues.ledger, payer: spec.payment.payer, payee: spec.payment.payee, currency: spec.payment.currency, amount: spec.payment.amount },
-        deadlineMs: this.t0Ms + spec.atMs + spec.deadlineMs,
+        deadlineMs: this.t0Ms + spec.atMs + spec.deadlineAfterMs,
         reportWindowMs: spec.reportWindowMs,
         marginMs: spec.marginMs,
       };
@@ -310,7 +287,7 @@ class ClusterScenarioRun {
 
   private faultActions(f: Fault): Action[] {
     const what = describeFault(f);
-    const mark = (phase: 'start' | 'end') => this.record({ t: this.nowMs(), node: 0, type: 'fault', what, phase });
+    const mark = (phase: 'start' | 'end') => this.record({ t: this.nowMs(), node: 0, type: 'fault', fault: f, phase });
     const out: Action[] = [];
     const window = (start: () => Promise<void>, end: () => Promise<void>) => {
       out.push({ atMs: f.atMs, what, run: async () => (mark('start'), await start()) });

@@ -178,5 +178,5 @@ function badPartialSigner(inner: Signer, env: ByzantineEnv): Signer {
 
 /** Amnesia: writes go through, but after a restart the node remembers nothing (no lock, no votes). */
 function amnesicStorage(inner: Storage): Storage {
-  return { put: (id, rec) => inner.put(id, rec), all: () => [] };
+  return { put: (id, rec) => inner.put(id, rec), all: () => [], archive: (id) => inner.archive(id) };
 }

@@ -3,3 +3,4 @@ export * from './runtime.js';
 export * from './byzantine.js';
 export * from './summary.js';
 export * from './verifier.js';
+export * from './memory-storage.js';

@@ -30,7 +30,15 @@ export interface Timers {
  */
 export interface Storage {
   put(settlementIdHex: string, record: PersistedSettlement): void;
+  /** The live records: what `start()` resumes. Never an archived one. */
   all(): readonly PersistedSettlement[];
+  /**
+   * Moves a settlement's record out of the live set, durably and atomically (it is either live or
+   * archived, never lost). The runtime archives a settlement once it is closed on both legs and
+   * past its reclaim time, when nothing it holds can move a leg any more. No-op for an id with no
+   * live record.
+   */
+  archive(settlementIdHex: string): void;
 }
 
 export interface Legs {

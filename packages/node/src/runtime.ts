@@ -1,9 +1,10 @@
 /**
  * The node runtime: one Tandem node over ports (transport, clock, timers, storage, legs, log). It
  * prepares both legs, polls them and feeds its own observations to consensus, runs one consensus
- * instance per open settlement, persists before sending, and delivers the report to both legs on
- * a staggered schedule until it sees each applied. The same code runs in the simulator and in a
- * real process; only the ports differ.
+ * instance per open settlement, persists before sending (and asserts it did), and delivers the
+ * report to both legs on a staggered schedule until it sees each applied. A settlement closed on
+ * both legs and past its reclaim time is dropped from memory and its record archived. The same
+ * code runs in the simulator and in a real process; only the ports differ.
  */
 import {
   type LegName,
@@ -12,7 +13,7 @@ import {
   type Report,
   type Terms,
   LEG_NAMES,
-  equalBytes,
+  assert,
   reclaimAtMs,
   settlementId,
   toHex,
@@ -20,11 +21,14 @@ import {
 import { type Effect, type Input, type NodeContext, type PersistedSettlement, SettlementInstance } from '@tandem/consensus';
 import type { Authorizations, CancelTimer, Clock, Legs, Log, Storage, Timers, Transport } from './ports.js';
 import type { PrepareOutcome } from '@tandem/legs';
+import { isMember, termsToOpen } from './admission.js';
+import { messageSettlementHex } from './summary.js';
+import { WriteAheadGuard } from './write-ahead.js';
 
 export interface RuntimeParams {
   /** How often each open settlement's legs are read. */
   readonly pollMs: number;
-  /** How often a node re-broadcasts its latest messages (DESIGN §2.3). */
+  /** How often a node re-broadcasts its latest messages (docs/protocol.md, Delivery). */
   readonly resendMs: number;
   /** Transmission stagger: the node of rank k first delivers the report after k·transmitStaggerMs. */
   readonly transmitStaggerMs: number;
@@ -61,15 +65,19 @@ interface OpenSettlement {
   readonly preparing: Record<LegName, boolean>;
   readonly views: Record<LegName, LegView | null>;
   readonly lastDeliveryMs: Record<LegName, number | null>;
+  /** What the last persisted record covers: checked before anything this node signed goes out. */
+  readonly writeAhead: WriteAheadGuard;
   deliverFromMs: number | null;
   deadlineRead: boolean;
   closed: boolean;
+  /** Dropped from memory, record archived: late timers and leg answers must not touch it. */
+  archived: boolean;
   pollBusy: boolean;
   cancelPoll: CancelTimer | null;
   cancelDeadline: CancelTimer | null;
 }
 
-/** A leg is closed once a report was applied there or its value reclaimed (DESIGN §2.2.8). */
+/** A leg is closed once a report was applied there or its value reclaimed (docs/protocol.md, Lifecycle: Close). */
 function legClosed(view: LegView | null, decided: boolean): boolean {
   if (view === null) return false;
   if (view.state === 'committed' || view.state === 'aborted' || view.state === 'reclaimed') return true;
@@ -110,11 +118,13 @@ export class NodeRuntime {
 
   /**
    * The intent: the terms and the parties' authorizations reach this node. Called again with an
-   * authorization that arrives later (a late lock); idempotent.
+   * authorization that arrives later (a late lock); idempotent. An intent for a settlement this
+   * node does not track and whose reclaim time has passed is ignored (see `open`).
    */
   submit(terms: Terms, auths: Authorizations): void {
     if (this.stopped) return;
     const s = this.open(terms);
+    if (s === null) return;
     for (const leg of LEG_NAMES) {
       const a = auths[leg];
       if (a !== undefined && s.auths[leg] === undefined) s.auths[leg] = a;
@@ -123,8 +133,9 @@ export class NodeRuntime {
     this.prepareLegs(s);
   }
 
+  /** A message from member `from`. A stranger's message is dropped: it creates no state and gets no answer. */
   receive(from: number, message: Message): void {
-    if (this.stopped) return;
+    if (this.stopped || !isMember(this.deps.ctx, from)) return;
     const s = this.lookup(message);
     if (s === null) return;
     this.apply(s, { type: 'message', from, message });
@@ -136,7 +147,7 @@ export class NodeRuntime {
     const now = this.deps.clock.nowMs();
     for (const s of this.settlements.values()) {
       if (s.instance.decided) {
-        if (now < reclaimAtMs(s.terms)) this.deps.transport.send(peer, s.instance.reportMessage());
+        if (now < reclaimAtMs(s.terms)) this.execute(s, [{ type: 'send', to: peer, message: s.instance.reportMessage() }]);
       } else if (!s.closed) {
         this.apply(s, { type: 'resend' });
       }
@@ -157,23 +168,28 @@ export class NodeRuntime {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * The settlement a message is about: a tracked one, or a new one when the message proves it is
+   * real (admission.ts). Votes and observations for an unknown settlement are dropped: resends
+   * repeat them once the intent or a proposal arrived.
+   */
   private lookup(m: Message): OpenSettlement | null {
-    const terms = m.kind === 'terms' || m.kind === 'report' ? m.terms : m.kind === 'proposal' ? m.proposal.terms : null;
-    const sid = m.kind === 'terms' ? null : m.kind === 'observation' ? m.observation.settlementId : m.kind === 'proposal' ? m.proposal.settlementId : m.kind === 'vote' ? m.vote.settlementId : m.report.settlementId;
-    if (sid !== null) {
-      const known = this.settlements.get(toHex(sid));
-      if (known !== undefined) return known;
-    }
-    if (terms === null) return null; // votes or observations for an unknown settlement: resends will repeat them
-    const id = settlementId(terms);
-    if (sid !== null && !equalBytes(id, sid)) return null; // terms that do not match the id they claim
-    return this.open(terms);
+    const known = this.settlements.get(messageSettlementHex(m, settlementId));
+    if (known !== undefined) return known;
+    const terms = termsToOpen(this.deps.ctx, m, this.deps.clock.nowMs());
+    return terms === null ? null : this.open(terms);
   }
 
-  private open(terms: Terms): OpenSettlement {
+  /**
+   * Tracks a settlement (or returns the tracked one). Not once its reclaim time has passed on this
+   * node's clock: nothing the node could sign or deliver then moves a leg, and a settlement already
+   * archived must never come back without its record (a fresh instance could sign against it).
+   */
+  private open(terms: Terms): OpenSettlement | null {
     const sidHex = toHex(settlementId(terms));
     const known = this.settlements.get(sidHex);
     if (known !== undefined) return known;
+    if (this.deps.clock.nowMs() >= reclaimAtMs(terms)) return null;
     const s = this.track(SettlementInstance.create(this.deps.ctx, terms), terms);
     this.startWatching(s);
     return s;
@@ -189,9 +205,11 @@ export class NodeRuntime {
       preparing: { asset: false, payment: false },
       views: { asset: null, payment: null },
       lastDeliveryMs: { asset: null, payment: null },
+      writeAhead: new WriteAheadGuard(this.self, instance.settlementIdHex),
       deliverFromMs: null,
       deadlineRead: false,
       closed: false,
+      archived: false,
       pollBusy: false,
       cancelPoll: null,
       cancelDeadline: null,
@@ -203,6 +221,7 @@ export class NodeRuntime {
   private resume(rec: PersistedSettlement): void {
     const { instance, effects } = SettlementInstance.resume(this.deps.ctx, rec);
     const s = this.track(instance, rec.terms);
+    s.writeAhead.persisted(rec); // durable already: what the resumed node resends is covered
     this.deps.log.event({ type: 'resumed', settlementIdHex: s.sidHex, round: instance.round, decided: instance.decided });
     this.execute(s, effects);
     if (instance.decided) this.startDelivery(s);
@@ -221,23 +240,30 @@ export class NodeRuntime {
   }
 
   private apply(s: OpenSettlement, input: Input): void {
+    if (s.archived) return;
     const wasDecided = s.instance.decided;
     this.execute(s, s.instance.step(input));
     if (!wasDecided && s.instance.decided) this.startDelivery(s);
   }
 
-  /** Executes effects in order; `persist` completes before any later effect (write-ahead). */
+  /**
+   * Executes effects in order; `persist` completes before any later effect, and nothing this node
+   * signed goes out unless the last persisted record covers it (write-ahead, asserted).
+   */
   private execute(s: OpenSettlement, effects: readonly Effect[]): void {
     const log = this.deps.log;
     for (const e of effects) {
       switch (e.type) {
         case 'persist':
           this.deps.storage.put(s.sidHex, e.record);
+          s.writeAhead.persisted(e.record);
           break;
         case 'broadcast':
+          s.writeAhead.check(e.message);
           this.deps.transport.broadcast(e.message);
           break;
         case 'send':
+          s.writeAhead.check(e.message);
           this.deps.transport.send(e.to, e.message);
           break;
         case 'schedule':
@@ -408,12 +434,29 @@ export class NodeRuntime {
     }
   }
 
+  /** Every resendMs: resend for each open settlement, archive the closed ones past their reclaim time. */
   private scheduleResend(): void {
     this.cancelResend = this.deps.timers.after(this.params.resendMs, () => {
+      const now = this.deps.clock.nowMs();
       for (const s of this.settlements.values()) {
         if (!s.closed) this.apply(s, { type: 'resend' });
+        else if (now >= reclaimAtMs(s.terms)) this.archive(s);
       }
       if (!this.stopped) this.scheduleResend();
     });
+  }
+
+  /**
+   * Drops a settlement from memory and archives its record. Only once it is closed on both legs
+   * and past its reclaim time: until then a decided node answers peers with the report, after it
+   * no report changes a leg (and `open` refuses to track it again).
+   */
+  private archive(s: OpenSettlement): void {
+    assert(s.closed && this.deps.clock.nowMs() >= reclaimAtMs(s.terms), 'only a closed settlement past its reclaim time is archived');
+    this.deps.storage.archive(s.sidHex);
+    s.archived = true;
+    s.cancelPoll?.();
+    s.cancelDeadline?.();
+    this.settlements.delete(s.sidHex);
   }
 }

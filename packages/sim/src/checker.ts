@@ -15,8 +15,8 @@ import {
   reclaimAtMs,
 } from '@tandem/protocol';
 import { supports } from '@tandem/consensus';
-import type { LegEvent } from '@tandem/legs';
-import type { LegRecord, RunRecord, SimSettlement } from './simulator.js';
+import { LEG_STATE_AFTER, type LegEvent, appliedDecision, isLockEvent } from '@tandem/legs';
+import type { LegRecord, RunRecord, SimSettlement } from './run-record.js';
 
 export interface Invariant {
   readonly name: string;
@@ -77,8 +77,10 @@ function gather(run: RunRecord): Facts {
   return { decided, observations, votes, downIntervals };
 }
 
-const COMMIT_KINDS = new Set(['release', 'post']);
-const ABORT_KINDS = new Set(['refund', 'void', 'abort-closed', 'abort-recorded']);
+/** Did the event give the party its value back after the timelock? */
+function isReclaim(e: LegEvent): boolean {
+  return LEG_STATE_AFTER[e.kind] === 'reclaimed';
+}
 
 function legEventsOf(leg: LegRecord, idHex: string): LegEvent[] {
   return leg.events().filter((e) => e.settlementIdHex === idHex);
@@ -147,8 +149,8 @@ export function check(run: RunRecord): CheckOutput {
     const values = new Set<Decision>((facts.decided.get(s.idHex) ?? []).map((d) => d.report.decision));
     for (const leg of [run.asset, run.payment]) {
       for (const e of legEventsOf(leg, s.idHex)) {
-        if (COMMIT_KINDS.has(e.kind)) values.add('COMMIT');
-        if (ABORT_KINDS.has(e.kind)) values.add('ABORT');
+        const applied = appliedDecision(e.kind);
+        if (applied !== null) values.add(applied);
       }
     }
     if (values.size > 1) oneDecision.push(`${s.spec.id}: reports of both COMMIT and ABORT exist`);
@@ -176,10 +178,10 @@ export function check(run: RunRecord): CheckOutput {
   for (const s of run.settlements) {
     const a = legEventsOf(run.asset, s.idHex);
     const p = legEventsOf(run.payment, s.idHex);
-    const commitA = a.find((e) => COMMIT_KINDS.has(e.kind));
-    const commitP = p.find((e) => COMMIT_KINDS.has(e.kind));
-    const reclaimA = a.find((e) => e.kind === 'reclaim');
-    const reclaimP = p.find((e) => e.kind === 'reclaim');
+    const commitA = a.find((e) => appliedDecision(e.kind) === 'COMMIT');
+    const commitP = p.find((e) => appliedDecision(e.kind) === 'COMMIT');
+    const reclaimA = a.find((e) => isReclaim(e));
+    const reclaimP = p.find((e) => isReclaim(e));
     if ((commitA === undefined) !== (commitP === undefined)) {
       const [applied, otherReclaim, otherName] = commitA ? [commitA, reclaimP, 'payment'] : [commitP!, reclaimA, 'asset'];
       if (otherReclaim !== undefined && otherReclaim.atMs <= applied.atMs) aonA.push(`${s.spec.id}: ${otherName} leg reclaimed at ${otherReclaim.atMs} ms before the other applied the COMMIT at ${applied.atMs} ms`);
@@ -187,17 +189,19 @@ export function check(run: RunRecord): CheckOutput {
     }
     const d = decisions.get(s.idHex) ?? null;
     for (const [legName, events] of [['asset', a], ['payment', p]] as const) {
-      const applied = events.filter((e) => COMMIT_KINDS.has(e.kind) || ABORT_KINDS.has(e.kind));
+      const applied = events.flatMap((e) => {
+        const value = appliedDecision(e.kind);
+        return value === null ? [] : [{ e, value }];
+      });
       if (applied.length > 1) double.push(`${s.spec.id}: ${legName} leg applied ${applied.length} reports`);
-      for (const e of applied) {
-        const value: Decision = COMMIT_KINDS.has(e.kind) ? 'COMMIT' : 'ABORT';
+      for (const { e, value } of applied) {
         const formed = (facts.decided.get(s.idHex) ?? []).some((x) => x.report.decision === value && x.t <= e.atMs);
         if (!formed) moves.push(`${s.spec.id}: ${legName} leg moved (${e.kind}) at ${e.atMs} ms without a ${value} report`);
       }
       for (const e of events) {
         // Leg logs are on the simulator's timeline; the reclaim rule is on the leg's own clock.
         const legMs = run.legTimeMs(legName, e.atMs);
-        if (e.kind === 'reclaim' && legMs < reclaimAtMs(s.terms)) moves.push(`${s.spec.id}: ${legName} reclaimed at ${legMs} ms of its clock, before its time ${reclaimAtMs(s.terms)} ms`);
+        if (isReclaim(e) && legMs < reclaimAtMs(s.terms)) moves.push(`${s.spec.id}: ${legName} reclaimed at ${legMs} ms of its clock, before its time ${reclaimAtMs(s.terms)} ms`);
       }
     }
     const expired = d?.report.decision === 'COMMIT' && reclaimA !== undefined && reclaimP !== undefined && commitA === undefined && commitP === undefined;
@@ -262,7 +266,7 @@ function nonTriviality(run: RunRecord, decisions: Map<string, Decided | null>): 
   const problems: string[] = [];
   let judged = 0;
   for (const s of run.settlements) {
-    const lockedBy = (leg: LegRecord) => legEventsOf(leg, s.idHex).find((e) => e.kind === 'lock' || e.kind === 'hold');
+    const lockedBy = (leg: LegRecord) => legEventsOf(leg, s.idHex).find((e) => isLockEvent(e.kind));
     const a = lockedBy(run.asset);
     const p = lockedBy(run.payment);
     if (a === undefined || p === undefined || run.legTimeMs('asset', a.atMs) >= s.terms.deadlineMs || run.legTimeMs('payment', p.atMs) >= s.terms.deadlineMs) continue;

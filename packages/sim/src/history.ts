@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '@tandem/protocol';
 import { type NodeEvent, summarizeMessage, summarizeReport } from '@tandem/node';
+import type { Fault } from './scenario.js';
 export { messageSettlementHex, summarizeMessage, summarizeReport } from '@tandem/node';
 
 /** One entry of a run's history: virtual time, the node it concerns (0 = the world), and what happened. */
@@ -8,7 +9,11 @@ export type HistoryEntry =
   | { readonly t: number; readonly node: number; readonly type: 'node'; readonly event: NodeEvent }
   | { readonly t: number; readonly node: number; readonly type: 'crash' | 'restart' }
   | { readonly t: number; readonly node: 0; readonly type: 'intent'; readonly settlement: string; readonly settlementIdHex: string }
-  | { readonly t: number; readonly node: 0; readonly type: 'fault'; readonly what: string; readonly phase: 'start' | 'end' }
+  /**
+   * A fault starts or ends (describeFault puts it in words). A one-off fault has only a start: a
+   * reorg, or a late authorization going out (its late-lock leg fault); `detail` says what it did.
+   */
+  | { readonly t: number; readonly node: 0; readonly type: 'fault'; readonly fault: Fault; readonly phase: 'start' | 'end'; readonly detail?: string }
   | { readonly t: number; readonly node: 0; readonly type: 'reclaim'; readonly settlement: string; readonly leg: string; readonly outcome: string }
   /**
    * A node-to-node message: sent by `node` at `t` to `to`. `deliverAtMs` is when it arrives, or

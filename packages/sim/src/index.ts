@@ -1,9 +1,14 @@
 export * from './scenario.js';
+export { parseScenario } from './scenario-parse.js';
 export * from './duration.js';
 export * from './rng.js';
 export * from './queue.js';
 export * from './history.js';
 export { MemoVerifier } from '@tandem/node';
+export * from './run-record.js';
+export * from './plan.js';
+export * from './fault.js';
+export * from './link-faults.js';
 export * from './simulator.js';
 export * from './checker.js';
 export * from './result.js';

@@ -1,7 +1,7 @@
 import type { LegState } from '@tandem/protocol';
+import { LegStateTracker, isLockEvent } from '@tandem/legs';
 import { check, type Invariant } from './checker.js';
-import type { RunRecord } from './simulator.js';
-import { LegStateTracker } from './simulator.js';
+import type { RunRecord } from './run-record.js';
 
 export type AssetState = 'none' | 'locked' | 'released' | 'refunded' | 'rejected' | 'reclaimed';
 export type PaymentState = 'none' | 'held' | 'posted' | 'voided' | 'rejected' | 'reclaimed';
@@ -79,9 +79,9 @@ export function buildResult(run: RunRecord): RunResult {
   const rounds: number[] = [];
   for (const s of run.settlements) {
     const d = decisions.get(s.idHex) ?? null;
-    const hadLock = (leg: 'asset' | 'payment') => (leg === 'asset' ? run.asset : run.payment).events().some((e) => e.settlementIdHex === s.idHex && (e.kind === 'lock' || e.kind === 'hold'));
-    const a = assetName(trackers.asset.state(run.asset, s.idHex), hadLock('asset'));
-    const p = paymentName(trackers.payment.state(run.payment, s.idHex), hadLock('payment'));
+    const hadLock = (leg: 'asset' | 'payment') => (leg === 'asset' ? run.asset : run.payment).events().some((e) => e.settlementIdHex === s.idHex && isLockEvent(e.kind));
+    const a = assetName(trackers.asset.state(run.asset.events(), s.idHex), hadLock('asset'));
+    const p = paymentName(trackers.payment.state(run.payment.events(), s.idHex), hadLock('payment'));
     const decision = d === null ? null : d.report.decision === 'COMMIT' ? 'commit' : 'abort';
     const expired = decision === 'commit' && a === 'reclaimed' && p === 'reclaimed';
     settlements.push({ id: s.spec.id, decision, decidedAtMs: d?.t ?? null, ...(d ? { round: d.report.round } : {}), asset: a, payment: p, ...(expired ? { expired: true as const } : {}) });

@@ -37,7 +37,7 @@ function toScenario(x: Schedule): Scenario {
   const settlements: ScenarioSettlement[] = x.settlements.map((s) => ({
     id: s.id,
     atMs: s.atMs,
-    deadlineMs: DEADLINE_MS,
+    deadlineAfterMs: DEADLINE_MS,
     reportWindowMs: 2_000,
     marginMs: 1_000,
     asset: { seller: 'alice', buyer: 'bob', token: 'OUSG', amount: 10n },

@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import { reclaimAtMs, validUntilMs } from '@tandem/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildResult, parseScenario, simulate, type RunResult, type SimRun } from '../src/index.js';
-import { escapeHtml, legScale, niceStep, renderReportHtml } from '../src/report-html.js';
+import { niceStep } from '../src/report-data.js';
+import { escapeHtml } from '../src/report-draw.js';
+import { renderReportHtml } from '../src/report-html.js';
+import { legScale } from '../src/report-timelines.js';
 import { SCENARIO_DIR, loadScenario } from './support.js';
 
 const REPLAY = 'pnpm tandem simulate scenarios/x.yaml --seed 1';
@@ -76,6 +79,28 @@ describe('renderReportHtml', () => {
     expect(count(d, /<g class="decided commit"/g)).toBe(decided);
     const delivers = partition.run.history.filter((e) => e.type === 'node' && e.event.type === 'deliver').length;
     expect(count(d, /<g class="deliver (?:asset|payment)"/g)).toBe(delivers);
+  });
+
+  it('reads faults from the history as data: an isolation shades its node\'s lane, a late authorization is an instant', async () => {
+    const isolated = section((await render('isolate-proposer.yaml')).html, 'svg', 'diagram');
+    expect(count(isolated, /<rect class="fault isolate" data-t="0" data-u="2000"/g)).toBe(1);
+    expect(isolated).toContain('<title>isolate n1: 0–2000 ms</title>');
+    const late = section((await render('late-lock-commit.yaml')).html, 'svg', 'diagram');
+    expect(count(late, /<rect class="fault /g)).toBe(0);
+    expect(late).toContain('<g class="finstant" data-t="2000"');
+    expect(late).toContain('<title>2000 ms: s1 asset late-lock (after 2s): the asset authorization goes out</title>');
+  });
+
+  it('names each leg state as the run result does, and an ABORT where nothing was locked as closed', async () => {
+    const blocks = (html: string) => {
+      const legs = section(html, 'section', 'legs');
+      return legs.slice(legs.indexOf('<div class="legblock"')); // past the legend
+    };
+    const rejected = blocks((await render('payment-rejected.yaml')).html);
+    for (const st of ['none', 'locked', 'refunded', 'rejected']) expect(rejected).toContain(`class="seg st-${st}"`);
+    const neverLocked = blocks((await render('asset-never-locked.yaml')).html);
+    expect(neverLocked).toContain('class="seg st-closed"');
+    for (const html of [rejected, neverLocked]) expect(html).not.toMatch(/class="seg st-(?:aborted|committed)"/);
   });
 
   it('draws the leg timelines with the deadline, validUntil and reclaim of each settlement', () => {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { formatDurationMs, parseDurationMs } from '../src/duration.js';
-import { INVARIANT_NAMES, ScenarioError, parseScenario, type Scenario } from '../src/scenario.js';
+import { INVARIANT_NAMES, ScenarioError, parseScenario, type Scenario } from '../src/index.js';
 
 const SCENARIOS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../scenarios');
 const FILE = 'scenarios/x.yaml';
@@ -82,7 +82,7 @@ function checkWellFormed(s: Scenario): void {
   expect(s.network.latencyMinMs).toBeLessThanOrEqual(s.network.latencyMaxMs);
   for (const x of s.settlements) {
     expect(x.asset.amount > 0n && x.payment.amount > 0n).toBe(true);
-    expect(x.deadlineMs).toBeGreaterThan(0);
+    expect(x.deadlineAfterMs).toBeGreaterThan(0);
   }
   const inRange = (node: number): boolean => Number.isInteger(node) && node >= 1 && node <= s.nodes;
   for (const f of s.faults) {
@@ -174,7 +174,7 @@ describe('scenario library', () => {
     for (const x of s.settlements) expect(s.expect.outcomes[x.id]).toBeDefined();
     // Library policy: deadlines of at least 5 s (except the explore scenarios, kept short so CI can
     // run hundreds of seeds), liveness bounds wherever no invariant is broken on purpose.
-    if (!f.startsWith('explore-')) for (const x of s.settlements) expect(x.deadlineMs).toBeGreaterThanOrEqual(5_000);
+    if (!f.startsWith('explore-')) for (const x of s.settlements) expect(x.deadlineAfterMs).toBeGreaterThanOrEqual(5_000);
     if (s.expect.violations.length === 0) expect(s.expect.decideWithinMs).not.toBeNull();
   });
 });
@@ -190,7 +190,7 @@ describe('parseScenario: values and defaults', () => {
     expect(s.settlements[0]).toEqual({
       id: 's1',
       atMs: 0,
-      deadlineMs: 10_000,
+      deadlineAfterMs: 10_000,
       reportWindowMs: 20_000,
       marginMs: 5_000,
       asset: { seller: 'alice', buyer: 'bob', token: 'OUSG', amount: 100n },
@@ -217,7 +217,7 @@ describe('parseScenario: values and defaults', () => {
     expect(s.seed).toBe(1);
     expect(s.network).toEqual({ latencyMinMs: 1, latencyMaxMs: 10, drop: 0, duplicate: 0 });
     expect(s.accounts.asset.size + s.accounts.payment.size).toBe(0);
-    expect(s.settlements[0]).toMatchObject({ atMs: 0, deadlineMs: 10_000, reportWindowMs: 30_000, marginMs: 10_000 });
+    expect(s.settlements[0]).toMatchObject({ atMs: 0, deadlineAfterMs: 10_000, reportWindowMs: 30_000, marginMs: 10_000 });
     expect(s.faults).toEqual([]);
     expect(Object.keys(s.expect.outcomes)).toEqual([]);
     expect(s.expect.decideWithinMs).toBeNull();

@@ -1,7 +1,7 @@
 /**
  * Threshold BLS: partial signatures σ_i = H(m)^{s_i}, Lagrange combination at 0 into the group
- * signature, and the optimistic combine-then-verify of DESIGN §2.4 with batch checks and
- * bisection to find bad partials only when the optimistic path fails.
+ * signature, and the optimistic combine-then-verify (docs/protocol.md, Consensus: Decide) with
+ * batch checks and bisection to find bad partials only when the optimistic path fails.
  */
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { sha256 } from '@noble/hashes/sha2.js';

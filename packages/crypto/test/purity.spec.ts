@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** DESIGN §3: the crypto package is pure — no clock, ambient randomness, timers, process or I/O. */
+/** The crypto package is pure (README.md, Architecture): no clock, ambient randomness, timers, process or I/O. */
 const FORBIDDEN: readonly [RegExp, string][] = [
   [/\bDate\b/, 'Date'],
   [/Math\.random/, 'Math.random'],

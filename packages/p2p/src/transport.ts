@@ -269,7 +269,7 @@ export class P2pTransport implements Transport {
           stream = await this.openStream(o);
         } catch {
           // The peer is unreachable: what waits for it is stale by the time it is back, and the
-          // runtime resends on reconnect (DESIGN §2.3). Drop it all rather than retry per frame.
+          // runtime resends on reconnect (docs/protocol.md, Delivery). Drop it all rather than retry per frame.
           this.counters.sendFailures += 1 + o.queue.length;
           o.queue.length = 0;
           return;

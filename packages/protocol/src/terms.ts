@@ -22,7 +22,7 @@ export interface PaymentLegTerms {
 }
 
 /**
- * A settlement's terms (DESIGN §2.1). Times are u64 milliseconds: Unix time in a real cluster,
+ * A settlement's terms (docs/wire-format.md, Terms). Times are u64 milliseconds: Unix time in a real cluster,
  * virtual time (from 0) in the simulator. The settlement id is the digest of `encodeTerms`.
  */
 export interface Terms {

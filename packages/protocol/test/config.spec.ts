@@ -24,7 +24,7 @@ function validConfig(n: number): ClusterConfig {
 }
 
 describe('quorum and faults tolerated', () => {
-  // DESIGN §2: f = floor((n-1)/3), q = n - f. The table is the spec, written out.
+  // f = floor((n-1)/3), q = n - f (docs/protocol.md). The table is the spec, written out.
   const table: ReadonlyArray<readonly [n: number, f: number, q: number]> = [
     [1, 0, 1],
     [2, 0, 2],

@@ -470,7 +470,7 @@ describe('expected locks', () => {
 });
 
 describe('constants', () => {
-  it('signing domains are the Tandem-only prefixes of DESIGN §2.4, all distinct', () => {
+  it('signing domains are the Tandem-only prefixes of docs/wire-format.md §7, all distinct', () => {
     expect(SIGN_DOMAIN).toEqual({ observation: 'tandem/v1/obs', proposal: 'tandem/v1/proposal', vote: 'tandem/v1/vote', authorization: 'tandem/v1/auth' });
     // No domain is a prefix of another, so "domain ‖ 0x00 ‖ body" never means two things.
     const domains = Object.values(SIGN_DOMAIN);

@@ -1,5 +1,5 @@
 /**
- * The purity gate (DESIGN §3): `protocol`, `crypto` and `consensus` stay sans-IO and
+ * The purity gate (README.md, Architecture): `protocol`, `crypto` and `consensus` stay sans-IO and
  * deterministic. Their sources may not import Node built-ins or libp2p, nor touch the clock, timers,
  * the process, or ambient randomness. Determinism of the simulator rests on this.
  *

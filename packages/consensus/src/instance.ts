@@ -339,7 +339,7 @@ export class SettlementInstance {
 
   /**
    * Re-broadcasts this node's proposal, prevote and precommit of the current round, and its
-   * precommit of the previous round. The last one is beyond the resends the design guide lists,
+   * precommit of the previous round. The last one is beyond the resends docs/protocol.md's Delivery lists first (reading 14),
    * but without it a lost precommit can deadlock: a node that moved on stops resending round r,
    * while a node left in round r waits forever for the q precommits that would start its
    * precommit timeout, and fewer than f+1 nodes ahead cannot pull it forward (found by explore,

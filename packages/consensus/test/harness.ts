@@ -464,7 +464,7 @@ const RUN_EVENTS_MAX = 5_000;
 /**
  * n instances of one settlement, one per member, with an in-flight message queue and scheduled
  * timeouts on a virtual clock. Broadcasts go to every other member for which `link(from, to)`
- * holds at send time; the rest are lost (a lossy network, as the design guide assumes).
+ * holds at send time; the rest are lost (a lossy network, as docs/protocol.md's Delivery assumes).
  */
 export class Net {
   readonly nodes: SettlementInstance[];

@@ -68,7 +68,7 @@ describe('entering round 0', () => {
   });
 
   /*
-   * The design guide: a node enters round 0 on valid evidence, a VALID proposal, or f+1 messages.
+   * docs/protocol.md, Consensus: a node enters round 0 on valid evidence, a VALID proposal, or f+1 messages.
    * An authentic proposal whose evidence does not make its value valid must not pull nodes into
    * rounds (they would run empty nil rounds with growing timeouts, forever).
    */

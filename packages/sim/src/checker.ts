@@ -1,5 +1,5 @@
 /**
- * The checker (DESIGN §6): a pure function from a run's recorded history and final ledgers to the
+ * The checker (the invariants of docs/results.md): a pure function from a run's recorded history and final ledgers to the
  * verdict on every invariant. It re-derives what it needs (validity from signed observations,
  * report signatures from the group key) instead of trusting what nodes said about themselves.
  */
@@ -232,7 +232,7 @@ function termination(run: RunRecord, facts: Facts, f: number): Invariant {
   const unjudged: string[] = [];
   for (const s of run.settlements) {
     const bound = Math.max(s.spec.atMs, lastUntil) + within;
-    // Faulty at the bound: down, Byzantine, or with a skewed clock (DESIGN §2).
+    // Faulty at the bound: down, Byzantine, or with a skewed clock (docs/protocol.md: they count against f).
     const down = new Set<number>([...run.byzantine, ...run.skewed]);
     for (const [node, ivs] of facts.downIntervals) for (const iv of ivs) if (iv.from <= bound && (iv.to === null || iv.to > bound)) down.add(node);
     if (down.size > f) return { name: 'termination', ok: null, detail: `${down.size} nodes faulty at the bound (down, Byzantine or skewed), more than f = ${f}` };

@@ -1,5 +1,5 @@
 /**
- * Durations in scenario files (DESIGN §4) are strings with a unit: `250ms`, `2s`, `1.5s`, `2m`,
+ * Durations in scenario files (scenarios/README.md) are strings with a unit: `250ms`, `2s`, `1.5s`, `2m`,
  * `1h`. A bare number is refused on purpose: `deadline: 10` would be ambiguous (ms? s?), and
  * the scenario format promises the unit is always written.
  */

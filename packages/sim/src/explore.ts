@@ -2,7 +2,7 @@
  * Seed exploration (issue 4, `tandem explore`): runs one scenario at many seeds, each drawing its
  * faults from the scenario's `random:` block (or sweeping seeds over the fixed scenario without
  * one), checks every run, and counts what a researcher needs to trust the sweep: failures with a
- * replay command, runs in which COMMIT and ABORT were both valid at some point (DESIGN §6: safety
+ * replay command, runs in which COMMIT and ABORT were both valid at some point (docs/results.md: safety
  * tests where only one value can ever be valid prove little), decisions, and rounds per decision.
  */
 import { valuesEverValid } from './checker.js';

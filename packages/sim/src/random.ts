@@ -1,5 +1,5 @@
 /**
- * Draws one concrete scenario from a scenario's `random:` block (DESIGN §4): swarm testing for
+ * Draws one concrete scenario from a scenario's `random:` block (scenarios/README.md): swarm testing for
  * `tandem explore`. Each seed picks network rates, crashes, partitions, isolations, directional
  * loss windows, Byzantine members and leg faults from the declared ranges; the drawn faults are
  * appended to the scenario's fixed ones.

@@ -23,7 +23,7 @@ export interface Expectation {
   readonly detail: string;
 }
 
-/** The run result of DESIGN §5 (with `expectations` and `evidence` as extensions). */
+/** The run result of docs/results.md (with `expectations` and `evidence` as extensions). */
 export interface RunResult {
   readonly scenario: string;
   readonly seed: number;

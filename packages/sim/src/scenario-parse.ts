@@ -1,8 +1,8 @@
 /**
- * The scenario loader: YAML text (DESIGN §4, format v1) → a validated, defaulted, frozen Scenario.
+ * The scenario loader: YAML text (format v1, scenarios/README.md) → a validated, defaulted, frozen Scenario.
  *
  * Every problem becomes a ScenarioError that names the file, the key path and what was expected,
- * because the CLI turns it into exit code 2 with that message (DESIGN §5). Unknown keys are errors
+ * because the CLI turns it into exit code 2 with that message (docs/results.md). Unknown keys are errors
  * everywhere: a misspelt optional key (`deadlin`) silently taking its default would make a
  * scenario test something other than what its author meant.
  *
@@ -80,7 +80,7 @@ const EXPECT_KEYS = ['outcomes', 'decideWithin', 'violations'];
 const FAULT_KINDS = ['crash', 'partition', 'isolate', 'settlement', 'delay', 'drop', 'duplicate', 'clock-skew', 'reorg', 'byzantine'] as const;
 type FaultKey = (typeof FAULT_KINDS)[number];
 const LEG_FAULT_KEYS = ['at', 'until', 'settlement', 'leg', 'fail', 'after', 'times'];
-// Kinds DESIGN §4 names for later versions: recognised so the error says "not supported yet"
+// Kinds the format names for later versions: recognised so the error says "not supported yet"
 // rather than "unknown key" (the file is right, the simulator is behind).
 const UNSUPPORTED_FAULT_KINDS: readonly string[] = [];
 /** Keys each fault kind takes besides `at`, `until` and its kind key. */

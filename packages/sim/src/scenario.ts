@@ -60,7 +60,7 @@ const BYZANTINE_BEHAVIOUR_SET: Readonly<Record<ByzantineBehaviour, true>> = {
 };
 export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = Object.freeze(Object.keys(BYZANTINE_BEHAVIOUR_SET) as ByzantineBehaviour[]);
 
-/** Network and clock faults beyond crash/partition/isolate, and Byzantine members (DESIGN §4). */
+/** Network and clock faults beyond crash/partition/isolate, and Byzantine members (scenarios/README.md). */
 export type ExtraFault =
   /** Extra latency on every message to or from `node`. */
   | { readonly kind: 'delay'; readonly atMs: number; readonly untilMs: number | null; readonly node: NodeIndex; readonly extraMs: number }
@@ -92,7 +92,7 @@ export interface LegWeights {
 }
 
 /**
- * The `random:` block (DESIGN §4, for `tandem explore`): ranges from which each seed draws fault
+ * The `random:` block (scenarios/README.md, for `tandem explore`): ranges from which each seed draws fault
  * parameters (random.ts draws them). A section that is absent draws nothing; a network key that
  * is absent keeps the scenario's own value.
  */
@@ -165,7 +165,7 @@ export interface Scenario {
   readonly random?: RandomSpec | null;
 }
 
-/** The invariant names of DESIGN §6 that `expect.violations` may list. */
+/** The invariant names of docs/results.md that `expect.violations` may list. */
 export const INVARIANT_NAMES: readonly string[] = Object.freeze([
   'agreement',
   'decide-once',
@@ -197,7 +197,7 @@ export const APPLY_ERROR_TIMES_MAX = 1_000;
 export const RANDOM_PARTITIONS_MAX = 16;
 export const RANDOM_WEIGHT_MAX = 1_000_000;
 
-/** Defaults of DESIGN §4 and of this loader. */
+/** Defaults of format v1 (scenarios/README.md) and of this loader. */
 export const SCENARIO_DEFAULTS = Object.freeze({
   seed: 1,
   latencyMinMs: 1,

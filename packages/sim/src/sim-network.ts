@@ -61,7 +61,7 @@ export class SimNetwork {
     }
   }
 
-  /** A restart counts as a reconnect to every peer it can reach (DESIGN §2.3). */
+  /** A restart counts as a reconnect to every peer it can reach (docs/protocol.md, Delivery). */
   reconnectRestarted(node: SimNode): void {
     for (const peer of this.nodes) {
       if (peer.index === node.index || !peer.up || this.separated(node.index, peer.index)) continue;

@@ -144,7 +144,7 @@ export class Simulation {
     return isLegClosed(asset, decided) && isLegClosed(payment, decided);
   }
 
-  /** DESIGN §5: faults done, every settlement closed on both legs, every correct up node decided. */
+  /** The end of a run (docs/results.md): faults done, every settlement closed on both legs, every correct up node decided. */
   private done(): boolean {
     if (this.nowMs < this.plan.lastFaultEventMs) return false;
     for (const s of this.world.settlements) {

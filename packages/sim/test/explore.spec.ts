@@ -11,7 +11,7 @@ import { loadScenario } from './support.js';
  * the pinned seeds of scenarios.spec.ts only by convention; any range would do.
  */
 const CI_EXPLORATION: readonly { file: string; seeds: number; from: number; bothValidShareMin?: number }[] = [
-  // A sweep whose runs never make both values valid proves little about agreement (DESIGN §6):
+  // A sweep whose runs never make both values valid proves little about agreement (docs/results.md):
   // the lock-race scenario must keep racing.
   { file: 'explore-lock-race.yaml', seeds: 250, from: 100_000, bothValidShareMin: 0.3 },
   { file: 'explore-partitions.yaml', seeds: 175, from: 100_000 },

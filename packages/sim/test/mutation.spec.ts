@@ -67,7 +67,7 @@ describe(`mutation testing: explore on ${FILE}`, () => {
     const r = await explore(scenario, { seeds: SEEDS, from: FROM, file: `scenarios/${FILE}` });
     expect(r.failures.map((f) => `${f.replay}   # ${f.details.join(' | ')}`)).toEqual([]);
     expect(r.decisions.none).toBe(0);
-    // A lock race proves something only if both values were valid (DESIGN §6).
+    // A lock race proves something only if both values were valid (docs/results.md).
     expect(r.bothValid / r.runs).toBeGreaterThanOrEqual(0.8);
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { type Fault, type Scenario, type ScenarioSettlement, buildResult, simulate, valuesEverValid } from '../src/index.js';
 
 /**
- * Random schedules (DESIGN §6, issue 3 item 7): random latency, drops, duplicates, partitions,
+ * Random schedules (docs/results.md's invariants): random latency, drops, duplicates, partitions,
  * up to f crashes with or without restart, random leg rejections, and lock times around the
  * deadline so that both COMMIT and ABORT are valid in many runs. No invariant may ever break.
  */

@@ -211,7 +211,7 @@ describe('parseScenario: values and defaults', () => {
     expect(Object.isFrozen(s) && Object.isFrozen(s.settlements) && Object.isFrozen(s.faults[0])).toBe(true);
   });
 
-  it('applies the defaults of DESIGN §4', () => {
+  it('applies the defaults of format v1', () => {
     const s = parseScenario(MINIMAL, FILE);
     expect(s.description).toBe('');
     expect(s.seed).toBe(1);

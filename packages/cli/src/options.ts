@@ -1,5 +1,6 @@
 /** Option parsing and file helpers shared by several commands. Every problem is a UsageError (exit 2). */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ScenarioError, parseScenario } from '@tandem/sim';
 import { UsageError } from './errors.js';
 
@@ -34,4 +35,26 @@ export function writeFileAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
+}
+
+/**
+ * Makes sure `dir` is a directory this process can write to, creating it (and missing parents)
+ * first; a UsageError naming `option` and the path otherwise. Called before any long work, so an
+ * unusable path fails at once. One level at a time: a recursive mkdir can spin forever on a
+ * pseudo-filesystem such as /proc.
+ */
+export function prepareOutDir(dir: string, option = '--out'): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  const probe = join(dir, `.tandem-write-test-${process.pid}`);
+  try {
+    for (const m of missing) mkdirSync(m);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    throw new UsageError(`${option} ${dir}: not a directory this process can write to (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }

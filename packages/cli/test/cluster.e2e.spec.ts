@@ -2,16 +2,16 @@
  * End to end on real processes: a 4-node cluster over libp2p on loopback with a leg host. Needs
  * the built dist (pnpm test builds first). Every process the cluster starts is stopped in afterAll.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/main.js';
-import { TANDEM_BLS_DST, blsVerify, identitySign } from '@tandem/crypto';
+import { TANDEM_BLS_DST, blsVerify } from '@tandem/crypto';
 import { proposerOf } from '@tandem/consensus';
 import { loadClusterFile } from '@tandem/daemon';
-import { type Terms, SIGN_DOMAIN, decodeReport, encodeTerms, fromHex, reportDigest, settlementId, toHex } from '@tandem/protocol';
-import { alive, clusterDown, clusterPaths, clusterUp, getJson, postJson, readState, restartNode, waitFor } from '@tandem/devnet';
+import { type Terms, decodeReport, encodeTerms, fromHex, reportDigest, settlementId, toHex } from '@tandem/protocol';
+import { alive, clusterCredentials, clusterDown, clusterPaths, clusterUp, getJson as getJsonWith, partySigner, postJson as postJsonWith, readState, restartNode, waitFor } from '@tandem/devnet';
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-cluster-'));
 let out: string[] = [];
@@ -28,9 +28,14 @@ async function settle(...extra: string[]): Promise<{ code: number; result: Recor
   }
 }
 
+/** The control API with the cluster's control token (DIR/secrets/control.token). */
+const getJson = (url: string) => getJsonWith(url, clusterCredentials(dir).control);
+const postJson = (url: string, body: unknown) => postJsonWith(url, body, clusterCredentials(dir).control);
+
 describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a local cluster of real processes', () => {
   beforeAll(async () => {
-    await clusterUp(dir, { nodes: '4' });
+    // With the link-fault injectors, as the cluster-mode runner starts them: the partition test cuts links.
+    await clusterUp(dir, { nodes: '4', linkFaults: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -48,7 +53,7 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a loc
     const st = readState(dir);
     const paths = clusterPaths(dir);
     const cluster = loadClusterFile(paths.cluster);
-    const secrets = JSON.parse(readFileSync(paths.partiesSecret, 'utf8')) as Record<string, string>;
+    const signer = partySigner(dir);
     const terms: Terms = {
       nonce: `proposer-killed-${Date.now()}`,
       asset: { chainId: BigInt(st.venues.chainId), escrow: fromHex(st.venues.escrow, 20), token: 'OUSG', seller: 'alice', buyer: 'bob', amount: 10n },
@@ -59,7 +64,7 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a loc
     };
     const id = settlementId(terms);
     const idHex = toHex(id);
-    const auth = (party: string) => ({ party, signature: toHex(identitySign(SIGN_DOMAIN.authorization, fromHex(secrets[party]!, 32), id)) });
+    const auth = (party: string) => signer.authorize(party, id);
     const intent = (authorizations: Record<string, unknown>) => ({ terms: toHex(encodeTerms(terms)), authorizations });
     type View = { decided: boolean; decision: string | null; round: number | null; report: string | null; views: { asset: { state: string } | null } };
     const viewOf = async (node: { control: string }) => (await getJson(`${node.control}/settlements/${idHex}`)) as View;

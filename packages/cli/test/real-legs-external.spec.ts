@@ -3,7 +3,9 @@
  * behind a JSON-RPC URL, with a chain id other than anvil's default), gives the cluster only its
  * URL and a deployer key file, and checks that the escrow lands on that chain, a COMMIT settles
  * there (`settle` printing the escrow's settle transaction and the bank transfer id), and the key
- * text is in no file under the cluster directory, no log and no process's argv. Needs the built
+ * text is in no file under the cluster directory, no log and no process's argv. A change counts
+ * once it is `--confirmations` blocks deep (2 here; the test mines a block every 300 ms, as a real
+ * chain keeps producing blocks). Needs the built
  * dist (`npx tsc -b`): `clusterUp` spawns packages/cli/dist/bin.js.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const keyFile = join(keyDir, 'deployer.key');
 const key: Hex = generatePrivateKey();
 const deployer = privateKeyToAccount(key);
 let anvil: Anvil | null = null;
+let miner: NodeJS.Timeout | null = null;
 
 /** Every regular file below `root`. */
 function filesUnder(root: string): string[] {
@@ -47,16 +50,19 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
     // A fresh deployer with a little ETH: not one of anvil's well-known dev accounts.
     await rpc(anvil.rpcUrl, 'anvil_setBalance', [deployer.address, `0x${parseEther('10').toString(16)}`]);
     writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+    const chain = anvil;
+    miner = setInterval(() => void rpc(chain.rpcUrl, 'evm_mine').catch(() => {}), 300);
   }, 30_000);
 
   afterAll(async () => {
     if (existsSync(join(dir, 'state.json'))) await clusterDown(dir);
+    if (miner !== null) clearInterval(miner);
     await anvil?.stop();
   }, 30_000);
 
   it('deploys there, settles a COMMIT with the tx hash and bank transfer id, and never writes or logs the key', async () => {
     const chain = anvil!;
-    await clusterUp(dir, { nodes: '4', legs: 'real', rpcUrl: chain.rpcUrl, privateKeyFile: keyFile });
+    await clusterUp(dir, { nodes: '4', legs: 'real', rpcUrl: chain.rpcUrl, privateKeyFile: keyFile, confirmations: '2' });
     const st = readState(dir);
     expect(st.venues.chainId).toBe(String(CHAIN_ID)); // read from the RPC
     const escrow = st.venues.escrow as Address;
@@ -117,5 +123,10 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
     // `down` stops the cluster, not the chain it was given.
     await clusterDown(dir);
     expect(await rpc(chain.rpcUrl, 'eth_chainId')).toBe(`0x${CHAIN_ID.toString(16)}`);
+    // `up` again on the same directory resumes the escrow it deployed there: nothing is redeployed.
+    await clusterUp(dir, { nodes: '4', legs: 'real', rpcUrl: chain.rpcUrl, privateKeyFile: keyFile, confirmations: '2' });
+    expect(readState(dir).venues.escrow).toBe(escrow);
+    expect(readFileSync(join(dir, 'logs', 'leghost.log'), 'utf8')).toMatch(/"event":"evm-deployment","resumed":true/);
+    await clusterDown(dir);
   }, 240_000);
 });

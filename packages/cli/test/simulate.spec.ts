@@ -84,6 +84,19 @@ describe('tandem simulate', () => {
     expect(existsSync(join(outDir, 'result.json.tmp-' + process.pid))).toBe(false);
   });
 
+  it('--out on an unusable path fails at once with exit 2 naming it, before the run', async () => {
+    const file = write('ok.yaml', MINIMAL);
+    const notDir = write('plain.txt', 'x');
+    for (const bad of ['/proc/x', '/proc/x/y', notDir, join(notDir, 'sub')]) {
+      err.length = 0;
+      const t0 = Date.now();
+      expect(await simulate(file, '--out', bad), bad).toBe(2);
+      expect(Date.now() - t0, bad).toBeLessThan(2_000);
+      expect(err.join(''), bad).toMatch(new RegExp(`^tandem: --out ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not a directory this process can write to \\((ENOENT|ENOTDIR|EACCES)\\)\n$`));
+    }
+    expect(out.join('')).toBe('');
+  });
+
   it('runs a library scenario by path', async () => {
     expect(await simulate(join(ROOT, 'scenarios/payment-rejected.yaml'), '--json')).toBe(0);
     expect(JSON.parse(out.join('')).settlements[0]).toMatchObject({ decision: 'abort', asset: 'refunded', payment: 'rejected' });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Credential, type TlsFiles, TokenFileError, isLoopback } from '@tandem/http';
 import { UsageError } from './errors.js';
 
 /** A node's configuration file (`tandem node --config FILE`). Relative paths are relative to the file. */
@@ -12,17 +13,44 @@ export interface NodeConfig {
   readonly listen: readonly string[];
   /** Where the other members listen. */
   readonly peers: readonly { readonly id: string; readonly multiaddrs: readonly string[] }[];
-  /** Base URLs of the leg adapters' HTTP endpoints (the leg host). */
-  readonly legs: { readonly asset: string; readonly payment: string };
+  /**
+   * Base URLs of the leg adapters' HTTP endpoints (the leg host), and the token the node presents
+   * there (`"tokenFile"`: the leg host's `legs` token, read from its file when the config is loaded).
+   */
+  readonly legs: { readonly asset: string; readonly payment: string; readonly credential: Credential };
   /** The node's write-ahead storage. */
   readonly dataDir: string;
-  /** The local control API (intents and status), loopback only. */
-  readonly control: { readonly host: string; readonly port: number };
+  /**
+   * The control API (intents, status): `"tokenFile"` names the token its callers present; a host
+   * other than loopback needs `"tls": { "certFile", "keyFile" }`.
+   */
+  readonly control: { readonly host: string; readonly port: number; readonly credential: Credential; readonly tls: TlsFiles | null };
+  /**
+   * Offer the link-fault injector (`POST /faults/links`) on the control API: only for cluster-mode
+   * scenarios and tests, which set `"linkFaults": true`. Absent or false: the route does not exist.
+   */
+  readonly linkFaults: boolean;
   /** Optional: append every event, full fidelity, to this file (history.ts; cluster-mode scenarios read it). */
   readonly history?: string;
+  /**
+   * Optional bounds on what intents may cost, in the file as `"intents": { "deadlineHorizonDays",
+   * "unauthorizedOpenMax" }`; each absent one keeps the runtime's default (ten years; 1000).
+   */
+  readonly intents?: IntentLimitsConfig;
 }
 
-const KEYS = ['cluster', 'key', 'listen', 'peers', 'legs', 'dataDir', 'control', 'history'];
+export interface IntentLimitsConfig {
+  readonly deadlineHorizonMs?: number;
+  readonly unauthorizedOpenMax?: number;
+}
+
+const KEYS = ['cluster', 'key', 'listen', 'peers', 'legs', 'dataDir', 'control', 'history', 'intents', 'linkFaults'];
+const LEGS_KEYS = ['asset', 'payment', 'tokenFile'];
+const CONTROL_KEYS = ['host', 'port', 'tokenFile', 'tls'];
+const INTENT_KEYS = ['deadlineHorizonDays', 'unauthorizedOpenMax'];
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A horizon longer than this would put deadlines past what a u64 ms time holds safely in JavaScript. */
+const DEADLINE_HORIZON_DAYS_MAX = 100_000;
 
 function fail(file: string, key: string, expected: string): never {
   throw new UsageError(`${file}: key "${key}": expected ${expected}`);
@@ -42,6 +70,54 @@ function url(file: string, v: unknown, key: string): string {
   const s = str(file, v, key);
   if (!/^https?:\/\/[^\s]+$/.test(s)) fail(file, key, 'an http:// or https:// URL');
   return s.replace(/\/+$/, '');
+}
+
+function count(file: string, v: unknown, key: string, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) fail(file, key, `an integer 1..${max}`);
+  return v;
+}
+
+/** The `intents` object of config `file`: only the keys given, so the runtime's defaults fill in the rest. */
+export function intentLimits(file: string, v: unknown): IntentLimitsConfig {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(file, 'intents', `an object with ${INTENT_KEYS.join(', ')}`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!INTENT_KEYS.includes(k)) fail(file, `intents.${k}`, `no such key (allowed: ${INTENT_KEYS.join(', ')})`);
+  return {
+    ...(o['deadlineHorizonDays'] !== undefined ? { deadlineHorizonMs: count(file, o['deadlineHorizonDays'], 'intents.deadlineHorizonDays', DEADLINE_HORIZON_DAYS_MAX) * DAY_MS } : {}),
+    ...(o['unauthorizedOpenMax'] !== undefined ? { unauthorizedOpenMax: count(file, o['unauthorizedOpenMax'], 'intents.unauthorizedOpenMax', 1_000_000) } : {}),
+  };
+}
+
+function object(file: string, v: unknown, key: string, keys: readonly string[], expected: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(file, key, `an object ${expected}`);
+  for (const k of Object.keys(v)) if (!keys.includes(k)) fail(file, `${key}.${k}`, `no such key (allowed: ${keys.join(', ')})`);
+  return v as Record<string, unknown>;
+}
+
+/** The token in the file a key names (relative to the config file), read now. */
+function token(file: string, base: string, v: unknown, key: string): Credential {
+  const path = resolve(base, str(file, v, key));
+  try {
+    return Credential.fromFile(path);
+  } catch (e) {
+    if (e instanceof TokenFileError) throw new UsageError(`${file}: key "${key}": ${e.message}`);
+    throw e;
+  }
+}
+
+function controlConfig(file: string, base: string, v: unknown): NodeConfig['control'] {
+  const control = object(file, v, 'control', CONTROL_KEYS, '{ host, port, tokenFile, tls? }');
+  const tlsRaw = control['tls'];
+  const tls = tlsRaw === undefined ? null : tlsFiles(file, base, object(file, tlsRaw, 'control.tls', ['certFile', 'keyFile'], '{ certFile, keyFile }'));
+  const host = str(file, control['host'], 'control.host');
+  if (!isLoopback(host) && tls === null) fail(file, 'control.host', 'a loopback address (127.0.0.1), or "control.tls": { certFile, keyFile } to serve beyond this machine');
+  const port = control['port'];
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) fail(file, 'control.port', 'an integer port 0..65535');
+  return { host, port, credential: token(file, base, control['tokenFile'], 'control.tokenFile'), tls };
+}
+
+function tlsFiles(file: string, base: string, o: Record<string, unknown>): TlsFiles {
+  return { certFile: resolve(base, str(file, o['certFile'], 'control.tls.certFile')), keyFile: resolve(base, str(file, o['keyFile'], 'control.tls.keyFile')) };
 }
 
 /** Reads and checks a node config; every problem is a UsageError naming the file and the key. */
@@ -65,22 +141,19 @@ export function loadNodeConfig(file: string): NodeConfig {
     if (!/^n[1-9]\d*$/.test(id)) fail(file, `peers[${i}].id`, 'a member id like n2');
     return { id, multiaddrs: strList(file, po['multiaddrs'], `peers[${i}].multiaddrs`) };
   });
-  const legs = o['legs'] as Record<string, unknown> | undefined;
-  if (legs === undefined || legs === null || typeof legs !== 'object') fail(file, 'legs', 'an object { asset: URL, payment: URL }');
-  const control = o['control'] as Record<string, unknown> | undefined;
-  if (control === undefined || control === null || typeof control !== 'object') fail(file, 'control', 'an object { host, port }');
-  const host = str(file, control['host'], 'control.host');
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') fail(file, 'control.host', 'a loopback address (127.0.0.1): the control API has no authentication');
-  const port = control['port'];
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) fail(file, 'control.port', 'an integer port 0..65535');
+  const legs = object(file, o['legs'], 'legs', LEGS_KEYS, '{ asset: URL, payment: URL, tokenFile }');
+  const linkFaults = o['linkFaults'] ?? false;
+  if (typeof linkFaults !== 'boolean') fail(file, 'linkFaults', 'true or false');
   return {
     cluster: resolve(base, str(file, o['cluster'], 'cluster')),
     key: resolve(base, str(file, o['key'], 'key')),
     listen: strList(file, o['listen'], 'listen'),
     peers,
-    legs: { asset: url(file, legs['asset'], 'legs.asset'), payment: url(file, legs['payment'], 'legs.payment') },
+    legs: { asset: url(file, legs['asset'], 'legs.asset'), payment: url(file, legs['payment'], 'legs.payment'), credential: token(file, base, legs['tokenFile'], 'legs.tokenFile') },
     dataDir: resolve(base, str(file, o['dataDir'], 'dataDir')),
-    control: { host, port },
+    control: controlConfig(file, base, o['control']),
+    linkFaults,
     ...(o['history'] !== undefined ? { history: resolve(base, str(file, o['history'], 'history')) } : {}),
+    ...(o['intents'] !== undefined ? { intents: intentLimits(file, o['intents']) } : {}),
   };
 }

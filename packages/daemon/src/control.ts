@@ -1,11 +1,19 @@
 /**
- * The node's control API: a small HTTP server on loopback through which `tandem settle` submits
- * intents and reads a settlement's status. No authentication, so it only ever binds to loopback
- * (the config refuses anything else). Parties' authorizations arrive signed; the node only relays.
+ * The node's control API: a small HTTP server through which `tandem settle` submits intents and
+ * reads a settlement's status. Every request passes @tandem/http's guard first: 401 without the
+ * node's control token (`control.tokenFile`), whatever the path; 421/403 for a foreign Host or
+ * Origin; 415 for a body not declared JSON; 413 past 64 KiB. Loopback only, unless the config
+ * gives TLS. Parties' authorizations arrive signed; the node only relays.
+ *
+ *   GET  /status                          → NodeStatus
+ *   POST /intents   { terms, authorizations: { asset?, payment? } } → 202 { settlementId }
+ *   GET  /settlements                     → { settlements: [{ id, decided, closed, split, stuck }] }
+ *   GET  /settlements/:idHex              → the node's view of one settlement
+ *   POST /faults/links  (only with "linkFaults": true in the config; else 404) → link-faults.ts
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Authorization, DecodeError, decodeTerms, encodeReport, fromHex, settlementId, toHex } from '@tandem/protocol';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Credential, type TlsFiles, HttpError, readJsonBody, sendJsonText, serveGuarded } from '@tandem/http';
+import { type Authorization, type Terms, DecodeError, Writer, decodeTerms, encodeReport, fromHex, settlementId, toHex } from '@tandem/protocol';
 import type { Authorizations, NodeRuntime } from '@tandem/node';
 import { toJson } from './json.js';
 import { type LinkFaults, LinkFaultsError, linkFaultsToJson, parseLinkFaults } from './link-faults.js';
@@ -18,6 +26,10 @@ export interface NodeStatus {
   readonly connected: readonly number[];
   readonly settlements: number;
   readonly decided: number;
+  /** Settlements still open past their reclaim time plus the grace period (each logged at error level). */
+  readonly stuck: number;
+  /** Settlements with one leg committed and the other aborted or reclaimed (each logged at error level). */
+  readonly split: number;
 }
 
 export interface ControlServer {
@@ -29,42 +41,55 @@ const BODY_BYTES_MAX = 64 * 1024;
 
 class BadRequest extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > BODY_BYTES_MAX) throw new BadRequest(`body larger than ${BODY_BYTES_MAX} bytes`);
-    chunks.push(c as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new BadRequest('body is not JSON');
-  }
+/** Where and how the control API listens, and whose token it takes (NodeConfig's `control`). */
+export interface ControlListen {
+  readonly host: string;
+  readonly port: number;
+  readonly credential: Credential;
+  readonly tls: TlsFiles | null;
 }
 
-function hexField(o: Record<string, unknown>, key: string, bytes?: number): Uint8Array {
+/** `o[key]` as hex; errors name `where` (the key's full path in the body). */
+function hexField(o: Record<string, unknown>, key: string, bytes?: number, where = key): Uint8Array {
   const v = o[key];
-  if (typeof v !== 'string') throw new BadRequest(`${key}: expected a hex string`);
+  if (typeof v !== 'string') throw new BadRequest(`${where}: expected a hex string`);
   try {
     return fromHex(v, bytes);
   } catch (e) {
-    throw new BadRequest(`${key}: ${(e as Error).message}`);
+    throw new BadRequest(`${where}: ${(e as Error).message}`);
+  }
+}
+
+function objectOf(v: unknown, key: string, expected: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadRequest(`${key}: expected ${expected}`);
+  return v as Record<string, unknown>;
+}
+
+function termsOf(bytes: Uint8Array): Terms {
+  try {
+    return decodeTerms(bytes);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new BadRequest(`terms: ${e.message}`);
+    throw e;
   }
 }
 
 function authorization(v: unknown, leg: string): Authorization | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object') throw new BadRequest(`authorizations.${leg}: expected { party, signature }`);
-  const o = v as Record<string, unknown>;
-  if (typeof o['party'] !== 'string' || o['party'].length === 0) throw new BadRequest(`authorizations.${leg}.party: expected a party name`);
-  return { party: o['party'], signature: hexField(o, 'signature', 64) };
+  const o = objectOf(v, `authorizations.${leg}`, '{ party, signature }');
+  const party = o['party'];
+  if (typeof party !== 'string' || party.length === 0) throw new BadRequest(`authorizations.${leg}.party: expected a party name`);
+  try {
+    // A party name is a protocol string: well-formed UTF-16 (no lone surrogate), bounded.
+    new Writer().string(party);
+  } catch (e) {
+    throw new BadRequest(`authorizations.${leg}.party: ${(e as Error).message}`);
+  }
+  return { party, signature: hexField(o, 'signature', 64, `authorizations.${leg}.signature`) };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(toJson(body));
+  sendJsonText(res, status, toJson(body));
 }
 
 /** Fault injection for cluster-mode scenarios and tests (link-faults.ts); null: not offered. */
@@ -74,39 +99,53 @@ export interface LinkFaultControl {
   set(faults: LinkFaults): void;
 }
 
-export function startControlServer(runtime: NodeRuntime, status: () => NodeStatus, host: string, port: number, links?: LinkFaultControl): Promise<ControlServer> {
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((e: unknown) => {
-      if (e instanceof BadRequest || e instanceof DecodeError || e instanceof LinkFaultsError) send(res, 400, { error: e.message });
-      else send(res, 500, { error: e instanceof Error ? e.message : String(e) });
-    });
-  });
+/**
+ * Starts the control API. `links` offers the link-fault injector (cluster-mode scenarios only);
+ * `onError` hears of failures answered 500 (a bug: their text is never sent).
+ */
+export async function startControlServer(runtime: NodeRuntime, status: () => NodeStatus, listen: ControlListen, links: LinkFaultControl | null, onError: (e: unknown) => void): Promise<ControlServer> {
+  const server = await serveGuarded(
+    { name: 'control API', host: listen.host, port: listen.port, roles: { operator: listen.credential }, tls: listen.tls, bodyBytesMax: BODY_BYTES_MAX, optionNames: { host: 'control.host', tls: 'control.tls' }, onError },
+    (req, res) =>
+      handle(req, res).catch((e: unknown) => {
+        if (e instanceof BadRequest || e instanceof DecodeError || e instanceof LinkFaultsError) throw new HttpError(400, e.message);
+        throw e;
+      }),
+  );
+  return { url: server.url, close: () => server.close() };
+
+  async function readBody(req: IncomingMessage): Promise<unknown> {
+    const body = await readJsonBody(req, BODY_BYTES_MAX);
+    if (body === undefined) throw new BadRequest('body: expected a JSON object');
+    return body;
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && path === '/status') return send(res, 200, status());
     if (req.method === 'POST' && path === '/intents') {
       const body = await readBody(req);
-      if (body === null || typeof body !== 'object') throw new BadRequest('expected { terms, authorizations }');
-      const o = body as Record<string, unknown>;
-      const terms = decodeTerms(hexField(o, 'terms'));
-      const a = (o['authorizations'] ?? {}) as Record<string, unknown>;
+      const o = objectOf(body, 'body', '{ terms, authorizations }');
+      const terms = termsOf(hexField(o, 'terms'));
+      const a = objectOf(o['authorizations'] ?? {}, 'authorizations', '{ asset?, payment? }');
       const auths: Authorizations = {};
       const asset = authorization(a['asset'], 'asset');
       const payment = authorization(a['payment'], 'payment');
       if (asset) auths.asset = asset;
       if (payment) auths.payment = payment;
-      runtime.submit(terms, auths);
+      const refusal = runtime.submit(terms, auths);
+      // 429: a bound on open settlements, try later; 422: never for these terms (their times).
+      if (refusal !== null) return send(res, refusal.retryable ? 429 : 422, { error: `intent refused: ${refusal.reason}` });
       return send(res, 202, { settlementId: toHex(settlementId(terms)) });
     }
-    if (req.method === 'POST' && path === '/faults/links' && links !== undefined) {
+    if (req.method === 'POST' && path === '/faults/links' && links !== null) {
       const faults = parseLinkFaults(await readBody(req), links.n);
       links.set(faults);
       return send(res, 200, linkFaultsToJson(faults));
     }
-    // Every settlement at once (a runner following many): { settlements: [{ id, decided, closed }] }.
+    // Every settlement at once (a runner following many): { settlements: [{ id, decided, closed, split, stuck }] }.
     if (req.method === 'GET' && path === '/settlements') {
-      return send(res, 200, { settlements: runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decided, closed: d.closed })) });
+      return send(res, 200, { settlements: runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decided, closed: d.closed, split: d.split, stuck: d.stuck })) });
     }
     const m = /^\/settlements\/([0-9a-f]{64})$/.exec(path);
     if (req.method === 'GET' && m) {
@@ -119,19 +158,10 @@ export function startControlServer(runtime: NodeRuntime, status: () => NodeStatu
         report: st.report === null ? null : toHex(encodeReport(st.report)),
         views: st.views,
         closed: st.closed,
+        split: st.split,
+        stuck: st.stuck,
       });
     }
     send(res, 404, { error: `no route ${req.method} ${path}` });
   }
-
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const addr = server.address() as AddressInfo;
-      resolve({
-        url: `http://${host}:${addr.port}`,
-        close: () => new Promise<void>((r) => server.close(() => r())),
-      });
-    });
-  });
 }

@@ -6,7 +6,7 @@
 import { P2pTransport, createTandemHost, type TandemHost } from '@tandem/p2p';
 import { blsSign, identitySign } from '@tandem/crypto';
 import { makeContext } from '@tandem/consensus';
-import { MemoVerifier, NodeRuntime } from '@tandem/node';
+import { DEFAULT_RUNTIME_PARAMS, MemoVerifier, NodeRuntime } from '@tandem/node';
 import { HttpLegAdapter } from '@tandem/leg-host';
 import type { NodeConfig } from './config.js';
 import { type ControlServer, type NodeStatus, startControlServer } from './control.js';
@@ -15,7 +15,8 @@ import { loadClusterFile, loadKeyFile } from './keyfiles.js';
 import { logLine } from './log.js';
 import { openHistory } from './history.js';
 import { type LinkFaults, linkFaultsToJson, linkFilterOf } from './link-faults.js';
-import { FileStorage } from './storage.js';
+import { type RunOptions, checkMultiaddrs, openNodeStorage, underKey } from './startup.js';
+import { SystemTimers } from './timers.js';
 
 export interface RunningNode {
   readonly id: string;
@@ -28,7 +29,11 @@ export interface RunningNode {
 /** Leg calls that take longer than this are treated as transient failures and retried. */
 const LEG_TIMEOUT_MS = 5_000;
 
-export async function runNode(config: NodeConfig, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunningNode> {
+/**
+ * Starts a node. Anything the config leads to that fails (a damaged data directory, a path or
+ * port it cannot use) is a ConfigKeyError naming the key, raised before anything is left running.
+ */
+export async function runNode(config: NodeConfig, write: (line: string) => void = (l) => process.stdout.write(l + '\n'), options: RunOptions = {}): Promise<RunningNode> {
   const cluster = loadClusterFile(config.cluster);
   const key = loadKeyFile(config.key, cluster);
   const self = key.index;
@@ -38,7 +43,12 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
     if (index < 1 || index > cluster.config.n || index === self) throw new UsageError(`${config.cluster}: peer ${p.id} is not another member of this cluster`);
     return { index, multiaddrs: p.multiaddrs };
   });
-  const host = await createTandemHost({ cluster: cluster.config, self, identitySecretKey: key.identitySecretKey, listen: config.listen, peers });
+  checkMultiaddrs(config);
+  const note = (event: string, fields: Record<string, unknown>) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event, ...fields }));
+  const { storage, fence } = openNodeStorage(config.dataDir, id, cluster.config.networkId, options, note);
+  const historyFile = config.history;
+  const history = historyFile !== undefined ? await underKey('history', `cannot append to ${historyFile}`, () => openHistory(historyFile)) : null;
+  const host = await underKey('listen', 'cannot listen', () => createTandemHost({ cluster: cluster.config, self, identitySecretKey: key.identitySecretKey, listen: config.listen, peers }));
   const transport = new P2pTransport(host, { onError: (e) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'transport-error', error: String(e) })) });
   const signer = {
     sign: (domain: string, msg: Uint8Array) => identitySign(domain, key.identitySecretKey, msg),
@@ -46,29 +56,19 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
   };
   // Resends repeat the same bytes every few hundred ms: remember what was already verified.
   const ctx = makeContext(cluster.config, self, signer, new MemoVerifier());
-  const timers = new Set<NodeJS.Timeout>();
-  const history = config.history !== undefined ? openHistory(config.history) : null;
+  // Re-armed in bounded steps: deadlines and windows months or years ahead fire on time (timers.ts).
+  const timers = new SystemTimers();
   const runtime = new NodeRuntime({
     ctx,
     transport,
     clock: { nowMs: () => Date.now() },
-    timers: {
-      after: (delayMs, fn) => {
-        const t = setTimeout(() => {
-          timers.delete(t);
-          fn();
-        }, delayMs);
-        timers.add(t);
-        return () => {
-          clearTimeout(t);
-          timers.delete(t);
-        };
-      },
-    },
-    storage: new FileStorage(config.dataDir),
+    timers,
+    params: { ...DEFAULT_RUNTIME_PARAMS, ...config.intents },
+    storage,
+    ...(fence !== null ? { fence } : {}),
     legs: {
-      asset: new HttpLegAdapter({ url: config.legs.asset, leg: 'asset', timeoutMs: LEG_TIMEOUT_MS }),
-      payment: new HttpLegAdapter({ url: config.legs.payment, leg: 'payment', timeoutMs: LEG_TIMEOUT_MS }),
+      asset: new HttpLegAdapter({ url: config.legs.asset, leg: 'asset', credential: config.legs.credential, timeoutMs: LEG_TIMEOUT_MS }),
+      payment: new HttpLegAdapter({ url: config.legs.payment, leg: 'payment', credential: config.legs.credential, timeoutMs: LEG_TIMEOUT_MS }),
     },
     log: {
       event: (e) => {
@@ -92,18 +92,27 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
       connected: host.connectedMembers(),
       settlements: ds.length,
       decided: ds.filter((d) => d.decided).length,
+      stuck: ds.filter((d) => d.stuck).length,
+      split: ds.filter((d) => d.split).length,
     };
   };
-  // The fault shim for cluster-mode scenarios and tests (link-faults.ts).
-  const links = {
+  // The fault shim for cluster-mode scenarios and tests (link-faults.ts): only when the config asks.
+  const links = !config.linkFaults ? null : {
     n: cluster.config.n,
     set: (faults: LinkFaults) => {
       transport.setLinkFilter(linkFilterOf(faults, Math.random));
       write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'link-faults', ...linkFaultsToJson(faults) }));
     },
   };
-  const control = await startControlServer(runtime, status, config.control.host, config.control.port, links);
-  write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'started', peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), control: control.url }));
+  const control = await underKey('control.port', `cannot listen on ${config.control.host}:${config.control.port}`, () => startControlServer(runtime, status, config.control, links, (e) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'control-error', error: String(e) })))).catch(async (e: unknown) => {
+    runtime.stop();
+    timers.cancelAll();
+    await transport.stop();
+    await host.stop();
+    history?.close();
+    throw e;
+  });
+  write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'started', peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), control: control.url, observeOnly: fence !== null }));
   let stopped = false;
   return {
     id,
@@ -114,7 +123,7 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
       if (stopped) return;
       stopped = true;
       runtime.stop();
-      for (const t of timers) clearTimeout(t);
+      timers.cancelAll();
       await control.close();
       await transport.stop();
       await host.stop();

@@ -10,3 +10,5 @@ export * from './process.js';
 export * from './keygen.js';
 export * from './history.js';
 export * from './link-faults.js';
+export * from './startup.js';
+export * from './timers.js';

@@ -1,68 +1,30 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { settlementId, toHex } from '@tandem/protocol';
-import type { PersistedSettlement } from '@tandem/consensus';
-import { decision, report, signedObservation, signedProposal, signedVote, terms } from '../../protocol/test/arbitraries.js';
-import { FileStorage } from '../src/storage.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function dataDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tandem-storage-'));
-  dirs.push(d);
-  return d;
-}
-
-/** Any write-ahead record: terms, signed votes and proposals, a deadline observation, a report. */
-const persisted: fc.Arbitrary<PersistedSettlement> = fc.record({
-  terms,
-  round: fc.integer({ min: -1, max: 1_000 }),
-  lockedValue: fc.option(decision),
-  lockedRound: fc.integer({ min: -1, max: 1_000 }),
-  validValue: fc.option(decision),
-  validRound: fc.integer({ min: -1, max: 1_000 }),
-  validPolka: fc.array(signedVote, { maxLength: 2 }),
-  proposals: fc.array(signedProposal, { maxLength: 2 }),
-  votes: fc.array(signedVote, { maxLength: 3 }),
-  deadlineObservation: fc.option(signedObservation),
-  report: fc.option(report),
-});
-
-interface Stored {
-  readonly idHex: string;
-  readonly rec: PersistedSettlement;
-}
-
-/** Two records of distinct settlements, the same ones every run. */
-function twoRecords(): [Stored, Stored] {
-  const [a, b] = fc.sample(persisted, { seed: 7, numRuns: 2 }).map((rec) => ({ idHex: toHex(settlementId(rec.terms)), rec }));
-  if (a === undefined || b === undefined || a.idHex === b.idHex) throw new Error('the sample did not give two distinct settlements');
-  return [a, b];
-}
+import { FileStorage, StorageCheckError } from '../src/storage.js';
+import { checkDataDir } from '../src/storage-check.js';
+import { walk } from '../src/storage-layout.js';
+import { DAMAGES, OWNER, type Stored, damage, dataDir, open, persisted, populated, records, snapshot } from './storage-fixture.js';
 
 describe('FileStorage', () => {
   it('keeps the last record of each settlement across a restart, bytes and big integers intact', () => {
     const dir = dataDir();
-    const [a] = twoRecords();
-    const s = new FileStorage(dir);
-    s.put(a.idHex, a.rec);
-    s.put(a.idHex, { ...a.rec, round: a.rec.round + 1 });
-    expect(new FileStorage(dir).all()).toEqual([{ ...a.rec, round: a.rec.round + 1 }]);
+    const [a] = records(1);
+    const { storage } = open(dir);
+    storage.put(a!.idHex, a!.rec);
+    storage.put(a!.idHex, { ...a!.rec, round: a!.rec.round + 1 });
+    expect(open(dir).storage.all()).toEqual([{ ...a!.rec, round: a!.rec.round + 1 }]);
   });
 
   it('gives back any record as it was put', () => {
-    const s = new FileStorage(dataDir());
+    const { storage } = open(dataDir());
     fc.assert(
       fc.property(persisted, (rec) => {
         const idHex = toHex(settlementId(rec.terms));
-        s.put(idHex, rec);
-        expect(s.all().find((r) => toHex(settlementId(r.terms)) === idHex)).toEqual(rec);
+        storage.put(idHex, rec);
+        expect(storage.all().find((r) => toHex(settlementId(r.terms)) === idHex)).toEqual(rec);
       }),
       { numRuns: 30 },
     );
@@ -70,13 +32,13 @@ describe('FileStorage', () => {
 
   it('archives a record: out of the live set (a restart does not resume it), into settlements/archive', () => {
     const dir = dataDir();
-    const [a, b] = twoRecords();
-    const s = new FileStorage(dir);
-    s.put(a.idHex, a.rec);
-    s.put(b.idHex, b.rec);
-    s.archive(a.idHex);
-    expect(s.all()).toEqual([b.rec]);
-    const restarted = new FileStorage(dir);
+    const [a, b] = records(2) as [Stored, Stored];
+    const { storage } = open(dir);
+    storage.put(a.idHex, a.rec);
+    storage.put(b.idHex, b.rec);
+    storage.archive(a.idHex);
+    expect(storage.all()).toEqual([b.rec]);
+    const restarted = open(dir).storage;
     expect(restarted.all()).toEqual([b.rec]);
     expect(restarted.archived()).toEqual([a.rec]);
     expect(readdirSync(join(dir, 'settlements', 'archive'))).toEqual([`${a.idHex}.json`]);
@@ -85,29 +47,109 @@ describe('FileStorage', () => {
 
   it('archiving an id with no live record changes nothing', () => {
     const dir = dataDir();
-    const [a, never] = twoRecords();
-    const s = new FileStorage(dir);
-    s.put(a.idHex, a.rec);
-    s.archive(never.idHex);
-    s.archive(a.idHex);
-    s.archive(a.idHex);
-    expect(s.all()).toEqual([]);
-    expect(s.archived()).toEqual([a.rec]);
-  });
-
-  it('ignores stray files and a temp file left by a crash mid-write', () => {
-    const dir = dataDir();
-    const [a, b] = twoRecords();
-    const s = new FileStorage(dir);
-    s.put(a.idHex, a.rec);
-    writeFileSync(join(dir, 'settlements', `${b.idHex}.json.tmp`), '{"half');
-    writeFileSync(join(dir, 'settlements', 'notes.txt'), 'hello');
-    expect(new FileStorage(dir).all()).toEqual([a.rec]);
+    const [a, never] = records(2) as [Stored, Stored];
+    const { storage } = open(dir);
+    storage.put(a.idHex, a.rec);
+    storage.archive(never.idHex);
+    storage.archive(a.idHex);
+    storage.archive(a.idHex);
+    expect(storage.all()).toEqual([]);
+    expect(storage.archived()).toEqual([a.rec]);
   });
 
   it('refuses a key that is not a settlement id, naming it', () => {
-    const s = new FileStorage(dataDir());
-    expect(() => s.put('../etc', twoRecords()[0].rec)).toThrow('not a settlement id: ../etc');
-    expect(() => s.archive('../etc')).toThrow('not a settlement id: ../etc');
+    const { storage } = open(dataDir());
+    expect(() => storage.put('../etc', records(1)[0]!.rec)).toThrow('not a settlement id: ../etc');
+    expect(() => storage.archive('../etc')).toThrow('not a settlement id: ../etc');
+  });
+
+  it('lists every file of the directory in the manifest: a chain from genesis, one entry per put and archive', () => {
+    const dir = dataDir();
+    const [a, b] = records(2) as [Stored, Stored];
+    const { storage } = open(dir);
+    storage.put(a.idHex, a.rec);
+    storage.put(b.idHex, b.rec);
+    storage.put(a.idHex, { ...a.rec, round: 7 });
+    storage.archive(b.idHex);
+    const lines = readFileSync(join(dir, 'manifest'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l['op'])).toEqual(['genesis', 'put', 'put', 'put', 'archive']);
+    expect(lines.map((l) => l['seq'])).toEqual([0, 1, 2, 3, 4]);
+    for (let i = 1; i < lines.length; i++) expect(lines[i]!['prev']).toBe(lines[i - 1]!['hash']);
+    const check = checkDataDir(dir, OWNER);
+    expect(check.problems).toEqual([]);
+    const files = [...walk(dir)].filter(([, k]) => k === 'file').map(([p]) => p);
+    expect(files.sort()).toEqual(['manifest', ...check.state!.files.keys()].sort());
+  });
+
+  it('compacts a long manifest into a checkpoint that still covers every file and every fence', () => {
+    const dir = dataDir();
+    const [a, b] = records(2) as [Stored, Stored];
+    const { storage } = open(dir, { compactEntriesMin: 20 });
+    storage.put(b.idHex, b.rec);
+    storage.archive(b.idHex);
+    for (let round = 0; round < 50; round++) storage.put(a.idHex, { ...a.rec, round });
+    const lines = readFileSync(join(dir, 'manifest'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(21);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ op: 'checkpoint', owner: OWNER });
+    const reopened = open(dir);
+    expect(reopened.storage.all()).toEqual([{ ...a.rec, round: 49 }]);
+    expect(reopened.storage.archived()).toEqual([b.rec]);
+  });
+});
+
+describe('the start-up check refuses a damaged directory, naming the file', () => {
+  const kinds = {
+    'a live record': (x: ReturnType<typeof populated>) => `settlements/${x.live.idHex}.json`,
+    'an archived record': (x: ReturnType<typeof populated>) => `settlements/archive/${x.archived.idHex}.json`,
+    'the manifest': () => 'manifest',
+  };
+  for (const [kind, fileOf] of Object.entries(kinds)) {
+    for (const how of DAMAGES) {
+      it(`${kind}: ${how}`, () => {
+        const x = populated();
+        const expected = damage(x.dir, fileOf(x), how);
+        const before = snapshot(x.dir);
+        let error: unknown;
+        try {
+          open(x.dir);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(StorageCheckError);
+        const message = (error as Error).message;
+        expect(message.split('\n')[0]).toContain(`key "dataDir": ${expected.names[0]}`);
+        for (const name of expected.names) expect(message).toContain(name);
+        expect(message.split('\n')[0]).toMatch(expected.what);
+        expect(snapshot(x.dir)).toEqual(before); // a refused directory is left exactly as it was
+      });
+    }
+  }
+
+  it('a file the manifest does not list', () => {
+    const x = populated();
+    writeFileSync(join(x.dir, 'settlements', 'notes.txt'), 'hello');
+    expect(() => open(x.dir)).toThrow(`${join(x.dir, 'settlements', 'notes.txt')}: not in the manifest`);
+  });
+
+  it('a record copied from another settlement over this one (the same length)', () => {
+    const x = populated();
+    const other = readdirSync(join(x.dir, 'settlements')).find((f) => f.endsWith('.json') && !f.startsWith(x.live.idHex))!;
+    writeFileSync(join(x.dir, 'settlements', `${x.live.idHex}.json`), readFileSync(join(x.dir, 'settlements', other)));
+    expect(() => open(x.dir)).toThrow(/altered|truncated/);
+  });
+
+  it("another node's data directory", () => {
+    const x = populated();
+    expect(() => FileStorage.open(x.dir, { owner: `n2@${'11'.repeat(32)}` })).toThrow(/belongs to n1@1111.*, not to n2@1111/);
+  });
+
+  it('a manifest with a line removed, or two lines swapped', () => {
+    for (const edit of [(ls: string[]) => ls.splice(2, 1), (ls: string[]) => ls.splice(1, 2, ls[2]!, ls[1]!)]) {
+      const x = populated();
+      const lines = readFileSync(join(x.dir, 'manifest'), 'utf8').split('\n');
+      edit(lines);
+      writeFileSync(join(x.dir, 'manifest'), lines.join('\n'));
+      expect(() => open(x.dir)).toThrow(/manifest: line [23]: (seq|broken chain)/);
+    }
   });
 });

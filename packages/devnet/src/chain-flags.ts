@@ -46,7 +46,7 @@ export function checkLegsFlags(legs: 'memory' | 'real', flags: ChainFlags): void
  */
 export function externalChainFromFlags(flags: ChainFlags, env: NodeJS.ProcessEnv = process.env, readText: (path: string) => string = (p) => readFileSync(p, 'utf8')): ExternalChainKey | null {
   if (flags.rpcUrl === undefined) {
-    if (flags.privateKeyFile !== undefined) throw new UsageError('--private-key-file needs --rpc-url: on the local anvil its dev accounts deploy and relay');
+    if (flags.privateKeyFile !== undefined) throw new UsageError("--private-key-file needs --rpc-url: on the embedded chain the cluster's own generated deployer deploys and relays");
     return null;
   }
   const rpcUrl = parseRpcUrl(flags.rpcUrl);
@@ -62,6 +62,20 @@ export function externalChainFromFlags(flags: ChainFlags, env: NodeJS.ProcessEnv
   const fromEnv = env[PRIVATE_KEY_ENV];
   if (fromEnv === undefined || fromEnv === '') throw new UsageError(`--rpc-url needs the deployer's key: give --private-key-file FILE, or set ${PRIVATE_KEY_ENV}`);
   return { rpcUrl, privateKey: parsePrivateKey(fromEnv, `the environment variable ${PRIVATE_KEY_ENV}`) };
+}
+
+/** Most confirmations `--confirmations` accepts: a bound, far above any chain's finality depth. */
+export const CONFIRMATIONS_MAX = 10_000;
+
+/**
+ * `--confirmations N` as typed (undefined: the default), checked: a whole number of blocks, with
+ * `--rpc-url` only — the embedded chain counts a change once it is durable, not by depth.
+ */
+export function parseConfirmations(text: string | undefined, external: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  if (!external) throw new UsageError('--confirmations goes with --rpc-url: the embedded chain counts a change once it is durable on disk');
+  if (!/^(0|[1-9][0-9]*)$/.test(text) || Number(text) > CONFIRMATIONS_MAX) throw new UsageError(`--confirmations ${text}: expected a whole number of blocks, 0 to ${CONFIRMATIONS_MAX}`);
+  return Number(text);
 }
 
 /** An http(s) URL; anything else is a UsageError naming --rpc-url. */

@@ -5,17 +5,17 @@
  * until the run ends as the simulator's does (docs/results.md), then collected for the checker.
  */
 import { randomBytes } from 'node:crypto';
-import { identitySign } from '@tandem/crypto';
 import { type LoadedCluster, loadClusterFile } from '@tandem/daemon';
 import { HttpLegAdapter, LegHostAdminClient } from '@tandem/leg-host';
-import { type LegName, SIGN_DOMAIN, encodeTerms, fromHex, toHex } from '@tandem/protocol';
+import { type LegName, encodeTerms, fromHex, toHex } from '@tandem/protocol';
 import { type HistoryEntry, type PlannedFault, type PlannedSettlement, type RunRecord, type Scenario, type ScenarioPlan, describeFault, linkChangeTimes, linkFaultsAt, planScenario } from '@tandem/sim';
 import { restartNode } from './cluster.js';
 import { collectRun } from './cluster-collect.js';
 import { getJson, postJson, waitFor } from './http.js';
-import { readPartySecrets } from './parties.js';
+import { type AuthorizationBody, type PartySigner, partySigner } from './parties.js';
 import { type ClusterNode, clusterPaths, readState } from './paths.js';
 import { alive } from './processes.js';
+import { type ClusterCredentials, clusterCredentials } from './secrets.js';
 
 /** How often the runner reads each node's view of the open settlements. */
 const POLL_MS = 250;
@@ -39,7 +39,9 @@ interface Action {
 
 export class ClusterScenarioRun {
   private readonly cluster: LoadedCluster;
-  private readonly secrets: Record<string, string>;
+  private readonly signer: PartySigner;
+  /** The cluster's tokens: control (the nodes), legs (reclaims on the parties' behalf), admin (faults, events). */
+  private readonly credentials: ClusterCredentials;
   private readonly admin: LegHostAdminClient;
   private readonly legs: Record<LegName, HttpLegAdapter>;
   private readonly t0Ms: number;
@@ -59,11 +61,13 @@ export class ClusterScenarioRun {
     private readonly say: (line: string) => void,
   ) {
     this.cluster = loadClusterFile(clusterPaths(dir).cluster);
-    this.secrets = readPartySecrets(dir);
+    this.signer = partySigner(dir);
     const st = readState(dir);
     this.nodes = st.nodes;
-    this.admin = new LegHostAdminClient({ url: st.legHost.url, timeoutMs: LEG_HOST_TIMEOUT_MS });
-    this.legs = { asset: new HttpLegAdapter({ url: st.legHost.url, leg: 'asset', timeoutMs: LEG_HOST_TIMEOUT_MS }), payment: new HttpLegAdapter({ url: st.legHost.url, leg: 'payment', timeoutMs: LEG_HOST_TIMEOUT_MS }) };
+    this.credentials = clusterCredentials(dir);
+    this.admin = new LegHostAdminClient({ url: st.legHost.url, credential: this.credentials.admin, timeoutMs: LEG_HOST_TIMEOUT_MS });
+    const leg = (name: LegName) => new HttpLegAdapter({ url: st.legHost.url, leg: name, credential: this.credentials.legs, timeoutMs: LEG_HOST_TIMEOUT_MS });
+    this.legs = { asset: leg('asset'), payment: leg('payment') };
     this.t0Ms = Date.now() + START_LEAD_MS;
     const venues = { chainId: BigInt(st.venues.chainId), escrow: fromHex(st.venues.escrow, 20), bankId: st.venues.bankId, ledger: st.venues.ledger };
     // A fresh nonce per run, though keys differ anyway.
@@ -152,13 +156,10 @@ export class ClusterScenarioRun {
   /** The parties' agent hands the terms, with authorizations for `legs`, to every node up. */
   private async submit(s: PlannedSettlement, legs: readonly LegName[]): Promise<void> {
     const party = (leg: LegName) => (leg === 'asset' ? s.terms.asset.seller : s.terms.payment.payer);
-    const authorizations: Record<string, { party: string; signature: string }> = {};
-    for (const leg of legs) {
-      const who = party(leg);
-      authorizations[leg] = { party: who, signature: toHex(identitySign(SIGN_DOMAIN.authorization, fromHex(this.secrets[who]!, 32), fromHex(s.idHex, 32))) };
-    }
+    const authorizations: Record<string, AuthorizationBody> = {};
+    for (const leg of legs) authorizations[leg] = this.signer.authorize(party(leg), fromHex(s.idHex, 32));
     const body = { terms: toHex(encodeTerms(s.terms)), authorizations };
-    await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? null : postJson(`${node.control}/intents`, body).catch(() => null))));
+    await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? null : postJson(`${node.control}/intents`, body, this.credentials.control).catch(() => null))));
   }
 
   private async pushLinkFaults(tMs: number): Promise<void> {
@@ -166,7 +167,7 @@ export class ClusterScenarioRun {
     await Promise.all(
       this.nodes.map(async (node, i) => {
         if (this.down.has(i + 1)) return;
-        await postJson(`${node.control}/faults/links`, faults.get(i + 1)).catch(() => null); // a node that just died is caught up on restart
+        await postJson(`${node.control}/faults/links`, faults.get(i + 1), this.credentials.control).catch(() => null); // a node that just died is caught up on restart
       }),
     );
   }
@@ -189,10 +190,10 @@ export class ClusterScenarioRun {
     this.say(`  ${this.nowMs()} ms: n${index} restarted (pid ${pid})`);
     // Its link faults, once it listens (the process takes a second or two to start).
     const control = this.nodes[index - 1]!.control;
-    void waitFor(`${id}'s control API`, RESTART_READY_MS, async () => ((await getJson(`${control}/status`)) !== null ? true : null))
+    void waitFor(`${id}'s control API`, RESTART_READY_MS, async () => ((await getJson(`${control}/status`, this.credentials.control)) !== null ? true : null))
       .then(async () => {
         this.down.delete(index);
-        await postJson(`${control}/faults/links`, linkFaultsAt(this.scenario, this.nowMs()).get(index));
+        await postJson(`${control}/faults/links`, linkFaultsAt(this.scenario, this.nowMs()).get(index), this.credentials.control);
       })
       .catch((e: unknown) => this.say(`  ${id} did not come back: ${(e as Error).message}`));
   }
@@ -210,7 +211,7 @@ export class ClusterScenarioRun {
   private async finished(): Promise<boolean> {
     // One request per node for all settlements: a run may follow a hundred at once.
     const lists = await Promise.all(
-      this.nodes.map((node, i) => (this.down.has(i + 1) ? null : (getJson(`${node.control}/settlements`).catch(() => null) as Promise<{ settlements: { id: string; decided: boolean; closed: boolean }[] } | null>))),
+      this.nodes.map((node, i) => (this.down.has(i + 1) ? null : (getJson(`${node.control}/settlements`, this.credentials.control).catch(() => null) as Promise<{ settlements: { id: string; decided: boolean; closed: boolean; split: boolean }[] } | null>))),
     );
     lists.forEach((list, i) => {
       for (const v of list?.settlements ?? []) {
@@ -219,7 +220,7 @@ export class ClusterScenarioRun {
           set.add(i + 1);
           this.decided.set(v.id, set);
         }
-        if (v.closed) this.closed.add(v.id);
+        if (v.closed || v.split) this.closed.add(v.id); // a split is final on both legs too: nothing left to wait for
       }
     });
     const up = this.nodes.map((_, i) => i + 1).filter((x) => !this.down.has(x));

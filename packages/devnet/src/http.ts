@@ -1,4 +1,8 @@
-/** The small HTTP client every devnet part uses to talk to node control APIs and the leg host. */
+/**
+ * The small HTTP client every devnet part uses to talk to node control APIs and the leg host.
+ * Every call carries a credential (secrets.ts): each of those listeners answers 401 without one.
+ */
+import type { Credential } from '@tandem/http';
 
 /** How long a GET may take before it counts as no answer. */
 export const GET_TIMEOUT_MS = 2_000;
@@ -7,14 +11,14 @@ export const POST_TIMEOUT_MS = 5_000;
 /** How often `waitFor` asks again. */
 const WAIT_POLL_MS = 100;
 
-export async function getJson(url: string): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(GET_TIMEOUT_MS) });
+export async function getJson(url: string, credential: Credential): Promise<unknown> {
+  const res = await fetch(url, { headers: credential.headers(), signal: AbortSignal.timeout(GET_TIMEOUT_MS) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }
 
-export async function postJson(url: string, body: unknown): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(POST_TIMEOUT_MS) });
+export async function postJson(url: string, body: unknown, credential: Credential): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: credential.headers({ 'content-type': 'application/json' }), body: JSON.stringify(body), signal: AbortSignal.timeout(POST_TIMEOUT_MS) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${text}`);
   return text.length > 0 ? JSON.parse(text) : null;

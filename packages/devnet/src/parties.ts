@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { identityKeygen } from '@tandem/crypto';
-import { UsageError } from '@tandem/daemon';
-import { toHex } from '@tandem/protocol';
+import { UsageError, loadClusterFile } from '@tandem/daemon';
+import { authorize } from '@tandem/legs';
+import { fromHex, toHex } from '@tandem/protocol';
 import { clusterPaths } from './paths.js';
 
 /** Demo parties: alice holds OUSG, bob holds USD (minor units). */
@@ -50,4 +51,32 @@ export function ensureParties(dir: string, parties: readonly string[]): void {
 /** Party name → Ed25519 secret key (hex), from the cluster's 0600 secrets file. */
 export function readPartySecrets(dir: string): Record<string, string> {
   return JSON.parse(readFileSync(clusterPaths(dir).partiesSecret, 'utf8')) as Record<string, string>;
+}
+
+/** An authorization as the control API takes it: `{ party, signature: hex }`. */
+export interface AuthorizationBody {
+  readonly party: string;
+  readonly signature: string;
+}
+
+/** Signs the parties' authorizations for one cluster (their agent: `settle`, the scenario runner, benchmarks). */
+export interface PartySigner {
+  /** The parties this cluster holds keys for. */
+  readonly parties: readonly string[];
+  /** `party`'s authorization of the settlement, bound to this cluster's network id: it never moves another cluster's legs. */
+  authorize(party: string, settlementIdBytes: Uint8Array): AuthorizationBody;
+}
+
+/** The signer for the cluster in `dir`: its parties' secret keys and its network id (from DIR/keys/cluster.json). */
+export function partySigner(dir: string): PartySigner {
+  const secrets = readPartySecrets(dir);
+  const networkId = loadClusterFile(clusterPaths(dir).cluster).config.networkId;
+  return {
+    parties: Object.keys(secrets),
+    authorize: (party, settlementIdBytes) => {
+      const secret = secrets[party];
+      if (secret === undefined) throw new UsageError(`${party}: unknown party (this cluster has ${Object.keys(secrets).join(', ')})`);
+      return { party, signature: toHex(authorize(party, fromHex(secret, 32), networkId, settlementIdBytes).signature) };
+    },
+  };
 }

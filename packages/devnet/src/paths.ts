@@ -4,6 +4,7 @@
  *   DIR/keys/cluster.json, DIR/keys/nK.key.json   keygen output (key files mode 0600)
  *   DIR/parties.json                              demo parties' public keys (alice, bob)
  *   DIR/parties.secret.json                       their secret keys (0600): `settle` signs with them
+ *   DIR/secrets/{control,legs,admin}.token        the listeners' bearer tokens (0600; secrets.ts)
  *   DIR/leghost.json                              the leg host's configuration
  *   DIR/legs-data/                                the real legs' data (PGlite bank, chain accounts)
  *   DIR/nodes/nK.json                             each node's configuration
@@ -41,7 +42,8 @@ export interface ClusterState {
   readonly version: 1;
   readonly n: number;
   readonly legs: LegsKind;
-  readonly legHost: { readonly pid: number; readonly url: string };
+  /** `args`: what the leg host was started with after `--config FILE` (chain flags), so that it can be restarted alike. */
+  readonly legHost: { readonly pid: number; readonly url: string; readonly args?: readonly string[] };
   readonly nodes: readonly ClusterNode[];
   readonly venues: ClusterVenues;
   readonly startedAt: string;

@@ -4,7 +4,7 @@
  * what a process started itself (the real legs' anvil) stops with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { PRIVATE_KEY_ENV } from './chain-flags.js';
@@ -21,13 +21,22 @@ export const REAL_LEG_HOST_MAIN = entry('../dist/real-legs-main.js');
 /** How long `stopProcesses` waits after SIGTERM before it sends SIGKILL. */
 const STOP_GRACE_MS = 5_000;
 
-/** Is a process with this pid alive (and ours to signal)? */
+/**
+ * Is a process with this pid alive (and ours to signal)? A zombie — dead, waiting for a parent
+ * that does not reap it (a cluster's processes outlive the command that started them) — is not.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) S …"; comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): the signal test is all there is
   }
 }
 

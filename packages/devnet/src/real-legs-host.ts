@@ -9,7 +9,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '@tandem/daemon';
 import { ConfigError, loadLegHostConfig } from '@tandem/leg-host';
-import { type ExternalChain, externalChainFromFlags, probeExternalChain } from './chain-flags.js';
+import { type ExternalChain, externalChainFromFlags, parseConfirmations, probeExternalChain } from './chain-flags.js';
 import { startRealLegs } from './real-legs.js';
 
 export interface RealLegHostOptions {
@@ -19,6 +19,8 @@ export interface RealLegHostOptions {
   readonly tokens: readonly string[];
   readonly rpcUrl?: string | undefined;
   readonly privateKeyFile?: string | undefined;
+  /** `--confirmations` as typed: blocks an external chain's changes need before they count. */
+  readonly confirmations?: string | undefined;
 }
 
 /** Runs the real legs until a signal; returns the exit code. */
@@ -31,6 +33,7 @@ export async function runRealLegHost(opts: RealLegHostOptions): Promise<number> 
     throw e;
   }
   const key = externalChainFromFlags({ rpcUrl: opts.rpcUrl, privateKeyFile: opts.privateKeyFile });
+  const confirmations = parseConfirmations(opts.confirmations, key !== null);
   const external: ExternalChain | null = key === null ? null : await probeExternalChain(key);
   const log = (line: Record<string, unknown>) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...line }) + '\n');
   let legs;
@@ -40,11 +43,20 @@ export async function runRealLegHost(opts: RealLegHostOptions): Promise<number> 
       parties: config.parties,
       tokens: opts.tokens,
       bank: config.bankVenue,
+      credentials: config.credentials,
+      host: config.host,
+      tls: config.tls,
       port: config.port,
       dataDir: join(dirname(resolve(opts.config)), 'legs-data'),
       ...(process.env['DATABASE_URL'] ? { databaseUrl: process.env['DATABASE_URL'] } : {}),
       ...(external !== null ? { external } : {}),
+      ...(confirmations !== undefined ? { confirmations } : {}),
       log,
+      onFatal: (e) => {
+        // The asset leg cannot be served: stop, so that whoever runs the host sees it and restarts it.
+        process.stderr.write(`tandem leg-host: ${e.message}\n`);
+        process.exit(1);
+      },
     });
   } catch (e) {
     // One line `cluster up` can quote; the messages name accounts and files, never the key.

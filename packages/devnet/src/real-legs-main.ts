@@ -1,6 +1,6 @@
 /**
  * The real legs' process entry point, as `cluster up --legs real` starts it:
- *   node packages/devnet/dist/real-legs-main.js --config FILE [--tokens A,B] [--rpc-url URL] [--private-key-file FILE]
+ *   node packages/devnet/dist/real-legs-main.js --config FILE [--tokens A,B] [--rpc-url URL] [--private-key-file FILE] [--confirmations N]
  * (`tandem leg-host` takes the same options.) Exit 2 on bad arguments, with a message naming them.
  */
 import { parseArgs } from 'node:util';
@@ -11,7 +11,7 @@ async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { config: { type: 'string' }, tokens: { type: 'string', default: 'OUSG' }, 'rpc-url': { type: 'string' }, 'private-key-file': { type: 'string' } },
+      options: { config: { type: 'string' }, tokens: { type: 'string', default: 'OUSG' }, 'rpc-url': { type: 'string' }, 'private-key-file': { type: 'string' }, confirmations: { type: 'string' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    return await runRealLegHost({ config: values.config, tokens: values.tokens.split(',').filter((t) => t.length > 0), rpcUrl: values['rpc-url'], privateKeyFile: values['private-key-file'] });
+    return await runRealLegHost({ config: values.config, tokens: values.tokens.split(',').filter((t) => t.length > 0), rpcUrl: values['rpc-url'], privateKeyFile: values['private-key-file'], confirmations: values.confirmations });
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`tandem leg-host: ${e.message}\n`);

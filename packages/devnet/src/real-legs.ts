@@ -4,49 +4,64 @@
  * DATABASE_URL). Nodes reach both through the leg host's HTTP API, exactly as they reach the
  * in-memory legs.
  *
- * The chain is either a local anvil from npm (Prague; the default), or an external chain named by
- * `--rpc-url` whose deployer key comes from `--private-key-file` or TANDEM_EVM_PRIVATE_KEY. The
- * deployer deploys the token(s) and the escrow, owns them, and relays every escrow transaction.
+ * The chain is either the embedded one (the default) or an external chain named by `--rpc-url`
+ * whose deployer key comes from `--private-key-file` or TANDEM_EVM_PRIVATE_KEY.
+ *
+ * - Embedded: an anvil only this leg host can reach (its own network namespace, JSON-RPC on a
+ *   0600 unix socket in DATA/chain), whose state is written durably to DATA/chain/state.json
+ *   after every change and reloaded on any restart (LocalChain of @tandem/leg-evm). A change
+ *   counts as final — visible to `observe` — once it is durable. The deployer and the parties'
+ *   accounts are generated per cluster (real-legs-accounts.ts) and funded with anvil_setBalance.
+ * - External: a change counts once it is `confirmations` blocks deep (default
+ *   DEFAULT_EXTERNAL_CONFIRMATIONS); the parties get fresh keys, topped up by the deployer.
+ *
+ * Either way the contracts are deployed once per cluster directory and resumed ever after
+ * (real-legs-deploy.ts). The deployer deploys, owns the escrow and relays every escrow call.
  *
  * Custody, for the demo: the escrow needs the seller's EIP-712 authorization, while Tandem's
  * parties sign Ed25519 authorizations. The host holds each demo party's chain account and signs
  * the EIP-712 authorization only after checking the party's Ed25519 one (custodialAuthorizer):
- * a trusted custodian, as documented in packages/leg-evm. On anvil the parties are its dev
- * accounts 1, 2, …; on an external chain each gets a fresh secp256k1 key, kept in
- * DATAPATH/evm-accounts.json (mode 0600) and topped up by the deployer for its `approve` gas.
+ * a trusted custodian, as documented in packages/leg-evm.
  *
- * The deployer key is read from its file or the environment and kept in memory only: it never
- * goes into a log line, a file this module writes, an error message, or a child's argv.
+ * Keys are read from their files or the environment and kept in memory only: never a log line, an
+ * error message, or a child's argv.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Address, type Hex, maxUint256 } from 'viem';
-import { type PrivateKeyAccount, generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { type LegName, toHex } from '@tandem/protocol';
+import { type Address, parseEther } from 'viem';
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
+import { toHex } from '@tandem/protocol';
 import type { LegAnchor } from '@tandem/legs';
 import {
   APPROVE_GAS,
   type ChainClients,
+  type ChainDurability,
   type EscrowTransaction,
+  EscrowEventLog,
+  CHAIN_SOCKET_FILE,
   EvmEscrowAdapter,
+  LocalChain,
   addressString,
-  anvilDevAccount,
   chainClients,
   custodialAuthorizer,
-  deployEscrow,
-  deployToken,
   fundForGas,
-  registerNames,
-  sendAndWait,
-  startAnvil,
-  tandemTokenAbi,
+  isolationProblem,
 } from '@tandem/leg-evm';
 import { PgBankLedger, type TransferChange } from '@tandem/leg-bank';
-import { AdminInputError, type LegAdmin, type LegServer, serveLegs } from '@tandem/leg-host';
-import { type ExternalChain, errorText, redactUrl } from './chain-flags.js';
+import type { Credential, TlsFiles } from '@tandem/http';
+import { type LegServer, serveLegs } from '@tandem/leg-host';
+import { type ExternalChain, redactUrl } from './chain-flags.js';
+import { LOCAL_DEPLOYER_KEY_FILE, PARTY_ACCOUNTS_FILE, localDeployer, partyAccounts } from './real-legs-accounts.js';
+import { auditedLeg, realLegsAdmin } from './real-legs-admin.js';
+import { DEPLOYMENT_FILE, ensureDeployment } from './real-legs-deploy.js';
 
-/** The parties' generated chain keys, in the leg host's data directory. */
-export const PARTY_ACCOUNTS_FILE = 'evm-accounts.json';
+/** Confirmations an external chain's changes need by default before they count. */
+export const DEFAULT_EXTERNAL_CONFIRMATIONS = 12;
+/** The embedded chain's directory (state file and socket) inside the leg host's data. */
+export const LOCAL_CHAIN_DIR = 'chain';
+/** Gas money each account of the embedded chain is given (anvil_setBalance), and the level below which it is given again. */
+const LOCAL_BALANCE_WEI = parseEther('1000');
+const LOCAL_BALANCE_WEI_MIN = parseEther('100');
 
 export interface RealLegsOptions {
   readonly anchor: LegAnchor;
@@ -55,19 +70,28 @@ export interface RealLegsOptions {
   /** Token symbols the escrow resolves by name (each deployed as a TandemToken). */
   readonly tokens: readonly string[];
   readonly bank: { readonly bankId: string; readonly ledger: string };
+  /** The nodes' token (the /legs routes) and the operators' (the /admin routes). */
+  readonly credentials: { readonly legs: Credential; readonly admin: Credential };
+  /** Default 127.0.0.1; any other address needs `tls`. */
+  readonly host?: string;
+  readonly tls?: TlsFiles | null;
   readonly port: number;
-  /** The leg host's data: the embedded bank (PGlite, unless databaseUrl) and, on an external chain, the parties' chain keys. */
+  /** The leg host's data: the embedded chain, the bank (PGlite, unless databaseUrl), the chain keys and the deployment record. */
   readonly dataDir: string;
   readonly databaseUrl?: string;
-  /** An external chain (probed: its chain id known); absent: a local anvil. */
+  /** An external chain (probed: its chain id known); absent: the embedded chain. */
   readonly external?: ExternalChain;
+  /** Blocks a change on an external chain must be buried under (default DEFAULT_EXTERNAL_CONFIRMATIONS); 0 only on the embedded chain. */
+  readonly confirmations?: number;
   readonly log: (line: Record<string, unknown>) => void;
+  /** The embedded chain died and could not be started again: the host cannot serve the asset leg. */
+  readonly onFatal?: (e: Error) => void;
 }
 
 export interface RealLegs {
   readonly url: string;
   readonly venues: { readonly chainId: string; readonly escrow: string; readonly bankId: string; readonly ledger: string };
-  /** The chain's RPC URL, redacted for display (see redactUrl). */
+  /** Where the chain is, for display: the redacted RPC URL, or the embedded chain's socket. */
   readonly rpcUrl: string;
   readonly chain: 'anvil' | 'external';
   close(): Promise<void>;
@@ -76,27 +100,24 @@ export interface RealLegs {
 /** The chain the legs run on, and whose accounts deploy and hold tokens there. */
 interface Chain {
   readonly kind: 'anvil' | 'external';
-  readonly rpcUrl: string;
   readonly chainId: number;
+  readonly where: string;
   readonly deployer: PrivateKeyAccount;
   readonly parties: ReadonlyMap<string, PrivateKeyAccount>;
+  readonly confirmations: number;
+  readonly durability: ChainDurability | null;
+  /** What to restore if the chain lost this cluster's contracts. */
+  readonly lostHint: string;
+  clientsOf(account: PrivateKeyAccount): ChainClients;
+  /** Gives each account gas money (never twice: an account that has enough is left alone). */
+  fund(owner: ChainClients, accounts: ReadonlyMap<string, Address>): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startRealLegs(o: RealLegsOptions): Promise<RealLegs> {
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const names = [...o.parties.keys()].sort();
-  const chain: Chain =
-    o.external === undefined
-      ? await startLocalChain(names)
-      : {
-          kind: 'external',
-          rpcUrl: o.external.rpcUrl,
-          chainId: o.external.chainId,
-          deployer: privateKeyToAccount(o.external.privateKey),
-          parties: partyAccounts(join(o.dataDir, PARTY_ACCOUNTS_FILE), names),
-          stop: async () => {}, // not ours to stop
-        };
+  const chain = o.external === undefined ? await startLocalChain(o, names) : externalChain(o, o.external, names);
   try {
     return await deployAndServe(o, chain);
   } catch (e) {
@@ -105,77 +126,92 @@ export async function startRealLegs(o: RealLegsOptions): Promise<RealLegs> {
   }
 }
 
-/** anvil: account 0 deploys, owns the escrow and relays; the parties get dev accounts 1, 2, …. */
-async function startLocalChain(names: readonly string[]): Promise<Chain> {
-  const anvil = await startAnvil();
+/** The embedded chain: the deployer and the parties are this cluster's own generated accounts. */
+async function startLocalChain(o: RealLegsOptions, names: readonly string[]): Promise<Chain> {
+  if (o.confirmations !== undefined && o.confirmations !== 0) throw new Error(`--confirmations ${o.confirmations}: the embedded chain counts a change once it is durable; confirmations are for --rpc-url chains`);
+  const isolation = isolationProblem();
+  if (isolation !== null) {
+    throw new Error(
+      `the embedded chain needs Linux user and network namespaces, so that no other process can reach its cheat methods, and this machine has none (${isolation}); ` +
+        'run the legs on an external chain instead: --rpc-url URL --private-key-file FILE',
+    );
+  }
+  const deployer = localDeployer(join(o.dataDir, LOCAL_DEPLOYER_KEY_FILE));
+  const parties = partyAccounts(join(o.dataDir, PARTY_ACCOUNTS_FILE), names);
+  const dir = join(o.dataDir, LOCAL_CHAIN_DIR);
+  const local = await LocalChain.start({ dir, log: o.log, ...(o.onFatal !== undefined ? { onFatal: o.onFatal } : {}) });
+  const transport = local.client.transport();
   return {
     kind: 'anvil',
-    rpcUrl: anvil.rpcUrl,
-    chainId: anvil.chainId,
-    deployer: anvilDevAccount(0),
-    parties: new Map(names.map((name, i) => [name, anvilDevAccount(i + 1)] as const)),
-    stop: () => anvil.stop(),
+    chainId: local.chainId,
+    where: `${join(dir, CHAIN_SOCKET_FILE)} (isolated anvil, pid ${local.pid})`,
+    deployer,
+    parties,
+    confirmations: 0,
+    durability: local,
+    lostHint: `its state file ${local.statePath} was lost or replaced, while the bank kept its history; restore that file, or start a new cluster directory`,
+    clientsOf: (account) => chainClients({ transport, chainId: local.chainId, account }),
+    fund: async (owner, accounts) => {
+      for (const address of accounts.values()) {
+        if ((await owner.publicClient.getBalance({ address })) >= LOCAL_BALANCE_WEI_MIN) continue;
+        await local.client.request('anvil_setBalance', [address, `0x${LOCAL_BALANCE_WEI.toString(16)}`]);
+      }
+      await local.sync();
+    },
+    stop: () => local.stop(),
   };
 }
 
-interface PartyAccountsFile {
-  readonly note: string;
-  readonly accounts: Record<string, { readonly address: string; readonly privateKey: string }>;
-}
-
-/**
- * The parties' keys on an external chain: read from `file`, with a fresh secp256k1 key made for
- * each party it lacks, and the file (re)written with mode 0600. Reusing them across restarts
- * keeps what they were funded with.
- */
-export function partyAccounts(file: string, names: readonly string[]): Map<string, PrivateKeyAccount> {
-  const keys = new Map<string, Hex>();
-  if (existsSync(file)) {
-    let parsed: PartyAccountsFile;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8')) as PartyAccountsFile;
-    } catch (e) {
-      throw new Error(`${file}: not valid JSON (${errorText(e)}); delete it to make new party accounts`);
-    }
-    for (const [name, a] of Object.entries(parsed.accounts ?? {})) {
-      if (typeof a?.privateKey !== 'string' || !/^0x[0-9a-f]{64}$/.test(a.privateKey)) throw new Error(`${file}: the key of ${name} is malformed; delete the file to make new party accounts`);
-      keys.set(name, a.privateKey as Hex);
-    }
-  }
-  const missing = names.filter((n) => !keys.has(n));
-  for (const name of missing) keys.set(name, generatePrivateKey());
-  const accounts = new Map([...keys].map(([name, key]) => [name, privateKeyToAccount(key)] as const));
-  if (missing.length > 0 || !existsSync(file)) {
-    const body: PartyAccountsFile = {
-      note: 'chain accounts the leg host holds in custody for the demo parties (generated; keep private)',
-      accounts: Object.fromEntries([...keys].map(([name, key]) => [name, { address: accounts.get(name)!.address, privateKey: key }])),
-    };
-    writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
-  }
-  chmodSync(file, 0o600); // also when an older file was made with a looser mode
-  return new Map(names.map((n) => [n, accounts.get(n)!] as const));
+/** An external chain: the deployer is the given key; each party gets a fresh key, topped up by it. */
+function externalChain(o: RealLegsOptions, external: ExternalChain, names: readonly string[]): Chain {
+  const confirmations = o.confirmations ?? DEFAULT_EXTERNAL_CONFIRMATIONS;
+  return {
+    kind: 'external',
+    chainId: external.chainId,
+    where: redactUrl(external.rpcUrl),
+    deployer: privateKeyToAccount(external.privateKey),
+    parties: partyAccounts(join(o.dataDir, PARTY_ACCOUNTS_FILE), names),
+    confirmations,
+    durability: null,
+    lostHint: `this is another chain than the one it was deployed on, or that chain was reset; use the chain it was deployed on, or a new cluster directory`,
+    clientsOf: (account) => chainClients({ rpcUrl: external.rpcUrl, chainId: external.chainId, account }),
+    fund: async (owner, accounts) => {
+      for (const t of await fundForGas(owner, accounts, APPROVE_GAS * BigInt(o.tokens.length))) {
+        o.log({ event: 'evm-funding', party: t.name, address: t.address, wei: String(t.wei), hash: t.hash });
+      }
+    },
+    stop: async () => {}, // not ours to stop
+  };
 }
 
 async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLegs> {
-  const clientsOf = (account: PrivateKeyAccount) => chainClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, account });
-  const owner = clientsOf(chain.deployer);
-  o.log({ event: 'evm-chain', chain: chain.kind, chainId: chain.chainId, rpc: redactUrl(chain.rpcUrl), deployer: chain.deployer.address });
+  const owner = chain.clientsOf(chain.deployer);
+  const sync = async () => chain.durability?.sync();
+  o.log({ event: 'evm-chain', chain: chain.kind, chainId: chain.chainId, rpc: chain.where, deployer: chain.deployer.address, confirmations: chain.confirmations });
   o.log({ event: 'evm-party-accounts', accounts: Object.fromEntries([...chain.parties].map(([n, a]) => [n, a.address])) });
   // Before any deployment: a deployer that cannot pay the parties' approve gas fails here, cheaply.
   const partyAddresses = new Map([...chain.parties].map(([n, a]) => [n, a.address] as const));
-  for (const t of await fundForGas(owner, partyAddresses, APPROVE_GAS * BigInt(o.tokens.length))) {
-    o.log({ event: 'evm-funding', party: t.name, address: t.address, wei: String(t.wei), hash: t.hash });
-  }
-  const tokens = new Map<string, Address>();
-  for (const symbol of o.tokens) tokens.set(symbol, await deployToken(owner, { name: `Tandem ${symbol}`, symbol }));
-  const escrow = await deployEscrow(owner, o.anchor);
-  await registerNames(owner, escrow, new Map<string, Address>([...partyAddresses, ...tokens]));
-  await approveEscrow(chain.parties, tokens, escrow, clientsOf);
+  await chain.fund(owner, chain.kind === 'anvil' ? new Map([['deployer', chain.deployer.address], ...partyAddresses]) : partyAddresses);
+  const deployment = await ensureDeployment({
+    file: join(o.dataDir, DEPLOYMENT_FILE),
+    chainId: chain.chainId,
+    anchor: o.anchor,
+    tokens: o.tokens,
+    owner,
+    parties: chain.parties,
+    clientsOf: (a) => chain.clientsOf(a),
+    sync,
+    lostHint: chain.lostHint,
+  });
+  const { escrow, tokens } = deployment;
+  o.log({ event: 'evm-deployment', resumed: deployment.resumed, escrow: addressString(escrow), tokens: Object.fromEntries([...tokens].map(([s, a]) => [s, addressString(a)])), fromBlock: String(deployment.fromBlock) });
   const custody = new Map([...chain.parties].map(([name, account]) => [name, { identityKey: o.parties.get(name)!, account }] as const));
   const asset = new EvmEscrowAdapter({
     clients: owner,
     escrow,
     authorizer: custodialAuthorizer(custody),
+    confirmations: chain.confirmations,
+    ...(chain.durability !== null ? { durability: chain.durability } : {}),
     onTransaction: (tx: EscrowTransaction) =>
       o.log({ event: 'evm-transaction', settlement: tx.settlementIdHex, call: tx.call, hash: tx.hash, block: String(tx.blockNumber), gasUsed: String(tx.gasUsed), status: tx.status }),
   });
@@ -190,10 +226,18 @@ async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLeg
     ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl, schema: clusterBankSchema(o.anchor) } : { dataDir: join(o.dataDir, 'bank') }),
     onTransfer: (c: TransferChange) => o.log(bankTransferLine(c)),
   });
-  const server: LegServer = await serveLegs({ asset, payment }, { host: '127.0.0.1', port: o.port, admin: realLegsAdmin(payment, owner, tokens, chain.parties) });
+  const assetLog = new EscrowEventLog({ publicClient: owner.publicClient, escrow, tokens, names: new Map([...chain.parties].map(([n, a]) => [a.address, n] as const)), fromBlock: deployment.fromBlock });
+  const admin = realLegsAdmin({ payment, owner, tokens, accounts: chain.parties, assetLog, finalHeight: () => asset.finalHeight(), sync });
+  let server: LegServer;
+  try {
+    server = await serveLegs({ asset: auditedLeg(asset, o.log), payment: auditedLeg(payment, o.log) }, { host: o.host ?? '127.0.0.1', port: o.port, credentials: o.credentials, tls: o.tls ?? null, admin });
+  } catch (e) {
+    await payment.close();
+    throw e;
+  }
   return {
     url: server.url,
-    rpcUrl: redactUrl(chain.rpcUrl),
+    rpcUrl: chain.where,
     chain: chain.kind,
     venues: { chainId: String(chain.chainId), escrow: addressString(escrow), bankId: o.bank.bankId, ledger: o.bank.ledger },
     close: async () => {
@@ -202,16 +246,6 @@ async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLeg
       await chain.stop();
     },
   };
-}
-
-/** Each party lets the escrow pull its tokens: a lock without an allowance is a durable rejection. */
-async function approveEscrow(parties: ReadonlyMap<string, PrivateKeyAccount>, tokens: ReadonlyMap<string, Address>, escrow: Address, clientsOf: (a: PrivateKeyAccount) => ChainClients): Promise<void> {
-  for (const [name, account] of parties) {
-    const c = clientsOf(account);
-    for (const [symbol, token] of tokens) {
-      await sendAndWait(c, await c.walletClient.writeContract({ address: token, abi: tandemTokenAbi, functionName: 'approve', args: [escrow, maxUint256] }), `approve ${symbol} by ${name}`);
-    }
-  }
 }
 
 /** The leg host's log line for one bank transfer change: `settle` picks its settlement's lines. */
@@ -227,32 +261,6 @@ export function bankTransferLine(c: TransferChange): Record<string, unknown> {
     amount: String(c.amount),
     currency: c.currency,
     seq: String(c.seq),
-  };
-}
-
-function realLegsAdmin(payment: PgBankLedger, owner: ChainClients, tokens: ReadonlyMap<string, Address>, accounts: ReadonlyMap<string, PrivateKeyAccount>): LegAdmin {
-  return {
-    mint: async (leg: LegName, account: string, unit: string, amount: bigint) => {
-      if (leg === 'payment') {
-        await payment.fund(account, unit, amount);
-        return;
-      }
-      const token = tokens.get(unit);
-      const to = accounts.get(account);
-      if (token === undefined) throw new AdminInputError('unit', `no token ${unit} on this chain`);
-      if (to === undefined) throw new AdminInputError('account', `no account for ${account} on this chain`);
-      await sendAndWait(owner, await owner.walletClient.writeContract({ address: token, abi: tandemTokenAbi, functionName: 'mint', args: [to.address, amount] }), `mint ${unit}`);
-    },
-    balances: async () => {
-      throw new AdminInputError('leg', 'balances are read from the chain and the bank directly for real legs');
-    },
-    events: async () => {
-      throw new AdminInputError('leg', 'the event log is the chain and the bank history for real legs');
-    },
-    setFault: async () => {
-      throw new AdminInputError('fault', 'faults are injected on the in-memory legs only');
-    },
-    faults: async () => ({ rejectPrepare: [], failApply: [], unavailableUntilMs: null }),
   };
 }
 

@@ -95,7 +95,8 @@ export async function runOnCluster(loaded: Scenario, opts: ClusterRunOptions): P
   process.once('SIGINT', stopOnSignal);
   try {
     const funds = fundsOf(scenario).map((f) => ({ ...f, amount: f.amount.toString() }));
-    await clusterUp(dir, { nodes: String(scenario.nodes), legs: 'memory', parties: partiesOf(scenario), funds, say });
+    // The one place the nodes' link-fault injectors are switched on: partitions, isolation, loss and delay go through them.
+    await clusterUp(dir, { nodes: String(scenario.nodes), legs: 'memory', parties: partiesOf(scenario), funds, say, linkFaults: true });
     const run = await new ClusterScenarioRun(dir, scenario, opts.seed, say).run();
     return { run, dir };
   } catch (e) {

@@ -5,14 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { TANDEM_BLS_DST, blsVerify, identitySign } from '@tandem/crypto';
+import { TANDEM_BLS_DST, blsVerify } from '@tandem/crypto';
 import { UsageError, loadClusterFile } from '@tandem/daemon';
-import { type LegName, type LegState, type LegView, type Terms, SIGN_DOMAIN, decodeReport, encodeTerms, fromHex, reportDigest, settlementId, toHex } from '@tandem/protocol';
+import { type LegName, type LegState, type LegView, type Terms, decodeReport, encodeTerms, fromHex, reportDigest, settlementId, toHex } from '@tandem/protocol';
 import { type AssetState, type PaymentState, assetName, parseDurationMs, paymentName } from '@tandem/sim';
+import type { Credential } from '@tandem/http';
 import { getJson, postJson } from './http.js';
 import { type BankTransfer, type ChainTransaction, awaitLogLines } from './leg-host-log.js';
-import { readPartySecrets } from './parties.js';
+import { partySigner } from './parties.js';
 import { clusterPaths, readState } from './paths.js';
+import { clusterCredentials } from './secrets.js';
 
 /** One settlement to submit, as the flags give it. */
 export interface SettleRequest {
@@ -100,9 +102,10 @@ export async function runSettlement(req: SettleRequest, say: (line: string) => v
   const st = readState(dir);
   const paths = clusterPaths(dir);
   const cluster = loadClusterFile(paths.cluster);
-  const secrets = readPartySecrets(dir);
+  const signer = partySigner(dir);
+  const control = clusterCredentials(dir).control;
   for (const [flag, party] of [['--seller', req.seller], ['--buyer', req.buyer]] as const) {
-    if (secrets[party] === undefined) throw new UsageError(`${flag} ${party}: unknown party (this cluster has ${Object.keys(secrets).join(', ')})`);
+    if (!signer.parties.includes(party)) throw new UsageError(`${flag} ${party}: unknown party (this cluster has ${signer.parties.join(', ')})`);
   }
   const [assetAmount, token] = amountAndUnit('--asset', req.asset);
   const [price, currency] = amountAndUnit('--price', req.price);
@@ -118,22 +121,21 @@ export async function runSettlement(req: SettleRequest, say: (line: string) => v
   };
   const id = settlementId(terms);
   const idHex = toHex(id);
-  const sign = (party: string) => ({ party, signature: toHex(identitySign(SIGN_DOMAIN.authorization, fromHex(secrets[party]!, 32), id)) });
-  const body = { terms: toHex(encodeTerms(terms)), authorizations: { asset: sign(req.seller), payment: sign(req.buyer) } };
+  const body = { terms: toHex(encodeTerms(terms)), authorizations: { asset: signer.authorize(req.seller, id), payment: signer.authorize(req.buyer, id) } };
   say(`settlement ${idHex.slice(0, 16)}…: ${req.buyer} buys ${assetAmount} ${token} from ${req.seller} for ${price} ${currency} (minor units)`);
   let accepted = 0;
   for (const node of st.nodes) {
     try {
-      await postJson(`${node.control}/intents`, body);
+      await postJson(`${node.control}/intents`, body, control);
       accepted++;
-    } catch {
-      say(`  ${node.id} did not take the intent (down?)`);
+    } catch (e) {
+      say(`  ${node.id} did not take the intent: ${(e as Error).message}`);
     }
   }
-  if (accepted === 0) throw new UsageError(`${dir}: no node accepted the intent (is the cluster up? pnpm tandem cluster status --dir ${req.dir})`);
+  if (accepted === 0) throw new UsageError(`${dir}: no node accepted the intent (their answers are above; is the cluster up? pnpm tandem cluster status --dir ${req.dir})`);
   say(`intent sent to ${accepted} of ${st.nodes.length} nodes; both legs are prepared in parallel with the parties' authorizations`);
 
-  const last = await follow(st.nodes.map((n) => `${n.control}/settlements/${idHex}`), terms.deadlineMs + terms.reportWindowMs + terms.marginMs + 5_000, say);
+  const last = await follow(st.nodes.map((n) => `${n.control}/settlements/${idHex}`), control, terms.deadlineMs + terms.reportWindowMs + terms.marginMs + 5_000, say);
   if (last === null || !last.decided || last.report === null) {
     process.stderr.write(`tandem settle: no decision for ${idHex} before the reclaim time; see pnpm tandem cluster logs --dir ${req.dir}\n`);
     return { code: 1, result: null };
@@ -168,7 +170,7 @@ export async function runSettlement(req: SettleRequest, say: (line: string) => v
  * Asks every node (`urls`) for its view until one saw the settlement decided and closed on both
  * legs, or `giveUpAtMs` passes; tells each step once. Returns the most telling view (null: none).
  */
-async function follow(urls: readonly string[], giveUpAtMs: number, say: (line: string) => void): Promise<NodeView | null> {
+async function follow(urls: readonly string[], control: Credential, giveUpAtMs: number, say: (line: string) => void): Promise<NodeView | null> {
   const seen = new Set<string>();
   const once = (key: string, text: string) => {
     if (!seen.has(key)) {
@@ -178,7 +180,7 @@ async function follow(urls: readonly string[], giveUpAtMs: number, say: (line: s
   };
   let last: NodeView | null = null;
   while (Date.now() < giveUpAtMs) {
-    const views = (await Promise.all(urls.map((u) => getJson(u).catch(() => null)))) as (NodeView | null)[];
+    const views = (await Promise.all(urls.map((u) => getJson(u, control).catch(() => null)))) as (NodeView | null)[];
     for (const v of views) {
       if (v === null) continue;
       last = v.decided || last === null || !last.decided ? v : last;

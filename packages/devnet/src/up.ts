@@ -4,19 +4,30 @@
  * over libp2p. Everything it starts is recorded by pid in DIR/state.json as soon as it exists, so
  * `clusterDown` can stop even a half-started cluster.
  */
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, keygen, loadClusterFile, parseNodeCount } from '@tandem/daemon';
-import { checkLegsFlags, externalChainFromFlags, probeExternalChain } from './chain-flags.js';
+import { toHex } from '@tandem/protocol';
+import { checkLegsFlags, externalChainFromFlags, parseConfirmations, probeExternalChain } from './chain-flags.js';
+import { legHostReady, spawnLegHost } from './leg-host-process.js';
+import type { Credential } from '@tandem/http';
 import { getJson, postJson, waitFor } from './http.js';
 import { DEMO_FUNDS, DEMO_PARTIES, type Funding, ensureParties } from './parties.js';
 import { type ClusterNode, type ClusterState, type ClusterVenues, type LegsKind, clusterPaths, readState, writeState } from './paths.js';
-import { MEMORY_LEG_HOST_MAIN, NODE_MAIN, REAL_LEG_HOST_MAIN, alive, freePort, nodeEnvironment, spawnLogged } from './processes.js';
+import { NODE_MAIN, alive, freePort, nodeEnvironment, spawnLogged } from './processes.js';
+import { ensureClusterCredentials, tokenFile } from './secrets.js';
 
-/** The venues the in-memory legs serve (the real legs report their own once deployed). */
-export const CLUSTER_VENUES: ClusterVenues = { chainId: '31337', escrow: '0x' + 'e0'.repeat(20), bankId: 'bank', ledger: 'main' };
-/** How long a node may take to connect to its peers; the leg host gets twice this (it deploys). */
+/**
+ * The venues of a local cluster, derived from its network id: the in-memory legs' escrow address
+ * and the bank id (the real legs deploy their own escrow and report it). Two local clusters never
+ * share a venue, so terms written for one never name the other's legs.
+ */
+export function localVenues(networkId: Uint8Array): ClusterVenues {
+  const digest = createHash('sha256').update('tandem/local-venues').update(networkId).digest();
+  return { chainId: '31337', escrow: '0x' + toHex(digest.subarray(0, 20)), bankId: `bank-${toHex(digest.subarray(20, 24))}`, ledger: 'main' };
+}
+/** How long a node may take to connect to its peers. */
 const READY_TIMEOUT_MS = 30_000;
 
 export interface ClusterUpOptions {
@@ -33,6 +44,13 @@ export interface ClusterUpOptions {
   readonly rpcUrl?: string;
   /** With rpcUrl: the deployer's key file (0x + 64 hex); without it, TANDEM_EVM_PRIVATE_KEY holds the key. */
   readonly privateKeyFile?: string;
+  /** With rpcUrl: blocks a change must be buried under before it counts, as typed (default 12). */
+  readonly confirmations?: string;
+  /**
+   * Offer each node's link-fault injector (`POST /faults/links`): only the cluster-mode scenario
+   * runner and tests ask for it; a plain `cluster up` node answers that route 404.
+   */
+  readonly linkFaults?: boolean;
 }
 
 export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}): Promise<ClusterState> {
@@ -42,6 +60,7 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   checkLegsFlags(legs, chainFlags);
   const externalKey = legs === 'real' ? externalChainFromFlags(chainFlags) : null;
   if (externalKey !== null) await probeExternalChain(externalKey);
+  const confirmations = parseConfirmations(options.confirmations, externalKey !== null);
   const dir = resolve(dirArg);
   const p = clusterPaths(dir);
   if (existsSync(p.state)) {
@@ -52,27 +71,31 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   for (const d of [dir, p.nodes, p.data, p.logs]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const n = ensureKeys(p, nodesArg, say);
   ensureParties(dir, parties);
+  const credentials = ensureClusterCredentials(dir);
 
   const legPort = await freePort();
-  writeLegHostConfig(p, legPort);
-  const legLog = join(p.logs, 'leghost.log');
-  if (existsSync(legLog)) rmSync(legLog); // the ready line must be this run's
+  const clusterVenues = localVenues(loadClusterFile(p.cluster).config.networkId);
+  writeLegHostConfig(dir, legPort, clusterVenues);
   // The key travels as a file path or in the environment, never in argv (ps would show it).
-  const chainArgs = externalKey === null ? [] : ['--rpc-url', externalKey.rpcUrl, ...(options.privateKeyFile !== undefined ? ['--private-key-file', resolve(options.privateKeyFile)] : [])];
-  const legHost = spawnLogged(legs === 'real' ? REAL_LEG_HOST_MAIN : MEMORY_LEG_HOST_MAIN, ['--config', p.legHostConfig, ...chainArgs], legLog);
+  const chainArgs = [
+    ...(externalKey === null ? [] : ['--rpc-url', externalKey.rpcUrl, ...(options.privateKeyFile !== undefined ? ['--private-key-file', resolve(options.privateKeyFile)] : [])]),
+    ...(confirmations !== undefined ? ['--confirmations', String(confirmations)] : []),
+  ];
+  // Appended to, never deleted: the leg host's log is part of the audit trail.
+  const { child: legHost, logOffset } = spawnLegHost(dir, legs, chainArgs);
   const legUrl = `http://127.0.0.1:${legPort}`;
-  let venues = CLUSTER_VENUES;
+  let venues = clusterVenues;
   const nodes: ClusterNode[] = [];
   const startedAt = new Date().toISOString();
-  const state = (): ClusterState => ({ version: 1, n, legs, legHost: { pid: legHost.pid!, url: legUrl }, nodes, venues, startedAt });
+  const state = (): ClusterState => ({ version: 1, n, legs, legHost: { pid: legHost.pid!, url: legUrl, args: chainArgs }, nodes, venues, startedAt });
   writeState(dir, state());
-  const ready = await legHostReady(legHost, legLog);
+  const ready = await legHostReady(dir, legHost, logOffset);
   // Real legs deploy their escrow at startup: the terms must name the chain and escrow it reports.
   if (ready.venues !== undefined) venues = ready.venues;
   writeState(dir, state());
   const chainName = ready.chain === 'external' ? `chain ${venues.chainId}` : 'anvil';
   say(legs === 'real' ? `real legs up at ${legUrl} (pid ${legHost.pid}): ${chainName} at ${ready.rpcUrl}, escrow ${venues.escrow}, bank on ${process.env['DATABASE_URL'] ? 'PostgreSQL' : 'PGlite'}` : `leg host up at ${legUrl} (pid ${legHost.pid})`);
-  for (const f of funds) await postJson(`${legUrl}/admin/mint`, f);
+  for (const f of funds) await postJson(`${legUrl}/admin/mint`, f, credentials.admin);
   say(funds === DEMO_FUNDS ? 'funded: alice 1,000 OUSG on the chain; bob 1,000,000,000 USD minor units at the bank' : `funded ${funds.length} accounts`);
 
   const p2pPorts = await Promise.all(Array.from({ length: n }, () => freePort()));
@@ -80,13 +103,13 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   const nodeEnv = nodeEnvironment();
   for (let i = 1; i <= n; i++) {
     const id = `n${i}`;
-    const config = writeNodeConfig(p, i, n, p2pPorts, controlPorts[i - 1]!, legUrl);
+    const config = writeNodeConfig(dir, { i, n, p2pPorts, controlPort: controlPorts[i - 1]!, legUrl, linkFaults: options.linkFaults === true });
     const log = join(p.logs, `${id}.log`);
     const child = spawnLogged(NODE_MAIN, ['--config', config], log, nodeEnv);
     nodes.push({ id, pid: child.pid!, control: `http://127.0.0.1:${controlPorts[i - 1]}`, config, log });
     writeState(dir, state());
   }
-  for (const node of nodes) await waitConnected(node, n);
+  for (const node of nodes) await waitConnected(node, n, credentials.control);
   say(`${n} nodes up and connected: ${nodes.map((x) => `${x.id} (pid ${x.pid})`).join(', ')}`);
   return state();
 }
@@ -94,7 +117,9 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
 /** Deals keys into DIR/keys unless they exist; returns the node count. */
 function ensureKeys(p: ReturnType<typeof clusterPaths>, nodesArg: string | undefined, say: (s: string) => void): number {
   if (!existsSync(p.cluster)) {
-    const outcome = keygen({ nodes: nodesArg ?? '4', out: p.keys, network: 'tandem-local' });
+    // A network name of its own (random bytes): each local cluster has its own network id, so a
+    // party's authorization for one never verifies on another's legs (docs/wire-format.md §7).
+    const outcome = keygen({ nodes: nodesArg ?? '4', out: p.keys, network: `tandem-local-${toHex(randomBytes(8))}` });
     if (outcome.kind === 'exists') throw new UsageError(`${p.keys}: ${outcome.path} exists without ${p.cluster} (delete the keys or use another --dir)`);
     say(outcome.summary.trimEnd());
   }
@@ -103,21 +128,34 @@ function ensureKeys(p: ReturnType<typeof clusterPaths>, nodesArg: string | undef
   return n;
 }
 
-/** The leg host's configuration: anchored to this cluster's keys, serving its parties. */
-function writeLegHostConfig(p: ReturnType<typeof clusterPaths>, port: number): void {
+/** The leg host's configuration: anchored to this cluster's keys, serving its parties at its venues. */
+function writeLegHostConfig(dir: string, port: number, venues: ClusterVenues): void {
+  const p = clusterPaths(dir);
   const config = {
     cluster: p.cluster,
     parties: p.parties,
-    asset: { chainId: CLUSTER_VENUES.chainId, escrow: CLUSTER_VENUES.escrow },
-    bank: { bankId: CLUSTER_VENUES.bankId, ledger: CLUSTER_VENUES.ledger },
+    asset: { chainId: venues.chainId, escrow: venues.escrow },
+    bank: { bankId: venues.bankId, ledger: venues.ledger },
+    tokens: { legs: tokenFile(dir, 'legs'), admin: tokenFile(dir, 'admin') },
     host: '127.0.0.1',
     port,
   };
   writeFileSync(p.legHostConfig, JSON.stringify(config, null, 2) + '\n');
 }
 
-/** Node `i`'s configuration file: its keys, its listen address, every peer, the legs, its storage. */
-function writeNodeConfig(p: ReturnType<typeof clusterPaths>, i: number, n: number, p2pPorts: readonly number[], controlPort: number, legUrl: string): string {
+/** Where node `i` of `n` listens and what it reaches. */
+interface NodePlace {
+  readonly i: number;
+  readonly n: number;
+  readonly p2pPorts: readonly number[];
+  readonly controlPort: number;
+  readonly legUrl: string;
+  readonly linkFaults: boolean;
+}
+
+/** Node `i`'s configuration file: its keys, its listen address, every peer, the legs, its storage, the token files. */
+function writeNodeConfig(dir: string, { i, n, p2pPorts, controlPort, legUrl, linkFaults }: NodePlace): string {
+  const p = clusterPaths(dir);
   const id = `n${i}`;
   const file = join(p.nodes, `${id}.json`);
   const config = {
@@ -127,9 +165,10 @@ function writeNodeConfig(p: ReturnType<typeof clusterPaths>, i: number, n: numbe
     peers: Array.from({ length: n }, (_, k) => k + 1)
       .filter((k) => k !== i)
       .map((k) => ({ id: `n${k}`, multiaddrs: [`/ip4/127.0.0.1/tcp/${p2pPorts[k - 1]}`] })),
-    legs: { asset: legUrl, payment: legUrl },
+    legs: { asset: legUrl, payment: legUrl, tokenFile: tokenFile(dir, 'legs') },
     dataDir: join(p.data, id),
-    control: { host: '127.0.0.1', port: controlPort },
+    control: { host: '127.0.0.1', port: controlPort, tokenFile: tokenFile(dir, 'control') },
+    ...(linkFaults ? { linkFaults: true } : {}),
     // Every event, full fidelity: what cluster-mode scenarios hand to the checker.
     history: join(p.data, `${id}.history.jsonl`),
   };
@@ -137,29 +176,10 @@ function writeNodeConfig(p: ReturnType<typeof clusterPaths>, i: number, n: numbe
   return file;
 }
 
-interface LegHostReady {
-  readonly venues?: ClusterVenues;
-  readonly rpcUrl?: string;
-  readonly chain?: string;
-}
-
-/** Waits for the leg host's ready line; a leg host that died says why (its last words) at once. */
-async function legHostReady(legHost: ChildProcess, legLog: string): Promise<LegHostReady> {
-  const ready = await waitFor('the leg host', READY_TIMEOUT_MS * 2, async (): Promise<LegHostReady | { exited: string } | null> => {
-    const lines = readFileSync(legLog, 'utf8').split('\n');
-    const line = lines.find((l) => l.includes('"ready":true'));
-    if (line !== undefined) return JSON.parse(line) as LegHostReady;
-    if (legHost.exitCode !== null || legHost.signalCode !== null) return { exited: lines.find((l) => l.startsWith('tandem leg-host: ')) ?? lines.filter((l) => l.trim() !== '').pop() ?? `exit ${legHost.exitCode ?? legHost.signalCode}` };
-    return null;
-  });
-  if ('exited' in ready) throw new Error(`the leg host stopped before it was ready: ${ready.exited}`);
-  return ready;
-}
-
-/** Waits until a node's control API answers and it is connected to all its peers. */
-export async function waitConnected(node: Pick<ClusterNode, 'id' | 'control'>, n: number): Promise<void> {
+/** Waits until a node's control API answers (to the control token) and it is connected to all its peers. */
+export async function waitConnected(node: Pick<ClusterNode, 'id' | 'control'>, n: number, control: Credential): Promise<void> {
   await waitFor(`${node.id} to connect to its ${n - 1} peers`, READY_TIMEOUT_MS, async () => {
-    const st = (await getJson(`${node.control}/status`)) as { connected: number[] };
+    const st = (await getJson(`${node.control}/status`, control)) as { connected: number[] };
     return st.connected.length >= n - 1 ? true : null;
   });
 }

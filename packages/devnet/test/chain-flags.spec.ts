@@ -12,9 +12,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generatePrivateKey } from 'viem/accounts';
 import { UsageError } from '@tandem/daemon';
 import {
+  CONFIRMATIONS_MAX,
+  DEFAULT_EXTERNAL_CONFIRMATIONS,
   PRIVATE_KEY_ENV,
   checkLegsFlags,
   externalChainFromFlags,
+  localDeployer,
+  parseConfirmations,
   parsePrivateKey,
   partyAccounts,
   probeExternalChain,
@@ -210,6 +214,31 @@ describe('probeExternalChain', () => {
     const e = await usageErrorAsync(probeExternalChain({ rpcUrl: silent, privateKey }, 300));
     expect(e.message).toMatch(/^--rpc-url .*no answer within 300 ms/);
     server!.closeAllConnections(); // the hanging request, so afterEach's close can finish
+  });
+});
+
+describe('--confirmations', () => {
+  it('is a whole number of blocks, with --rpc-url only; absent, the external default is above 0', () => {
+    expect(DEFAULT_EXTERNAL_CONFIRMATIONS).toBeGreaterThan(0);
+    expect(parseConfirmations(undefined, true)).toBeUndefined();
+    expect(parseConfirmations('0', true)).toBe(0);
+    expect(parseConfirmations('64', true)).toBe(64);
+    for (const bad of ['-1', '1.5', '01', 'twelve', '', String(CONFIRMATIONS_MAX + 1)]) {
+      expect(() => parseConfirmations(bad, true)).toThrow(UsageError);
+    }
+    // The embedded chain counts a change once it is durable, not by depth.
+    expect(() => parseConfirmations('2', false)).toThrow(/--confirmations goes with --rpc-url/);
+  });
+});
+
+describe('localDeployer', () => {
+  it("makes the embedded chain's deployer key once, in a 0600 file, and keeps it", () => {
+    const file = join(tmp(), 'evm-deployer.key');
+    const first = localDeployer(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(localDeployer(file).address).toBe(first.address);
+    writeFileSync(file, 'not a key\n');
+    expect(() => localDeployer(file)).toThrow(/not a private key/);
   });
 });
 

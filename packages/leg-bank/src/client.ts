@@ -1,3 +1,4 @@
+import type { Credential } from '@tandem/http';
 import { type Authorization, type LegView, type Report, type Terms, encodeReport, encodeTerms, toHex } from '@tandem/protocol';
 import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
 import type { AccountBalance, BankEvent, BankSettlementView } from './model.js';
@@ -15,6 +16,8 @@ import {
 export interface HttpBankAdapterOptions {
   /** The bank service, e.g. `http://127.0.0.1:41234` (what startBankServer returned). */
   readonly url: string;
+  /** The bank API's token (see startBankServer). */
+  readonly credential: Credential;
   /** Per request; past it the call fails transiently. Default 10 s. */
   readonly timeoutMs?: number;
 }
@@ -41,9 +44,11 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export class HttpBankAdapter implements LegAdapter {
   readonly leg = 'payment' as const;
   readonly url: string;
+  private readonly credential: Credential;
   private readonly timeoutMs: number;
 
   constructor(options: HttpBankAdapterOptions) {
+    this.credential = options.credential;
     const u = new URL(options.url); // throws on a malformed URL
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`bank url must be http(s), got ${options.url}`);
     this.url = options.url.replace(/\/+$/, '');
@@ -128,7 +133,7 @@ export class HttpBankAdapter implements LegAdapter {
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: this.credential.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

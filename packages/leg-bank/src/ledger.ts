@@ -234,6 +234,9 @@ export class PgBankLedger implements LegAdapter {
     if (typeof amount !== 'bigint' || amount <= 0n || amount > U256_MAX) throw new BankInputError(`amount must be an integer in 1..2^256-1, got ${String(amount)}`);
     await this.run('fund', async (tx) => {
       // One account row, then the head: the global lock order.
+      const before = (await this.store.lockAccounts(tx, currency, [account])).get(account)?.balance ?? 0n;
+      // A balance is a u256 like every amount in terms: more could never be paid out of it.
+      if (before + amount > U256_MAX) throw new BankInputError(`amount: the balance of ${account} would pass 2^256-1`);
       await this.store.credit(tx, account, currency, amount);
       const seq = await this.store.nextSeq(tx);
       await this.store.insertHistory(tx, seq, this.nowMs(), mintEvent(account, currency, amount));
@@ -243,6 +246,8 @@ export class PgBankLedger implements LegAdapter {
 
   /** One account's balances; zeros for an account that does not exist. */
   async account(account: string, currency: string): Promise<AccountBalance> {
+    checkName('account', account);
+    checkName('currency', currency);
     const row = await this.guard('account', () => this.store.readAccount(this.sql, account, currency));
     return accountBalance(account, currency, row ?? { balance: 0n, held: 0n });
   }
@@ -352,12 +357,15 @@ export class PgBankLedger implements LegAdapter {
 
 function legError(operation: string, e: unknown): Error {
   if (e instanceof TransientLegError) return e;
-  if (isTransientDbError(e)) return new TransientLegError(`bank ledger unavailable (${operation}): ${errorText(e)}`);
+  // The database's own text (which may quote tables, queries or values) is kept as the cause, not
+  // put in the message that HTTP APIs pass on; the SQLSTATE or errno code says enough to callers.
+  if (isTransientDbError(e)) return Object.assign(new TransientLegError(`bank ledger unavailable (${operation}${codeText(e)})`), { cause: e });
   return e instanceof Error ? e : new Error(String(e));
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+function codeText(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code) ? `, ${code}` : '';
 }
 
 function transferChange(kind: TransferChange['kind'], status: TransferStatus, id: Uint8Array, transferId: bigint, lock: LockRecord, seq: bigint): TransferChange {

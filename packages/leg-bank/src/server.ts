@@ -1,5 +1,5 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { type Credential, type TlsFiles, HttpError, parseJsonBody, readBody, sendJson, serveGuarded } from '@tandem/http';
 import { type Authorization, type Report, DecodeError, decodeReport, decodeTerms, equalBytes, fromHex } from '@tandem/protocol';
 import { TransientLegError } from '@tandem/legs';
 import type { PgBankLedger } from './ledger.js';
@@ -18,12 +18,18 @@ import {
 
 export interface BankServerOptions {
   readonly ledger: PgBankLedger;
-  /** Default 127.0.0.1: the API has no authentication of its own (holds need the payer's signature, reports the committee's). */
+  /** The token every caller presents (`Authorization: Bearer …`): read it from its file with Credential.fromFile. */
+  readonly credential: Credential;
+  /** Default 127.0.0.1. Any other address (0.0.0.0 included) is refused unless `tls` is given. */
   readonly host?: string;
+  /** HTTPS with this certificate: needed to listen beyond loopback. */
+  readonly tls?: TlsFiles | null;
   /** Default 0: any free port (read it from the returned `url`). */
   readonly port?: number;
   /** Largest request body accepted; default 64 KiB (a report is 348 hex digits, terms about 2 KB). */
   readonly bodyBytesMax?: number;
+  /** Unexpected failures (answered 500 without their text): a bug, or a database error. */
+  readonly onError?: (error: unknown) => void;
 }
 
 export interface BankServer {
@@ -36,17 +42,6 @@ export interface BankServer {
 
 const DEFAULT_BODY_BYTES_MAX = 64 * 1024;
 const HISTORY_DEFAULT_LIMIT = 100;
-
-/** An answer other than 200: status and message, sent as `{ "error": message }`. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The bank's HTTP API (JSON in and out):
@@ -66,43 +61,36 @@ class HttpError extends Error {
  * | GET /settlements/{id} | | settlement view (state, finalityHeight, lock, transfer, appliedReport, rejectReason) |
  * | GET /history | `?after=SEQ&limit=N` | `{ events: [event…] }` |
  *
- * Outcomes are 200 with `{ kind, reason? }`, exactly as the LegAdapter returns them. A malformed
- * request is 400, an unknown path 404, a wrong method 405, a body over the limit 413, a database
- * outage 503 (retry), anything else 500; every error body is `{ "error": "…" }`.
+ * Every request first passes @tandem/http's guard: 401 without the bearer token (whatever the
+ * path), 421 for a foreign Host, 415 for a body not declared `application/json`, 413 for a body
+ * over the limit. Outcomes are 200 with `{ kind, reason? }`, exactly as the LegAdapter returns
+ * them. A malformed request is 400 naming the field, an unknown path 404, a wrong method 405, a
+ * database outage 503 (retry), anything else 500; every error body is `{ "error": "…" }` (plus
+ * `field` where one is at fault), and never carries the database's own error text.
  */
-export function bankRequestHandler(ledger: PgBankLedger, bodyBytesMax = DEFAULT_BODY_BYTES_MAX): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    handle(ledger, req, bodyBytesMax)
-      .then((body) => send(res, 200, body))
-      .catch((e: unknown) => {
-        const err = httpErrorOf(e);
-        send(res, err.status, { error: err.message }, err.headers);
-      });
-  };
-}
-
 export async function startBankServer(options: BankServerOptions): Promise<BankServer> {
-  const server: Server = createServer(bankRequestHandler(options.ledger, options.bodyBytesMax ?? DEFAULT_BODY_BYTES_MAX));
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((e) => (e === undefined ? resolve() : reject(e)));
-        // Idle keep-alive connections would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
-  };
+  const { ledger } = options;
+  const server = await serveGuarded(
+    {
+      name: 'bank API',
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      roles: { client: options.credential },
+      tls: options.tls ?? null,
+      bodyBytesMax: options.bodyBytesMax ?? DEFAULT_BODY_BYTES_MAX,
+      ...(options.onError !== undefined ? { onError: options.onError } : {}),
+    },
+    async (req, res, admitted) => {
+      let body: Json;
+      try {
+        body = await handle(ledger, req, admitted.bodyBytesMax);
+      } catch (e) {
+        throw httpErrorOf(e);
+      }
+      sendJson(res, 200, body);
+    },
+  );
+  return { url: server.url, port: server.port, close: () => server.close() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,9 +100,14 @@ async function handle(ledger: PgBankLedger, req: IncomingMessage, bodyBytesMax: 
   const parts = url.pathname.split('/').filter((p) => p !== '');
   const method = req.method ?? 'GET';
   const route = (allowed: string): void => {
-    if (method !== allowed) throw new HttpError(405, `${url.pathname} takes ${allowed}`, { allow: allowed });
+    if (method !== allowed) throw new HttpError(405, `${url.pathname} takes ${allowed}`, undefined, { allow: allowed });
   };
   const body = async (): Promise<Record<string, unknown>> => obj(await readJson(req, bodyBytesMax), 'body');
+  const query = (key: string): string => {
+    const v = url.searchParams.get(key);
+    if (v === null) throw new HttpError(400, `query ${key}: missing`, key);
+    return v;
+  };
 
   switch (parts[0]) {
     case 'health':
@@ -137,10 +130,7 @@ async function handle(ledger: PgBankLedger, req: IncomingMessage, bodyBytesMax: 
     case 'balances': {
       if (parts.length !== 1) break;
       route('GET');
-      const account = url.searchParams.get('account');
-      const currency = url.searchParams.get('currency');
-      if (account === null || currency === null) throw new HttpError(400, 'query needs account and currency');
-      return accountToJson(await ledger.account(account, currency));
+      return accountToJson(await ledger.account(query('account'), query('currency')));
     }
     case 'holds':
       if (parts.length === 1) {
@@ -172,12 +162,12 @@ async function handle(ledger: PgBankLedger, req: IncomingMessage, bodyBytesMax: 
 async function holdAction(ledger: PgBankLedger, idHex: string, action: string, method: string, body: () => Promise<Record<string, unknown>>): Promise<Json> {
   const id = idOf(idHex);
   if (action !== 'post' && action !== 'void' && action !== 'reclaim') throw new HttpError(404, `no such hold action: ${action}`);
-  if (method !== 'POST') throw new HttpError(405, `/holds/{id}/${action} takes POST`, { allow: 'POST' });
+  if (method !== 'POST') throw new HttpError(405, `/holds/{id}/${action} takes POST`, undefined, { allow: 'POST' });
   if (action === 'reclaim') return ledger.reclaim(id);
   const report = reportOf(await body());
   const want = action === 'post' ? 'COMMIT' : 'ABORT';
-  if (report.decision !== want) throw new HttpError(400, `${action} takes a ${want} report, this one is ${report.decision}`);
-  if (!equalBytes(report.settlementId, id)) throw new HttpError(400, 'the report is for another settlement id than the path names');
+  if (report.decision !== want) throw new HttpError(400, `body.report: ${action} takes a ${want} report, this one is ${report.decision}`, 'body.report');
+  if (!equalBytes(report.settlementId, id)) throw new HttpError(400, 'body.report: the report is for another settlement id than the path names', 'body.report');
   return ledger.applyReport(report);
 }
 
@@ -185,7 +175,7 @@ function idOf(idHex: string): Uint8Array {
   try {
     return fromHex(idHex, 32);
   } catch (e) {
-    throw new HttpError(400, `settlement id must be 32 bytes of hex: ${(e as Error).message}`);
+    throw new HttpError(400, `settlement id must be 32 bytes of hex: ${(e as Error).message}`, 'settlementId');
   }
 }
 
@@ -217,38 +207,24 @@ function reportOf(b: Record<string, unknown>): Report {
 function queryInt(url: URL, key: string, fallback: bigint): bigint {
   const v = url.searchParams.get(key);
   if (v === null) return fallback;
-  if (!/^(0|[1-9][0-9]{0,17})$/.test(v)) throw new HttpError(400, `query ${key} must be a non-negative integer`);
+  if (!/^(0|[1-9][0-9]{0,17})$/.test(v)) throw new HttpError(400, `query ${key} must be a non-negative integer`, key);
   return BigInt(v);
 }
 
-/** Reads the body as JSON; past the limit the rest is drained unread and the answer is 413. */
+/** The body as JSON; an empty one is refused (every POST here takes an object). */
 async function readJson(req: IncomingMessage, bodyBytesMax: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= bodyBytesMax) chunks.push(chunk);
-  }
-  if (size > bodyBytesMax) throw new HttpError(413, `request body over ${bodyBytesMax} bytes`);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new HttpError(400, 'request body must be JSON');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new HttpError(400, `request body is not JSON: ${(e as Error).message}`);
-  }
+  const json = parseJsonBody(await readBody(req, bodyBytesMax));
+  if (json === undefined) throw new HttpError(400, 'body: the request body must be JSON', 'body');
+  return json;
 }
 
-function httpErrorOf(e: unknown): HttpError {
+/** The answer for a failure; anything unexpected is rethrown for the guard's 500 (text withheld, onError told). */
+function httpErrorOf(e: unknown): unknown {
   if (e instanceof HttpError) return e;
-  if (e instanceof WireError || e instanceof BankInputError || e instanceof DecodeError) return new HttpError(400, e.message);
-  // Retry-After: the caller (a node's transmitter) retries anyway; this says when.
-  if (e instanceof TransientLegError) return new HttpError(503, e.message, { 'retry-after': '1' });
-  return new HttpError(500, `internal error: ${e instanceof Error ? e.message : String(e)}`);
-}
-
-function send(res: ServerResponse, status: number, body: Json | object, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  if (e instanceof WireError) return new HttpError(400, e.message, e.field);
+  if (e instanceof BankInputError || e instanceof DecodeError) return new HttpError(400, e.message);
+  // Retry-After: the caller (a node's transmitter) retries anyway; this says when. The ledger's
+  // message names the operation only; the database's own text stays in its `cause`.
+  if (e instanceof TransientLegError) return new HttpError(503, e.message, undefined, { 'retry-after': '1' });
+  return e;
 }

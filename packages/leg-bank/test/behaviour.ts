@@ -227,13 +227,15 @@ export function ledgerBehaviour(name: string, getSql: () => Sql, options: Behavi
       const { ledger } = await fresh();
       const big = (1n << 255n) + 12345n;
       await ledger.fund('alice', 'USD', big);
-      await ledger.fund('alice', 'USD', U256_MAX);
+      await ledger.fund('alice', 'USD', U256_MAX - big);
+      // A balance is a u256 like every amount: a deposit past 2^256-1 is refused, nothing changed.
+      await expect(ledger.fund('alice', 'USD', 1n)).rejects.toThrow(BankInputError);
       const t = bankTerms('huge', { amount: U256_MAX - 1n });
       expect(await ledger.prepare(t, payerAuth(t))).toEqual({ kind: 'locked' });
       expect((await ledger.observe(settlementId(t))).lock?.amount).toBe(U256_MAX - 1n);
       expect(await ledger.applyReport(bankReport(t, 'COMMIT'))).toEqual({ kind: 'applied' });
       expect(await ledger.balance('bob', 'USD')).toBe(U256_MAX - 1n);
-      expect(await ledger.balance('alice', 'USD')).toBe(big + 1n);
+      expect(await ledger.balance('alice', 'USD')).toBe(1n);
     });
 
     it('refuses bad funding input with BankInputError and changes nothing', async () => {
@@ -421,10 +423,10 @@ export async function runOp(leg: MemoryBankLedger | PgBankLedger, op: Op, clock:
       const other = payer === 'carol' ? 'bob' : 'carol';
       const id = settlementId(t);
       const a =
-        op.auth === 'good' ? authorize(payer, fx.partySecretKeys.get(payer)!, id)
+        op.auth === 'good' ? authorize(payer, fx.partySecretKeys.get(payer)!, fx.anchor.networkId, id)
         : op.auth === 'none' ? null
-        : op.auth === 'wrong-key' ? authorize(payer, fx.partySecretKeys.get(other)!, id)
-        : authorize(other, fx.partySecretKeys.get(other)!, id);
+        : op.auth === 'wrong-key' ? authorize(payer, fx.partySecretKeys.get(other)!, fx.anchor.networkId, id)
+        : authorize(other, fx.partySecretKeys.get(other)!, fx.anchor.networkId, id);
       return bank.prepare(t, a);
     }
     case 'apply':

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeReport, encodeTerms, settlementId, toHex } from '@tandem/protocol';
 import { TransientLegError } from '@tandem/legs';
 import { legConformance } from '@tandem/legs/conformance';
+import { Credential } from '@tandem/http';
 import { type BankServer, type Row, type Sql, type SqlQueryable, BankRequestError, HttpBankAdapter, PgliteSql, startBankServer } from '../src/index.js';
 import { type TestLedger, bankReport, bankTerms, freshLedger, paymentHarness, payerAuth } from './support.js';
 
@@ -14,15 +15,19 @@ afterAll(async () => {
   await sql.close();
 });
 
+const TOKEN = Credential.generate();
+
 /** A ledger behind a server on a free port, and a client for it. */
-async function startBank(db: Sql = sql): Promise<{ t: TestLedger; server: BankServer; client: HttpBankAdapter; stop(): Promise<void> }> {
+async function startBank(db: Sql = sql): Promise<{ t: TestLedger; server: BankServer; client: HttpBankAdapter; errors: unknown[]; stop(): Promise<void> }> {
   const t = await freshLedger(db, 'http');
-  const server = await startBankServer({ ledger: t.ledger });
-  const client = new HttpBankAdapter({ url: server.url });
+  const errors: unknown[] = [];
+  const server = await startBankServer({ ledger: t.ledger, credential: TOKEN, onError: (e) => errors.push(e) });
+  const client = new HttpBankAdapter({ url: server.url, credential: TOKEN });
   return {
     t,
     server,
     client,
+    errors,
     stop: async () => {
       await server.close();
       await t.dispose();
@@ -47,8 +52,13 @@ describe('bank HTTP API', () => {
   });
 
   async function post(path: string, body: string, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(`${bank.server.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const res = await fetch(`${bank.server.url}${path}`, { method: 'POST', headers: TOKEN.headers({ 'content-type': contentType }), body });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+
+  /** GET with the token (`init` may add or override headers). */
+  function get(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${bank.server.url}${path}`, { ...init, headers: { ...TOKEN.headers(), ...(init.headers as Record<string, string> | undefined) } });
   }
 
   it('opens and funds accounts, and shows balances, holds, settlements and history', async () => {
@@ -89,7 +99,7 @@ describe('bank HTTP API', () => {
     const commitHex = toHex(encodeReport(bankReport(terms, 'COMMIT')));
     const idHex = toHex(settlementId(terms));
     const cases: [string, string, RegExp][] = [
-      ['/accounts/fund', 'not json', /not JSON/],
+      ['/accounts/fund', 'not json', /body: not valid JSON/],
       ['/accounts/fund', '', /must be JSON/],
       ['/accounts/fund', '[]', /body: must be an object/],
       ['/accounts/fund', '{"account":"a","currency":"USD"}', /body\.amount: must be a string/],
@@ -112,19 +122,80 @@ describe('bank HTTP API', () => {
       expect(String(r.json.error), `${path} ${body}`).toMatch(message);
     }
     expect(await bank.t.ledger.height()).toBe(0n); // nothing was written
-    expect((await fetch(`${bank.server.url}/balances?account=alice`)).status).toBe(400);
-    expect((await fetch(`${bank.server.url}/history?limit=0`)).status).toBe(400);
-    expect((await fetch(`${bank.server.url}/history?after=-1`)).status).toBe(400);
+    expect((await get('/balances?account=alice')).status).toBe(400);
+    expect((await get('/history?limit=0')).status).toBe(400);
+    expect((await get('/history?after=-1')).status).toBe(400);
+  });
+
+  it('answers hostile names and amounts with 400 naming the field, never 500 or database text', async () => {
+    bank = await startBank();
+    const fund = (account: string, amount = '5', currency = 'USD') => JSON.stringify({ account, currency, amount });
+    const cases: [string, string, RegExp][] = [
+      ['/accounts/fund', fund('a\u0000b'), /account must not contain NUL/],
+      ['/accounts/fund', fund('a', '5', 'US\u0000D'), /currency must not contain NUL/],
+      ['/accounts/fund', fund('\ud800'), /account is not valid Unicode/],
+      ['/accounts/fund', fund('x'.repeat(300)), /account is longer than/],
+      ['/accounts/fund', fund('a', (2n ** 256n).toString()), /amount must be an integer in 1\.\.2\^256-1/],
+      ['/accounts/fund', fund('a', '1'.repeat(100)), /body\.amount: must be a decimal/],
+      ['/accounts', JSON.stringify({ account: '\u0000', currency: 'USD' }), /account must not contain NUL/],
+    ];
+    for (const [path, body, message] of cases) {
+      const r = await post(path, body);
+      expect(r.status, body).toBe(400);
+      expect(String(r.json.error), body).toMatch(message);
+    }
+    // A balance is a u256: a deposit that would pass 2^256-1 is refused, the balance unchanged.
+    const max = 2n ** 256n - 1n;
+    expect((await post('/accounts/fund', fund('whale', (max - 1n).toString()))).status).toBe(200);
+    const over = await post('/accounts/fund', fund('whale', '2'));
+    expect([over.status, over.json.error]).toEqual([400, 'amount: the balance of whale would pass 2^256-1']);
+    expect((await bank.client.account('whale', 'USD')).balance).toBe(max - 1n);
+    for (const query of ['account=a%00b&currency=USD', 'account=a&currency=%00']) {
+      const res = await get(`/balances?${query}`);
+      expect(res.status, query).toBe(400);
+    }
+    expect(bank.errors).toEqual([]);
+  });
+
+  it('401 without the token on every path, before routing; 415 for a body not declared JSON', async () => {
+    bank = await startBank();
+    for (const [path, init] of [
+      ['/', {}],
+      ['/accounts', {}],
+      ['/history', {}],
+      ['/accounts/fund', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: 'mallory', currency: 'USD', amount: '999999999999999999999' }) }],
+      ['/nowhere', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'garbage' }],
+    ] as const) {
+      const res = await fetch(`${bank.server.url}${path}`, init as RequestInit);
+      expect(res.status, path).toBe(401);
+      expect(await res.json()).toMatchObject({ field: 'authorization' });
+      const wrong = await fetch(`${bank.server.url}${path}`, { ...(init as RequestInit), headers: { ...(init as { headers?: Record<string, string> }).headers, ...Credential.generate().headers() } });
+      expect(wrong.status, path).toBe(401);
+    }
+    const plain = await post('/accounts/fund', JSON.stringify({ account: 'a', currency: 'USD', amount: '5' }), 'text/plain');
+    expect([plain.status, plain.json.field]).toEqual([415, 'content-type']);
+    expect(await bank.t.ledger.height()).toBe(0n);
+    const stranger = new HttpBankAdapter({ url: bank.server.url, credential: Credential.generate() });
+    await expect(stranger.fund('mallory', 'USD', 5n)).rejects.toThrow(/\(401\): authorization/);
+  });
+
+  it('refuses 0.0.0.0 (or any non-loopback address) without TLS', async () => {
+    const t = await freshLedger(sql, 'bind');
+    try {
+      await expect(startBankServer({ ledger: t.ledger, credential: TOKEN, host: '0.0.0.0' })).rejects.toThrow(/bank API: host 0\.0\.0\.0 is not a loopback address; serving beyond this machine needs TLS \(tls: \{ certFile, keyFile \}\)/);
+    } finally {
+      await t.dispose();
+    }
   });
 
   it('answers 404, 405 and 413 where they apply', async () => {
     bank = await startBank();
-    expect((await fetch(`${bank.server.url}/nowhere`)).status).toBe(404);
-    expect((await fetch(`${bank.server.url}/holds/${'ab'.repeat(32)}/explode`, { method: 'POST', body: '{}' })).status).toBe(404);
-    const wrongMethod = await fetch(`${bank.server.url}/holds`);
+    expect((await get('/nowhere')).status).toBe(404);
+    expect((await post(`/holds/${'ab'.repeat(32)}/explode`, '{}')).status).toBe(404);
+    const wrongMethod = await get('/holds');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
-    expect((await fetch(`${bank.server.url}/settlements/${'ab'.repeat(32)}`, { method: 'POST', body: '{}' })).status).toBe(405);
+    expect((await post(`/settlements/${'ab'.repeat(32)}`, '{}')).status).toBe(405);
     const huge = await post('/accounts/fund', JSON.stringify({ account: 'a'.repeat(70_000), currency: 'USD', amount: '1' }));
     expect(huge.status).toBe(413);
     // The client turns a 4xx into a BankRequestError (a bug on the caller's side, not an outage).
@@ -137,9 +208,11 @@ describe('bank HTTP API', () => {
     const terms = bankTerms('outage');
     await bank.client.fund('alice', 'USD', 500n);
     db.down = true;
-    const res = await fetch(`${bank.server.url}/balances?account=alice&currency=USD`);
+    const res = await get('/balances?account=alice&currency=USD');
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
+    // The database's own text is not passed on; the SQLSTATE is.
+    expect(await res.json()).toEqual({ error: 'bank ledger unavailable (account, 08006)' });
     await expect(bank.client.prepare(terms, payerAuth(terms))).rejects.toBeInstanceOf(TransientLegError);
     await expect(bank.client.observe(settlementId(terms))).rejects.toBeInstanceOf(TransientLegError);
     await expect(bank.client.applyReport(bankReport(terms, 'ABORT'))).rejects.toBeInstanceOf(TransientLegError);
@@ -156,7 +229,7 @@ describe('HttpBankAdapter without a reachable bank', () => {
     const bank = await startBank();
     const url = bank.server.url;
     await bank.stop();
-    const client = new HttpBankAdapter({ url });
+    const client = new HttpBankAdapter({ url, credential: TOKEN });
     const terms = bankTerms('down');
     await expect(client.prepare(terms, payerAuth(terms))).rejects.toBeInstanceOf(TransientLegError);
     await expect(client.applyReport(bankReport(terms, 'COMMIT'))).rejects.toBeInstanceOf(TransientLegError);
@@ -169,7 +242,7 @@ describe('HttpBankAdapter without a reachable bank', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as import('node:net').AddressInfo).port;
     try {
-      const client = new HttpBankAdapter({ url: `http://127.0.0.1:${port}`, timeoutMs: 200 });
+      const client = new HttpBankAdapter({ url: `http://127.0.0.1:${port}`, credential: TOKEN, timeoutMs: 200 });
       await expect(client.observe(new Uint8Array(32))).rejects.toThrow(TransientLegError);
     } finally {
       for (const s of sockets) s.destroy();
@@ -178,7 +251,7 @@ describe('HttpBankAdapter without a reachable bank', () => {
   });
 
   it('refuses a malformed report locally, as the ledger would', async () => {
-    const client = new HttpBankAdapter({ url: 'http://127.0.0.1:9' }); // never contacted
+    const client = new HttpBankAdapter({ url: 'http://127.0.0.1:9', credential: TOKEN }); // never contacted
     const r = bankReport(bankTerms('local'), 'COMMIT');
     expect(await client.applyReport({ ...r, signature: new Uint8Array(0) })).toEqual({ kind: 'refused', reason: 'malformed report: signature must be 48 bytes' });
   });

@@ -84,7 +84,7 @@ export function bankTerms(nonce: string, o: { payer?: string; payee?: string; am
 }
 
 export function payerAuth(terms: Terms, party = terms.payment.payer) {
-  return authorize(party, fx.partySecretKeys.get(party)!, settlementId(terms));
+  return authorize(party, fx.partySecretKeys.get(party)!, fx.anchor.networkId, settlementId(terms));
 }
 
 export function bankReport(terms: Terms, decision: 'COMMIT' | 'ABORT', round = 0) {

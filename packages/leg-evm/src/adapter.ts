@@ -48,13 +48,27 @@ export interface EvmEscrowAdapterOptions {
   readonly authorizer: LockAuthorizer;
   /** Blocks a state must be buried under before `observe` reports it (reorg safety). Default 0. */
   readonly confirmations?: number;
+  /**
+   * A chain that keeps its state in memory and on disk apart (the embedded chain, LocalChain):
+   * `observe` reads no block above its durable height, and every state-changing call answers only
+   * once the chain's state is durable. Absent: the chain is durable by itself (an external chain).
+   */
+  readonly durability?: ChainDurability;
   /** How long to wait for a sent transaction's receipt. Default 60 s. */
   readonly receiptTimeoutMs?: number;
   /** Told about every transaction this adapter got mined (also reverted ones): for logs, demos, gas tables. */
   readonly onTransaction?: (tx: EscrowTransaction) => void;
 }
 
-/** A transaction the adapter sent and saw mined. */
+/** What survives a crash of the chain itself (see EvmEscrowAdapterOptions.durability). */
+export interface ChainDurability {
+  /** The highest block whose state survives a crash of the chain. */
+  durableHeight(): bigint;
+  /** Makes every block the chain holds now durable; resolves once it is. */
+  sync(): Promise<void>;
+}
+
+/** A transaction the adapter sent and saw mined (and, with `durability`, made durable). */
 export interface EscrowTransaction {
   readonly call: 'lock' | 'settle' | 'reclaim';
   /** The settlement the call was for: lowercase hex of its 32-byte id, without 0x (as the protocol's toHex writes it). */
@@ -67,8 +81,8 @@ export interface EscrowTransaction {
 
 /** The contract's State enum, in order: the same codes as the protocol's LegState. */
 const STATES: readonly LegState[] = ['none', 'locked', 'rejected', 'committed', 'aborted', 'reclaimed'];
-/** The contract's RejectReason enum, in order. */
-const REJECT_REASONS: readonly string[] = [
+/** The contract's RejectReason enum, in order: why a lock was durably refused. */
+export const ESCROW_REJECT_REASONS: readonly string[] = [
   'terms name another chain',
   'terms name another escrow',
   'the buyer is neither an address nor a registered name',
@@ -117,6 +131,7 @@ export class EvmEscrowAdapter implements LegAdapter {
   private readonly clients: ChainClients;
   private readonly authorizer: LockAuthorizer;
   private readonly confirmations: bigint;
+  private readonly durability: ChainDurability | null;
   private readonly receiptTimeoutMs: number;
   private readonly onTransaction: (tx: EscrowTransaction) => void;
   private identityPromise: Promise<EscrowIdentity> | null = null;
@@ -131,6 +146,7 @@ export class EvmEscrowAdapter implements LegAdapter {
     this.escrow = getAddress(options.escrow);
     this.authorizer = options.authorizer;
     this.confirmations = BigInt(confirmations);
+    this.durability = options.durability ?? null;
     this.receiptTimeoutMs = options.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS;
     this.onTransaction = options.onTransaction ?? (() => {});
   }
@@ -139,6 +155,10 @@ export class EvmEscrowAdapter implements LegAdapter {
   // LegAdapter
 
   async prepare(terms: Terms, authorization: Authorization | null): Promise<PrepareOutcome> {
+    return this.durably(await this.prepareNow(terms, authorization));
+  }
+
+  private async prepareNow(terms: Terms, authorization: Authorization | null): Promise<PrepareOutcome> {
     let termsBytes: Uint8Array;
     let id: Uint8Array;
     try {
@@ -156,7 +176,7 @@ export class EvmEscrowAdapter implements LegAdapter {
     const identity = await this.identity();
     const sellerAddress = await this.resolve(seller);
     if (sellerAddress === null) return { kind: 'unauthorized', reason: `unknown party ${seller}: neither an address nor a registered name` };
-    const auth = await this.authorizer({ terms, settlementId: id, authorization, seller: sellerAddress, escrow: this.escrow, chainId: identity.chainId });
+    const auth = await this.authorizer({ terms, settlementId: id, authorization, seller: sellerAddress, escrow: this.escrow, chainId: identity.chainId, networkId: identity.networkId });
     if (auth.kind === 'unauthorized') return auth;
     const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'lock', args: [bytesToHex(termsBytes), auth.signature] }), 'lock', id);
     if (sent.kind === 'mined') return this.lockOutcome(sent.receipt);
@@ -176,9 +196,7 @@ export class EvmEscrowAdapter implements LegAdapter {
   }
 
   async observe(id: Uint8Array): Promise<LegView> {
-    // cacheTime 0: viem otherwise serves a block number up to one polling interval old.
-    const head = await this.transient('observe', () => this.clients.publicClient.getBlockNumber({ cacheTime: 0 }));
-    const at = head > this.confirmations ? head - this.confirmations : 0n;
+    const at = await this.finalHeight();
     const rec = await this.record(id, at);
     if (rec.state === 'none') return { state: 'none', finalityHeight: at, lock: null };
     const lock = rec.lockedAtBlock === 0n ? null : await this.lockRecord(id, rec);
@@ -186,6 +204,10 @@ export class EvmEscrowAdapter implements LegAdapter {
   }
 
   async applyReport(report: Report): Promise<ApplyOutcome> {
+    return this.durably(await this.applyReportNow(report));
+  }
+
+  private async applyReportNow(report: Report): Promise<ApplyOutcome> {
     const shape = reportShapeProblem(report);
     if (shape !== null) return refused(shape);
     const identity = await this.identity();
@@ -211,6 +233,10 @@ export class EvmEscrowAdapter implements LegAdapter {
   }
 
   async reclaim(id: Uint8Array): Promise<ReclaimOutcome> {
+    return this.durably(await this.reclaimNow(id));
+  }
+
+  private async reclaimNow(id: Uint8Array): Promise<ReclaimOutcome> {
     const rec = await this.record(id, 'latest');
     if (rec.state !== 'locked') return refused(`nothing to reclaim: settlement is ${rec.state}`);
     const sent = await this.submit(encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'reclaim', args: [bytesToHex(id)] }), 'reclaim', id);
@@ -219,6 +245,18 @@ export class EvmEscrowAdapter implements LegAdapter {
 
   // -------------------------------------------------------------------------------------------
   // Reads
+
+  /**
+   * The highest block whose state counts as final, the one `observe` reads: `confirmations` below
+   * the head, and never above the durable height (what a crash of the chain could undo is not final).
+   */
+  async finalHeight(): Promise<bigint> {
+    // cacheTime 0: viem otherwise serves a block number up to one polling interval old.
+    const head = await this.transient('observe', () => this.clients.publicClient.getBlockNumber({ cacheTime: 0 }));
+    const confirmed = head > this.confirmations ? head - this.confirmations : 0n;
+    const durable = this.durability?.durableHeight() ?? confirmed;
+    return durable < confirmed ? durable : confirmed;
+  }
 
   /** The escrow's anchor and venue (read once; retried after a transient failure). */
   identity(): Promise<EscrowIdentity> {
@@ -319,7 +357,7 @@ export class EvmEscrowAdapter implements LegAdapter {
     const events = parseEventLogs({ abi: dvpEscrowAbi, logs: receipt.logs, strict: true }).filter((l) => l.address.toLowerCase() === this.escrow.toLowerCase());
     for (const e of events) {
       if (e.eventName === 'Locked') return { kind: 'locked' };
-      if (e.eventName === 'Rejected') return { kind: 'rejected', reason: REJECT_REASONS[e.args.reason] ?? `rejected (reason ${e.args.reason})` };
+      if (e.eventName === 'Rejected') return { kind: 'rejected', reason: ESCROW_REJECT_REASONS[e.args.reason] ?? `rejected (reason ${e.args.reason})` };
     }
     throw new Error(`assertion failed: a mined lock emitted neither Locked nor Rejected (tx ${receipt.transactionHash})`);
   }
@@ -361,9 +399,26 @@ export class EvmEscrowAdapter implements LegAdapter {
       throw transientError(`${what}: send`, e);
     }
     const receipt = await this.transient(`${what}: receipt of ${hash}`, () => publicClient.waitForTransactionReceipt({ hash, timeout: this.receiptTimeoutMs }));
+    await this.durably(null);
     this.onTransaction({ call: what, settlementIdHex: toHex(id), hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, status: receipt.status });
     if (receipt.status !== 'success') return { kind: 'reverted', error: 'reverted', reason: `${what} transaction ${hash} reverted` };
     return { kind: 'mined', receipt };
+  }
+
+  /**
+   * Returns `outcome` once the chain's state is durable (at once without `durability`). Every
+   * answer to a state-changing call goes through here, since it may rest on a block another call
+   * just mined: a caller that acts on the answer acts on nothing a crash of the chain can undo. If
+   * the chain cannot make it durable now, the call fails transiently and its retry reads again.
+   */
+  private async durably<T>(outcome: T): Promise<T> {
+    if (this.durability === null) return outcome;
+    try {
+      await this.durability.sync();
+    } catch (e) {
+      throw new TransientLegError(`asset leg: the chain's state is not durable yet: ${e instanceof BaseError ? e.shortMessage : errorText(e)}`);
+    }
+    return outcome;
   }
 
   /** Runs an RPC operation; a viem (transport, RPC) error becomes TransientLegError. */

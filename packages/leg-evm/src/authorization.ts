@@ -8,13 +8,14 @@
  * - `eip712Authorizer`: the authorization's signature *is* that 65-byte EIP-712 signature, made
  *   by the seller's own EVM key. This is the self-custody path: nobody but the seller can lock.
  * - `custodialAuthorizer`: the authorization is the protocol's Ed25519 signature over
- *   ("tandem/v1/auth", settlement id) by the party's Tandem identity key; a custodian that holds
+ *   ("tandem/v1/auth", network id ‖ settlement id) by the party's Tandem identity key, for the
+ *   network id the escrow is anchored to (an authorization for another cluster is refused); a custodian that holds
  *   the party's EVM key checks it and only then signs the EIP-712 authorization. The custodian
  *   can lock what the party never authorized, so it is trusted; the conformance harness uses it
  *   (its parties sign with Ed25519 and are anvil accounts).
  */
 import { type Address, type Hex, type LocalAccount, type TypedDataDefinition, bytesToHex, recoverTypedDataAddress } from 'viem';
-import { type Authorization, type Terms, SIGN_DOMAIN } from '@tandem/protocol';
+import { type Authorization, type Terms, SIGN_DOMAIN, authorizationMessage } from '@tandem/protocol';
 import { identityVerify } from '@tandem/crypto';
 
 export const EIP712_DOMAIN_NAME = 'Tandem DvP Escrow';
@@ -52,6 +53,8 @@ export interface LockAuthorizationRequest {
   readonly seller: Address;
   readonly escrow: Address;
   readonly chainId: number;
+  /** The network id the escrow is anchored to: what a party's Ed25519 authorization must name. */
+  readonly networkId: Uint8Array;
 }
 
 export type LockAuthorizationResult =
@@ -95,11 +98,11 @@ export function custodialAuthorizer(parties: ReadonlyMap<string, CustodiedParty>
     if (party === undefined) return unauthorized(`no custodied key for ${r.authorization.party}`);
     let valid = false;
     try {
-      valid = identityVerify(SIGN_DOMAIN.authorization, party.identityKey, r.settlementId, r.authorization.signature);
+      valid = identityVerify(SIGN_DOMAIN.authorization, party.identityKey, authorizationMessage(r.networkId, r.settlementId), r.authorization.signature);
     } catch {
       valid = false;
     }
-    if (!valid) return unauthorized(`bad authorization signature from ${r.authorization.party}`);
+    if (!valid) return unauthorized(`bad authorization signature from ${r.authorization.party} (not its signature for this network and settlement)`);
     if (party.account.address.toLowerCase() !== r.seller.toLowerCase()) {
       return unauthorized(`${r.authorization.party}'s custodied account ${party.account.address} is not the seller ${r.seller}`);
     }

@@ -34,25 +34,28 @@ export interface ChainClients {
 }
 
 export interface ChainClientOptions {
-  readonly rpcUrl: string;
+  /** An HTTP(S) JSON-RPC endpoint; or give `transport` instead (e.g. the embedded chain's IPC client). */
+  readonly rpcUrl?: string;
+  readonly transport?: Transport;
   readonly chainId: number;
   /** The account that signs and pays for transactions. */
   readonly account: Account;
   readonly pollingIntervalMs?: number;
-  /** Per-request timeout; a timeout is a transient leg error. */
+  /** Per-request timeout over HTTP; a timeout is a transient leg error. */
   readonly requestTimeoutMs?: number;
 }
 
-/** A public and a wallet client over one JSON-RPC URL. */
+/** A public and a wallet client over one JSON-RPC URL or transport. */
 export function chainClients(o: ChainClientOptions): ChainClients {
+  if ((o.rpcUrl === undefined) === (o.transport === undefined)) throw new Error('chainClients: give exactly one of rpcUrl and transport');
   const chain = defineChain({
     id: o.chainId,
     name: `chain ${o.chainId}`,
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [o.rpcUrl] } },
+    rpcUrls: { default: { http: o.rpcUrl !== undefined ? [o.rpcUrl] : [] } },
   });
   const pollingInterval = o.pollingIntervalMs ?? DEFAULT_POLLING_INTERVAL_MS;
-  const transport = http(o.rpcUrl, { timeout: o.requestTimeoutMs ?? 10_000, retryCount: 0 });
+  const transport = o.transport ?? http(o.rpcUrl, { timeout: o.requestTimeoutMs ?? 10_000, retryCount: 0 });
   return {
     chain,
     publicClient: createPublicClient({ chain, transport, pollingInterval }),

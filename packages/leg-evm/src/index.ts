@@ -1,4 +1,4 @@
-export { EvmEscrowAdapter, type EscrowTransaction, type EvmEscrowAdapterOptions } from './adapter.js';
+export { type ChainDurability, ESCROW_REJECT_REASONS, EvmEscrowAdapter, type EscrowTransaction, type EvmEscrowAdapterOptions } from './adapter.js';
 export {
   type CustodiedParty,
   type LockAuthorizationRequest,
@@ -11,7 +11,23 @@ export {
   lockAuthorizationTypedData,
   signLockAuthorization,
 } from './authorization.js';
-export { type Anvil, type AnvilOptions, ANVIL_DEV_PRIVATE_KEYS, anvilBinaryPath, rpc, startAnvil } from './anvil.js';
+export {
+  type Anvil,
+  type AnvilOptions,
+  type IsolatedAnvil,
+  type IsolatedAnvilOptions,
+  ANVIL_DEV_PRIVATE_KEYS,
+  IPC_PATH_BYTES_MAX,
+  anvilBinaryPath,
+  isolationProblem,
+  rpc,
+  startAnvil,
+  startIsolatedAnvil,
+} from './anvil.js';
+export { IpcRequestError, IpcRpcClient } from './ipc.js';
+export { CHAIN_SOCKET_FILE, CHAIN_STATE_FILE, LocalChain, type LocalChainOptions } from './local-chain.js';
+export { EscrowEventLog, type EscrowEventLogOptions } from './event-log.js';
+export { writeFileDurably } from './durable-file.js';
 export {
   type ChainClientOptions,
   type ChainClients,

@@ -45,7 +45,7 @@ describe('EvmEscrowAdapter', () => {
     const id = settlementId(t);
     const bobs = hexToBytes(await signLockAuthorization(d.parties.get('bob')!, d.escrow, d.anvil.chainId, id));
     expect((await adapter.prepare(t, { party: 'alice', signature: bobs })).kind).toBe('unauthorized');
-    const ed25519 = authorize('alice', fixture().partySecretKeys.get('alice')!, id);
+    const ed25519 = authorize('alice', fixture().partySecretKeys.get('alice')!, fixture().anchor.networkId, id);
     expect((await adapter.prepare(t, ed25519)).kind).toBe('unauthorized'); // a 64-byte Ed25519 signature is not EIP-712
     expect((await adapter.observe(id)).state).toBe('none');
     const alices = hexToBytes(await signLockAuthorization(d.parties.get('alice')!, d.escrow, d.anvil.chainId, id));
@@ -63,7 +63,7 @@ describe('EvmEscrowAdapter', () => {
     const node = (index: number) =>
       new EvmEscrowAdapter({ clients: chainClients({ rpcUrl: d.anvil.rpcUrl, chainId: d.anvil.chainId, account: anvilDevAccount(index) }), escrow: d.escrow, authorizer: custodialAuthorizer(custody) });
     const [a, b] = [node(4), node(5)];
-    const auth = authorize('alice', fx.partySecretKeys.get('alice')!, settlementId(t));
+    const auth = authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, settlementId(t));
     const prepared = await Promise.all([a.prepare(t, auth), b.prepare(t, auth)]);
     expect(prepared.map((p) => p.kind).sort()).toEqual(['locked', 'locked']);
     const commit = commitOf(t);
@@ -80,7 +80,7 @@ describe('EvmEscrowAdapter', () => {
     const told: EscrowTransaction[] = [];
     const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: custodialAuthorizer(custody), onTransaction: (tx) => told.push(tx) });
     const id = settlementId(t);
-    expect(await adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, id))).toEqual({ kind: 'locked' });
+    expect(await adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, id))).toEqual({ kind: 'locked' });
     expect(await adapter.applyReport(commitOf(t))).toEqual({ kind: 'applied' });
     expect(await adapter.applyReport(commitOf(t))).toEqual({ kind: 'duplicate' }); // read, not sent: nothing to tell
     expect(told.map((x) => [x.call, x.settlementIdHex, x.status])).toEqual([
@@ -98,7 +98,7 @@ describe('EvmEscrowAdapter', () => {
     const fx = fixture();
     const custody = new Map([['alice', { identityKey: fx.partyPublicKeys.get('alice')!, account: d.parties.get('alice')! }]]);
     const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: custodialAuthorizer(custody), confirmations: 2 });
-    expect(await adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, settlementId(t)))).toEqual({ kind: 'locked' });
+    expect(await adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, settlementId(t)))).toEqual({ kind: 'locked' });
     expect((await adapter.observe(settlementId(t))).state).toBe('none');
     await rpc(d.anvil.rpcUrl, 'evm_mine');
     expect((await adapter.observe(settlementId(t))).state).toBe('none');
@@ -106,6 +106,40 @@ describe('EvmEscrowAdapter', () => {
     const view = await adapter.observe(settlementId(t));
     expect(view.state).toBe('locked');
     expect(view.lock?.amount).toBe(100n);
+  });
+
+  it('with durability: observes no block above the durable height, and answers a change only once it is durable', async () => {
+    const { d, t } = await setup();
+    const fx = fixture();
+    const custody = new Map([['alice', { identityKey: fx.partyPublicKeys.get('alice')!, account: d.parties.get('alice')! }]]);
+    const head = () => d.owner.publicClient.getBlockNumber({ cacheTime: 0 });
+    let durable = await head();
+    let diskFull = true;
+    const durability = {
+      durableHeight: () => durable,
+      sync: async () => {
+        if (diskFull) throw new Error('disk full');
+        durable = await head();
+      },
+    };
+    const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: custodialAuthorizer(custody), durability });
+    const id = settlementId(t);
+    const auth = authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, id);
+    // The lock is mined, but the chain cannot make it durable: no answer, and nobody sees it.
+    await expect(adapter.prepare(t, auth)).rejects.toBeInstanceOf(TransientLegError);
+    expect(await balanceOf(d, d.escrow)).toBe(100n);
+    expect((await adapter.observe(id)).state).toBe('none');
+    // Once it can, the retry answers from the chain and the lock is final.
+    diskFull = false;
+    expect(await adapter.prepare(t, auth)).toEqual({ kind: 'locked' });
+    expect(durable).toBe(await head());
+    expect((await adapter.observe(id)).state).toBe('locked');
+    diskFull = true;
+    await expect(adapter.applyReport(commitOf(t))).rejects.toBeInstanceOf(TransientLegError);
+    expect((await adapter.observe(id)).state).toBe('locked'); // released on chain, not durably: not final
+    diskFull = false;
+    expect(await adapter.applyReport(commitOf(t))).toEqual({ kind: 'duplicate' });
+    expect((await adapter.observe(id)).state).toBe('committed');
   });
 
   it('throws TransientLegError, changing nothing, while the RPC endpoint is down', async () => {
@@ -117,7 +151,7 @@ describe('EvmEscrowAdapter', () => {
     const adapter = new EvmEscrowAdapter({ clients: down, escrow: d.escrow, authorizer: custodialAuthorizer(custody) });
     const id = settlementId(t);
     await expect(adapter.observe(id)).rejects.toBeInstanceOf(TransientLegError);
-    await expect(adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, id))).rejects.toBeInstanceOf(TransientLegError);
+    await expect(adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, id))).rejects.toBeInstanceOf(TransientLegError);
     await expect(adapter.applyReport(commitOf(t))).rejects.toBeInstanceOf(TransientLegError);
     await expect(adapter.reclaim(id)).rejects.toBeInstanceOf(TransientLegError);
     // Nothing happened on the real chain; the same adapter type against it works.

@@ -14,7 +14,7 @@
  *                        { leg, fault: "clear" }
  *   GET  /admin/faults?leg=asset                                            → LegFaultStateJson
  */
-import { type LegName, LEG_NAMES, STRING_BYTES_MAX, U256_MAX, U64_MAX, toHex } from '@tandem/protocol';
+import { type LegName, LEG_NAMES, STRING_BYTES_MAX, U256_MAX, U64_MAX, Writer, toHex } from '@tandem/protocol';
 import { type BalanceEntry, type LegEvent, type LegEventKind, LEG_EVENT_KINDS } from '@tandem/legs';
 import {
   WireError,
@@ -110,10 +110,25 @@ export function mintRequestFromJson(v: unknown): MintRequest {
   const o = objectField(v, '', ['leg', 'account', 'unit', 'amount']);
   return {
     leg: oneOfField(o.leg, 'leg', LEG_NAMES),
-    account: stringField(o.account, 'account', NAME_BYTES_MAX, 1),
-    unit: stringField(o.unit, 'unit', NAME_BYTES_MAX, 1),
+    account: nameField(o.account, 'account'),
+    unit: nameField(o.unit, 'unit'),
     amount: decimalField(o.amount, 'amount', U256_MAX, 1n),
   };
+}
+
+/**
+ * An account or unit name: a protocol string (well-formed, at most NAME_BYTES_MAX bytes) without
+ * NUL, which no leg backed by PostgreSQL can hold. Every leg refuses the same names.
+ */
+function nameField(v: unknown, field: string): string {
+  const s = stringField(v, field, NAME_BYTES_MAX, 1);
+  if (s.includes('\u0000')) throw new WireError(field, 'must not contain NUL');
+  try {
+    new Writer().string(s);
+  } catch (e) {
+    throw new WireError(field, (e as Error).message);
+  }
+  return s;
 }
 
 export interface FaultRequest {

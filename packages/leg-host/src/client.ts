@@ -6,11 +6,12 @@
  * - unreachable host, reset connection, timeout, 502/503/504 → TransientLegError (retry later;
  *   every leg call is idempotent, so retrying one whose answer was lost is harmless);
  * - 400 and any other status → a plain Error: the node sent something the host cannot read, or
- *   talks to the wrong URL, which retrying cannot fix;
+ *   talks to the wrong URL or with the wrong token (401/403), which retrying cannot fix;
  * - a 200 whose body does not decode strictly → a plain Error (a broken host).
  * Inputs that cannot be put on the wire are answered locally as the in-memory legs would answer
  * them: terms that do not encode → `rejected`, a malformed report → `refused`.
  */
+import type { Credential } from '@tandem/http';
 import { type Authorization, type LegName, type LegView, type Report, type Terms, EncodeError, LEG_NAMES } from '@tandem/protocol';
 import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
 import {
@@ -39,6 +40,8 @@ export interface HttpLegAdapterOptions {
   /** The leg host's base URL, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
   readonly leg: LegName;
+  /** The leg host's `legs` token (the nodes' credential). */
+  readonly credential: Credential;
   /** Per call, connection to last body byte. */
   readonly timeoutMs: number;
   /** Largest answer accepted. Default 1 MiB. */
@@ -85,7 +88,7 @@ function errorText(e: unknown): string {
 }
 
 /** One request: JSON in, status and JSON out, bounded in time and size. Throws Unreachable. */
-async function exchange(url: string, method: 'GET' | 'POST', body: unknown, timeoutMs: number, limitBytes: number): Promise<Answer> {
+async function exchange(url: string, method: 'GET' | 'POST', body: unknown, credential: Credential, timeoutMs: number, limitBytes: number): Promise<Answer> {
   const signal = AbortSignal.timeout(timeoutMs);
   let text: string;
   let status: number;
@@ -93,7 +96,7 @@ async function exchange(url: string, method: 'GET' | 'POST', body: unknown, time
     const res = await fetch(url, {
       method,
       signal,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: credential.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
       body: body === undefined ? null : JSON.stringify(body),
     });
     status = res.status;
@@ -141,12 +144,14 @@ async function readBounded(res: Response, limitBytes: number): Promise<string> {
 export class HttpLegAdapter implements LegAdapter {
   readonly leg: LegName;
   private readonly base: string;
+  private readonly credential: Credential;
   private readonly timeoutMs: number;
   private readonly limitBytes: number;
 
   constructor(opts: HttpLegAdapterOptions) {
     if (!LEG_NAMES.includes(opts.leg)) throw new Error(`leg must be asset or payment, got ${String(opts.leg)}`);
     this.leg = opts.leg;
+    this.credential = opts.credential;
     this.base = `${baseUrl(opts.url)}/legs/${opts.leg}`;
     this.timeoutMs = checkTimeout(opts.timeoutMs);
     this.limitBytes = opts.responseLimitBytes ?? RESPONSE_LIMIT_BYTES_DEFAULT;
@@ -183,7 +188,7 @@ export class HttpLegAdapter implements LegAdapter {
     const what = `${this.leg} leg host: ${method} ${path}`;
     let answer: Answer;
     try {
-      answer = await exchange(this.base + path, method, body, this.timeoutMs, this.limitBytes);
+      answer = await exchange(this.base + path, method, body, this.credential, this.timeoutMs, this.limitBytes);
     } catch (e) {
       if (e instanceof Unreachable) throw new TransientLegError(`${this.leg} leg host unreachable: ${e.message}`);
       throw new Error(`${what}: ${errorText(e)}`);
@@ -209,16 +214,20 @@ function decodeAnswer<T>(what: string, body: unknown, decode: (v: unknown) => T)
 
 export interface LegHostAdminClientOptions {
   readonly url: string;
+  /** The leg host's `admin` token. */
+  readonly credential: Credential;
   readonly timeoutMs: number;
 }
 
 /** The admin API of a leg host. Every failure (unreachable, non-200, malformed answer) is an Error. */
 export class LegHostAdminClient {
   private readonly base: string;
+  private readonly credential: Credential;
   private readonly timeoutMs: number;
 
   constructor(opts: LegHostAdminClientOptions) {
     this.base = `${baseUrl(opts.url)}/admin`;
+    this.credential = opts.credential;
     this.timeoutMs = checkTimeout(opts.timeoutMs);
   }
 
@@ -253,7 +262,7 @@ export class LegHostAdminClient {
     const what = `leg host admin: ${method} ${path}`;
     let answer: Answer;
     try {
-      answer = await exchange(this.base + path, method, body, this.timeoutMs, RESPONSE_LIMIT_BYTES_DEFAULT);
+      answer = await exchange(this.base + path, method, body, this.credential, this.timeoutMs, RESPONSE_LIMIT_BYTES_DEFAULT);
     } catch (e) {
       throw new Error(`${what}: ${errorText(e)}`);
     }

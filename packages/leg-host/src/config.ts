@@ -7,16 +7,23 @@
  *     "parties": "parties.json",            // { "alice": "<Ed25519 public key hex>", … }
  *     "asset": { "chainId": "31337", "escrow": "<20-byte hex>" },
  *     "bank": { "bankId": "bank-a", "ledger": "deposits" },
- *     "host": "127.0.0.1",                  // optional, loopback only (default 127.0.0.1)
+ *     "tokens": { "legs": "secrets/legs.token", "admin": "secrets/admin.token" },
+ *     "host": "127.0.0.1",                  // optional (default 127.0.0.1); not loopback: needs "tls"
+ *     "tls": { "certFile": "…", "keyFile": "…" },   // optional: serve HTTPS
  *     "port": 0                             // optional, 0 = a free port (default)
  *   }
  *
+ * `tokens` names the two token files (mode 0600, 64 hex digits; made by `tandem cluster up`, or
+ * @tandem/http's Credential.createFile): `legs` is what nodes present on the /legs routes, `admin`
+ * what operators present on the /admin routes. They are read here, never taken from argv or the
+ * environment.
  * Relative paths are read from the config file's directory. From the cluster file only the anchor
  * is read (networkId, configDigest, groupPublicKey; the group key must be a G2 point and equal
  * commitments[0]): the full check belongs to the nodes, which hold the shares. Every problem is a
  * ConfigError naming the file and the key.
  */
 import { readFileSync } from 'node:fs';
+import { Credential, type TlsFiles, TokenFileError, isLoopback } from '@tandem/http';
 import { dirname, resolve } from 'node:path';
 import { G2_POINT_BYTES, STRING_BYTES_MAX, U64_MAX, toHex } from '@tandem/protocol';
 import { PointDecodeError, decodeG2PublicKey } from '@tandem/crypto';
@@ -32,14 +39,15 @@ export interface LegHostConfig {
   readonly parties: ReadonlyMap<string, Uint8Array>;
   readonly assetVenue: AssetVenue;
   readonly bankVenue: BankVenue;
+  readonly credentials: { readonly legs: Credential; readonly admin: Credential };
   readonly host: string;
+  readonly tls: TlsFiles | null;
   readonly port: number;
 }
 
 /** Bound on the parties file: a demo cluster has a handful. */
 export const PARTIES_MAX = 10_000;
 const CLUSTER_FILE_VERSION = 1;
-const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
 /** Bound on any file read here: a cluster file for 1000 nodes is about 300 KB. */
 const FILE_BYTES_MAX = 16 * 1024 * 1024;
 
@@ -72,7 +80,7 @@ function inFile<T>(path: string, read: () => T): T {
 export function loadLegHostConfig(path: string, readText: (p: string) => string = (p) => readFileSync(p, 'utf8')): LegHostConfig {
   const json = readJson(path, readText);
   const base = dirname(path);
-  const o = inFile(path, () => objectField(json, '', ['parties', 'asset', 'bank'], ['cluster', 'anchor', 'host', 'port']));
+  const o = inFile(path, () => objectField(json, '', ['parties', 'asset', 'bank', 'tokens'], ['cluster', 'anchor', 'host', 'tls', 'port']));
   const hasCluster = Object.hasOwn(o, 'cluster');
   if (hasCluster === Object.hasOwn(o, 'anchor')) throw new ConfigError(`${path}: give exactly one of the keys "cluster" (a cluster file) and "anchor"`);
   const anchor = hasCluster
@@ -80,21 +88,49 @@ export function loadLegHostConfig(path: string, readText: (p: string) => string 
     : inFile(path, () => anchorFromJson(o.anchor, 'anchor'));
   const partiesPath = resolve(base, inFile(path, () => stringField(o.parties, 'parties', 4096, 1)));
   const parties = loadParties(partiesPath, readText);
-  return inFile(path, () => ({
-    anchor,
-    parties,
-    assetVenue: assetVenueFromJson(o.asset, 'asset'),
-    bankVenue: bankVenueFromJson(o.bank, 'bank'),
-    host: hostFromJson(o.host),
-    port: o.port === undefined ? 0 : intField(o.port, 'port', 0, 65535),
-  }));
+  const credentials = loadTokens(path, base, o.tokens);
+  return inFile(path, () => {
+    const tls = o.tls === undefined ? null : tlsFromJson(o.tls, base);
+    return {
+      anchor,
+      parties,
+      assetVenue: assetVenueFromJson(o.asset, 'asset'),
+      bankVenue: bankVenueFromJson(o.bank, 'bank'),
+      credentials,
+      host: hostFromJson(o.host, tls !== null),
+      tls,
+      port: o.port === undefined ? 0 : intField(o.port, 'port', 0, 65535),
+    };
+  });
 }
 
-function hostFromJson(v: unknown): string {
+function hostFromJson(v: unknown, tls: boolean): string {
   if (v === undefined) return '127.0.0.1';
   const host = stringField(v, 'host', 255, 1);
-  if (!LOOPBACK_HOSTS.includes(host)) throw new WireError('host', `the admin API is unauthenticated: expected a loopback host (${LOOPBACK_HOSTS.join(', ')})`);
+  if (!isLoopback(host) && !tls) throw new WireError('host', `${host} is not a loopback address: serving beyond this machine needs "tls": { "certFile", "keyFile" }`);
   return host;
+}
+
+function tlsFromJson(v: unknown, base: string): TlsFiles {
+  const o = objectField(v, 'tls', ['certFile', 'keyFile']);
+  return { certFile: resolve(base, stringField(o.certFile, 'tls.certFile', 4096, 1)), keyFile: resolve(base, stringField(o.keyFile, 'tls.keyFile', 4096, 1)) };
+}
+
+/** The two token files named under `tokens`, read now: a missing or open one is a ConfigError naming the key. */
+function loadTokens(path: string, base: string, v: unknown): { legs: Credential; admin: Credential } {
+  const o = inFile(path, () => objectField(v, 'tokens', ['legs', 'admin']));
+  const read = (role: 'legs' | 'admin'): Credential => {
+    const file = resolve(base, inFile(path, () => stringField(o[role], `tokens.${role}`, 4096, 1)));
+    try {
+      return Credential.fromFile(file);
+    } catch (e) {
+      if (e instanceof TokenFileError) throw new ConfigError(`${path}: key "tokens.${role}": ${e.message}`);
+      throw e;
+    }
+  };
+  const tokens = { legs: read('legs'), admin: read('admin') };
+  if (tokens.legs.sameTokenAs(tokens.admin)) throw new ConfigError(`${path}: key "tokens": "legs" and "admin" hold the same token; each needs its own`);
+  return tokens;
 }
 
 function groupKeyField(v: unknown, field: string): Uint8Array {

@@ -4,9 +4,11 @@
  * Starts the in-memory asset chain and bank ledger (real clock) behind the HTTP API with the
  * admin routes, prints one ready line `{"ready":true,"url":"http://127.0.0.1:PORT"}` on stdout
  * once listening, logs JSON lines on stderr, and on SIGTERM or SIGINT closes the server and exits 0.
- * Exit 2: bad arguments or config (the message names the file and the key); exit 1: could not
- * start (e.g. the port is taken).
+ * Exit 2: bad arguments or config (the message names the file and the key; a token file missing
+ * or readable by others, a TLS file that cannot be read); exit 1: could not start (e.g. the port
+ * is taken).
  */
+import { ServeError } from '@tandem/http';
 import { ConfigError, loadLegHostConfig } from './config.js';
 import { startMemoryLegHost } from './memory-host.js';
 
@@ -50,6 +52,11 @@ async function main(args: readonly string[]): Promise<number> {
   try {
     host = await startMemoryLegHost({ ...config, onError: (e) => log('error', 'unexpected error answering a request', { error: e instanceof Error ? e.stack : String(e) }) });
   } catch (e) {
+    // A TLS file that cannot be read is the config's problem (2); a taken port is the machine's (1).
+    if (e instanceof ServeError) {
+      process.stderr.write(`leg-host: ${parsed.path}: ${e.message}\n`);
+      return 2;
+    }
     process.stderr.write(`leg-host: cannot listen on ${config.host}:${config.port}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }

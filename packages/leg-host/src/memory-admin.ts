@@ -3,7 +3,7 @@
  * run-time faults through the legs' `MemoryLegFaults` hooks (which the legs ask on every call, so
  * a fault set here takes effect on the next request).
  */
-import { type LegName, toHex } from '@tandem/protocol';
+import { type LegName, U256_MAX, toHex } from '@tandem/protocol';
 import type { MemoryLeg, MemoryLegFaults } from '@tandem/legs';
 import { type LegAdmin, type LegBalances, type LegEventsPage, type LegFault, type LegFaultState, AdminInputError } from './admin.js';
 
@@ -92,7 +92,11 @@ export class MemoryLegAdmin implements LegAdmin {
 
   async mint(leg: LegName, account: string, unit: string, amount: bigint): Promise<void> {
     if (amount <= 0n) throw new AdminInputError('amount', 'must be positive');
-    this.entry(leg).leg.mint(account, unit, amount);
+    const l = this.entry(leg).leg;
+    // Like a token's total supply, the value of a unit stays a u256: no balance can pass what terms can name.
+    const total = l.balances().reduce((sum, b) => (b.unit === unit ? sum + b.amount : sum), l.lockedTotal(unit));
+    if (total + amount > U256_MAX) throw new AdminInputError('amount', `the ${leg} leg's total of ${unit} would pass 2^256-1`);
+    l.mint(account, unit, amount);
   }
 
   async balances(leg: LegName): Promise<LegBalances> {

@@ -2,6 +2,7 @@
  * The in-memory legs behind one HTTP server: what `tandem cluster` runs until the real legs
  * (EVM escrow, PostgreSQL bank) replace them. Both legs share one clock, real time by default.
  */
+import type { Credential, TlsFiles } from '@tandem/http';
 import { type AssetVenue, type BankVenue, type LegAnchor, MemoryAssetChain, MemoryBankLedger } from '@tandem/legs';
 import { MemoryFaultBoard, MemoryLegAdmin } from './memory-admin.js';
 import { type LegServer, serveLegs } from './server.js';
@@ -13,8 +14,11 @@ export interface MemoryLegHostOptions {
   readonly parties: ReadonlyMap<string, Uint8Array>;
   readonly assetVenue: AssetVenue;
   readonly bankVenue: BankVenue;
-  /** Default 127.0.0.1 (the admin API is served on loopback only). */
+  /** The nodes' token (the /legs routes) and the operators' (the /admin routes). */
+  readonly credentials: { readonly legs: Credential; readonly admin: Credential };
+  /** Default 127.0.0.1; any other address needs `tls`. */
   readonly host?: string;
+  readonly tls?: TlsFiles | null;
   /** 0 picks a free port. */
   readonly port: number;
   /** The legs' clock in ms (COMMIT windows, reclaim times, outages). Default Date.now. */
@@ -39,7 +43,7 @@ export async function startMemoryLegHost(opts: MemoryLegHostOptions): Promise<Me
   const admin = new MemoryLegAdmin({ asset: { leg: asset, faults: assetFaults }, payment: { leg: bank, faults: bankFaults } });
   const server = await serveLegs(
     { asset, payment: bank },
-    { host: opts.host ?? '127.0.0.1', port: opts.port, admin, bodyLimitBytes: opts.bodyLimitBytes, onError: opts.onError },
+    { host: opts.host ?? '127.0.0.1', port: opts.port, credentials: opts.credentials, tls: opts.tls ?? null, admin, bodyLimitBytes: opts.bodyLimitBytes, onError: opts.onError },
   );
   return { url: server.url, close: () => server.close(), asset, bank, admin };
 }

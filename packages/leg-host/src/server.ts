@@ -1,5 +1,5 @@
 /**
- * The leg host's HTTP server: LegAdapters (and optionally an admin API) behind plain node:http.
+ * The leg host's HTTP server: LegAdapters (and optionally an admin API) behind @tandem/http's guard.
  *
  *   POST /legs/:leg/prepare                    { terms, authorization | null } → PrepareOutcome
  *   GET  /legs/:leg/settlements/:idHex                                         → LegView
@@ -7,14 +7,19 @@
  *   POST /legs/:leg/settlements/:idHex/reclaim                                 → ReclaimOutcome
  *   /admin/…                                   see admin.ts
  *
+ * Two roles, each with its own token on the one listener: `legs` (the nodes: the /legs routes)
+ * and `admin` (operators and the cluster-mode runner: the /admin routes). Before routing, the
+ * guard answers 401 to any request carrying neither token (and 421/403/415/413, see
+ * @tandem/http); a route called with the other role's token is 403.
+ *
  * Status codes: 200 with the answer; 400 `{ error, field }` for input that does not decode (the
- * field is named); 404 unknown route or leg; 405 wrong method; 413 body over the limit; 503
- * `{ error }` when the leg throws TransientLegError (the caller retries); 500 for anything else
- * (a bug; reported to `onError`). No input can crash the server: every handler's failure becomes
- * an answer.
+ * field is named); 404 unknown route or leg; 405 wrong method; 503 `{ error }` when the leg throws
+ * TransientLegError (the caller retries); 500 `{ error: "internal error" }` for anything else (a
+ * bug; reported to `onError`, its text never sent). No input can crash the server: every
+ * handler's failure becomes an answer.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Credential, type TlsFiles, HttpError, readJsonBody, sendError, sendJson, serveGuarded } from '@tandem/http';
 import { type LegName, LEG_NAMES } from '@tandem/protocol';
 import { type LegAdapter, TransientLegError } from '@tandem/legs';
 import {
@@ -44,11 +49,21 @@ export interface ServedLegs {
   readonly payment?: LegAdapter;
 }
 
+/** The leg host's credentials: the nodes' token, and the operators' when there is an admin API. */
+export interface LegHostCredentials {
+  readonly legs: Credential;
+  readonly admin?: Credential;
+}
+
 export interface ServeLegsOptions {
-  /** Interface to listen on. With an admin API it must be loopback: the API is unauthenticated. */
+  /** Interface to listen on: loopback, or any with `tls`. */
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
+  readonly credentials: LegHostCredentials;
+  /** HTTPS; needed to listen beyond loopback. */
+  readonly tls?: TlsFiles | null;
+  /** With an admin API, `credentials.admin` is required. */
   readonly admin?: LegAdmin;
   /** Largest request body accepted. Default 64 KiB (a prepare is under 3 KiB). */
   readonly bodyLimitBytes?: number;
@@ -64,35 +79,16 @@ export interface LegServer {
 }
 
 export const BODY_LIMIT_BYTES_DEFAULT = 64 * 1024;
-/** A whole request (headers and body) must arrive within this: slow senders do not hold sockets. */
-const REQUEST_TIMEOUT_MS = 10_000;
-const HEADERS_TIMEOUT_MS = 5_000;
-/** On close, requests in flight get this long to finish before their connections are cut. */
-const CLOSE_GRACE_MS = 1_000;
-const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
 
-/** An answer: status and JSON body. */
-interface Reply {
-  readonly status: number;
-  readonly body: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
+/** The role a request's token grants (see the module comment). */
+type Role = 'legs' | 'admin';
 
 interface RequestContext {
   readonly method: string;
+  readonly role: Role;
   readonly segments: readonly string[];
   readonly query: URLSearchParams;
-  /** Reads and parses the body (undefined when empty); throws HttpError 413 / WireError. */
+  /** Reads and parses the body (undefined when empty); throws HttpError 413 / 400. */
   readonly body: () => Promise<unknown>;
 }
 
@@ -101,105 +97,40 @@ export async function serveLegs(legs: ServedLegs, opts: ServeLegsOptions): Promi
     const adapter = legs[name];
     if (adapter !== undefined && adapter.leg !== name) throw new Error(`serveLegs: the ${name} adapter is a ${adapter.leg} leg`);
   }
-  if (opts.admin !== undefined && !LOOPBACK_HOSTS.includes(opts.host)) {
-    throw new Error(`serveLegs: the admin API is unauthenticated and is served on loopback only, not ${opts.host}`);
-  }
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`serveLegs: bad port ${opts.port}`);
-  const bodyLimitBytes = opts.bodyLimitBytes ?? BODY_LIMIT_BYTES_DEFAULT;
-  if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes <= 0) throw new Error(`serveLegs: bad bodyLimitBytes ${bodyLimitBytes}`);
+  if (opts.admin !== undefined && opts.credentials.admin === undefined) throw new Error('serveLegs: an admin API needs credentials.admin (its own token)');
   const onError = opts.onError ?? (() => {});
   const router = new Router(legs, opts.admin ?? null);
-
-  const server = createServer((req, res) => {
-    void respond(router, req, res, bodyLimitBytes, onError);
-  });
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  // Malformed HTTP (bad request line, oversized headers) never reaches the handler.
-  server.on('clientError', (_err: Error, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
-  await listen(server, opts.host, opts.port);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('serveLegs: server has no TCP address');
-  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { url: `http://${hostPart}:${address.port}`, close: () => closeServer(server) };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-    force.unref();
-    server.close(() => {
-      clearTimeout(force);
-      resolve();
-    });
-    // Keep-alive connections with no request in flight would otherwise hold close() open.
-    server.closeIdleConnections();
-  });
+  const roles = { legs: opts.credentials.legs, ...(opts.admin !== undefined ? { admin: opts.credentials.admin! } : {}) };
+  const server = await serveGuarded(
+    { name: 'leg host', host: opts.host, port: opts.port, roles, tls: opts.tls ?? null, bodyBytesMax: opts.bodyLimitBytes ?? BODY_LIMIT_BYTES_DEFAULT, onError },
+    (req, res, admitted) => respond(router, req, res, admitted.role as Role, admitted.bodyBytesMax, onError),
+  );
+  return { url: server.url, close: () => server.close() };
 }
 
 // ---------------------------------------------------------------------------------------------
 // One request
 
-async function respond(router: Router, req: IncomingMessage, res: ServerResponse, bodyLimitBytes: number, onError: (e: unknown) => void): Promise<void> {
-  let reply: Reply;
+async function respond(router: Router, req: IncomingMessage, res: ServerResponse, role: Role, bodyLimitBytes: number, onError: (e: unknown) => void): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://leg-host.invalid');
     const segments = pathSegments(url.pathname);
     let bodyPromise: Promise<unknown> | null = null;
     const ctx: RequestContext = {
       method: req.method ?? 'GET',
+      role,
       segments,
       query: url.searchParams,
       body: () => (bodyPromise ??= readJsonBody(req, bodyLimitBytes)),
     };
-    reply = { status: 200, body: await router.route(ctx) };
+    sendJson(res, 200, await router.route(ctx));
   } catch (e) {
-    reply = errorReply(e, onError);
-  }
-  send(res, reply, onError);
-}
-
-function errorReply(e: unknown, onError: (e: unknown) => void): Reply {
-  if (e instanceof WireError || e instanceof AdminInputError) return { status: 400, body: { error: e.message, field: e.field } };
-  if (e instanceof HttpError) return { status: e.status, body: { error: e.message }, headers: e.headers };
-  if (e instanceof TransientLegError) return { status: 503, body: { error: e.message }, headers: { 'retry-after': '1' } };
-  onError(e);
-  return { status: 500, body: { error: `internal error: ${e instanceof Error ? e.message : String(e)}` } };
-}
-
-function send(res: ServerResponse, reply: Reply, onError: (e: unknown) => void): void {
-  if (res.headersSent || res.destroyed) return;
-  try {
-    const text = JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(text)),
-      'cache-control': 'no-store',
-      ...reply.headers,
-    });
-    res.end(text);
-  } catch (e) {
-    // Only a bug gets here (an answer that does not serialize); the socket must not be left hanging.
+    if (e instanceof WireError || e instanceof AdminInputError) return sendJson(res, 400, { error: e.message, field: e.field });
+    if (e instanceof TransientLegError) return sendJson(res, 503, { error: e.message }, { 'retry-after': '1' });
+    if (e instanceof HttpError) return sendError(res, e);
     onError(e);
-    res.destroy();
+    // Never the error's text: an adapter's errors may quote its database or chain client.
+    sendJson(res, 500, { error: 'internal error' });
   }
 }
 
@@ -210,46 +141,8 @@ function pathSegments(pathname: string): string[] {
     try {
       return decodeURIComponent(s);
     } catch {
-      throw new HttpError(400, `bad percent-encoding in the path: ${JSON.stringify(s.slice(0, 80))}`);
+      throw new HttpError(400, `bad percent-encoding in the path: ${JSON.stringify(s.slice(0, 80))}`, 'path');
     }
-  });
-}
-
-/**
- * The body as JSON (undefined when empty). A body over the limit is read to its end and
- * discarded, then refused with 413: answering before the sender has finished writing would make
- * many clients see a reset connection instead of the answer. The request timeout bounds the wait.
- */
-function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let tooLarge = Number(req.headers['content-length'] ?? '0') > limitBytes;
-    req.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > limitBytes) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('error', (e) => reject(new HttpError(400, `request body could not be read (${e.message})`)));
-    // A sender that disconnects mid-body: settle the promise (there is no one left to answer).
-    req.on('close', () => {
-      if (!req.complete) reject(new HttpError(400, 'request body ended early'));
-    });
-    req.on('end', () => {
-      if (tooLarge) {
-        reject(new HttpError(413, `body larger than ${limitBytes} bytes`));
-        return;
-      }
-      if (total === 0) {
-        resolve(undefined);
-        return;
-      }
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
-      } catch (e) {
-        reject(new WireError('body', `not valid JSON (${(e as Error).message})`));
-      }
-    });
   });
 }
 
@@ -264,8 +157,8 @@ class Router {
 
   route(ctx: RequestContext): Promise<unknown> {
     const [head, ...rest] = ctx.segments;
-    if (head === 'legs' && rest.length >= 2) return this.legRoute(ctx, rest[0]!, rest.slice(1));
-    if (head === 'admin' && rest.length === 1 && this.admin !== null) return this.adminRoute(ctx, this.admin, rest[0]!);
+    if (head === 'legs' && rest.length >= 2) return this.legRoute(grant(ctx, 'legs'), rest[0]!, rest.slice(1));
+    if (head === 'admin' && rest.length === 1 && this.admin !== null) return this.adminRoute(grant(ctx, 'admin'), this.admin, rest[0]!);
     throw notFound(ctx);
   }
 
@@ -300,7 +193,7 @@ class Router {
   }
 
   private adapter(name: string): LegAdapter {
-    if (!(LEG_NAMES as readonly string[]).includes(name)) throw new HttpError(404, `no leg named ${JSON.stringify(name.slice(0, 80))} (expected asset or payment)`);
+    if (!(LEG_NAMES as readonly string[]).includes(name)) throw new HttpError(404, `no leg named ${JSON.stringify(name.slice(0, 80))} (expected asset or payment)`, 'leg');
     const adapter = this.legs[name as LegName];
     if (adapter === undefined) throw new HttpError(404, `this host does not serve the ${name} leg`);
     return adapter;
@@ -348,8 +241,14 @@ function queryLeg(q: Map<string, string>): LegName {
   return leg as LegName;
 }
 
+/** The /legs routes take the nodes' token, the /admin routes the operators': neither opens the other. */
+function grant(ctx: RequestContext, needed: Role): RequestContext {
+  if (ctx.role !== needed) throw new HttpError(403, `authorization: the /${needed} routes take the ${needed} token`, 'authorization');
+  return ctx;
+}
+
 function allow(ctx: RequestContext, ...methods: string[]): void {
-  if (!methods.includes(ctx.method)) throw new HttpError(405, `${ctx.method} is not allowed here (use ${methods.join(' or ')})`, { allow: methods.join(', ') });
+  if (!methods.includes(ctx.method)) throw new HttpError(405, `${ctx.method} is not allowed here (use ${methods.join(' or ')})`, undefined, { allow: methods.join(', ') });
 }
 
 function notFound(ctx: RequestContext): HttpError {

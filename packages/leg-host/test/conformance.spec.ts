@@ -6,6 +6,7 @@
 import type { LegName } from '@tandem/protocol';
 import type { AssetVenue, BankVenue } from '@tandem/legs';
 import { type LegHarness, createLegFixture, legConformance } from '@tandem/legs/conformance';
+import { Credential } from '@tandem/http';
 import { HttpLegAdapter, LegHostAdminClient, startMemoryLegHost } from '../src/index.js';
 
 const fx = createLegFixture();
@@ -16,18 +17,20 @@ const TIMEOUT_MS = 5_000;
 
 async function harness(leg: LegName, unit: string): Promise<LegHarness> {
   const clock = { nowMs: START_MS };
+  const credentials = { legs: Credential.generate(), admin: Credential.generate() };
   const host = await startMemoryLegHost({
     anchor: fx.anchor,
     parties: fx.partyPublicKeys,
     assetVenue: ASSET_VENUE,
     bankVenue: BANK_VENUE,
+    credentials,
     port: 0,
     clock: () => clock.nowMs,
   });
-  const admin = new LegHostAdminClient({ url: host.url, timeoutMs: TIMEOUT_MS });
+  const admin = new LegHostAdminClient({ url: host.url, credential: credentials.admin, timeoutMs: TIMEOUT_MS });
   const venue = leg === 'asset' ? ({ leg: 'asset', ...ASSET_VENUE } as const) : ({ leg: 'payment', ...BANK_VENUE } as const);
   return {
-    adapter: new HttpLegAdapter({ url: host.url, leg, timeoutMs: TIMEOUT_MS }),
+    adapter: new HttpLegAdapter({ url: host.url, leg, credential: credentials.legs, timeoutMs: TIMEOUT_MS }),
     leg,
     venue,
     unit,

@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Terms, settlementId, toHex } from '@tandem/protocol';
 import { authorize, createLegFixture } from '@tandem/legs/fixture';
+import { Credential } from '@tandem/http';
 import { ConfigError, HttpLegAdapter, LegHostAdminClient, loadLegHostConfig } from '../src/index.js';
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,12 +45,20 @@ function writeFiles(name: string, config: Record<string, unknown> = {}, cluster:
     }),
   );
   writeFileSync(join(d, 'parties.json'), JSON.stringify(Object.fromEntries([...fx.partyPublicKeys].map(([p, k]) => [p, toHex(k)]))));
+  Credential.ensureFile(join(d, 'legs.token'));
+  Credential.ensureFile(join(d, 'admin.token'));
   const path = join(d, 'leg-host.json');
+  const tokens = { legs: 'legs.token', admin: 'admin.token' };
   writeFileSync(
     path,
-    JSON.stringify({ cluster: 'cluster.json', parties: 'parties.json', asset: { chainId: '31337', escrow: ESCROW_HEX }, bank: { bankId: 'bank-a', ledger: 'deposits' }, port: 0, ...config }),
+    JSON.stringify({ cluster: 'cluster.json', parties: 'parties.json', asset: { chainId: '31337', escrow: ESCROW_HEX }, bank: { bankId: 'bank-a', ledger: 'deposits' }, tokens, port: 0, ...config }),
   );
   return path;
+}
+
+/** The credentials a config written by writeFiles names. */
+function credentialsOf(configPath: string): { legs: Credential; admin: Credential } {
+  return { legs: Credential.fromFile(join(dirname(configPath), 'legs.token')), admin: Credential.fromFile(join(dirname(configPath), 'admin.token')) };
 }
 
 beforeAll(() => {
@@ -70,7 +79,9 @@ describe('config file', () => {
     expect(toHex(c.parties.get('bob')!)).toBe(toHex(fx.partyPublicKeys.get('bob')!));
     expect(c.assetVenue).toEqual({ chainId: 31337n, escrow: new Uint8Array(20).fill(0xab) });
     expect(c.bankVenue).toEqual({ bankId: 'bank-a', ledger: 'deposits' });
-    expect([c.host, c.port]).toEqual(['127.0.0.1', 0]);
+    expect([c.host, c.port, c.tls]).toEqual(['127.0.0.1', 0, null]);
+    expect(c.credentials.legs.source).toBe(join(dir, 'ok', 'legs.token'));
+    expect(c.credentials.admin.sameTokenAs(credentialsOf(join(dir, 'ok', 'leg-host.json')).admin)).toBe(true);
   });
 
   it('takes the anchor inline instead of a cluster file', () => {
@@ -87,7 +98,10 @@ describe('config file', () => {
       ['chain', { asset: { chainId: '-1', escrow: ESCROW_HEX } }, {}, /key "asset\.chainId"/],
       ['bank', { bank: { bankId: '', ledger: 'x' } }, {}, /key "bank\.bankId": must not be empty/],
       ['port', { port: 70000 }, {}, /key "port"/],
-      ['host', { host: '0.0.0.0' }, {}, /key "host": .*loopback/],
+      ['host', { host: '0.0.0.0' }, {}, /key "host": 0\.0\.0\.0 is not a loopback address: .*"tls"/],
+      ['notokens', { tokens: undefined }, {}, /key "tokens": missing/],
+      ['notoken', { tokens: { legs: 'legs.token', admin: 'none.token' } }, {}, /key "tokens\.admin": .*none\.token: no such token file/],
+      ['sametoken', { tokens: { legs: 'legs.token', admin: 'legs.token' } }, {}, /key "tokens": "legs" and "admin" hold the same token/],
       ['unknown', { colour: 'red' }, {}, /key "colour": unknown key/],
       ['both', { anchor: {} }, {}, /exactly one of the keys "cluster"/],
       ['nocluster', { cluster: 'missing.json' }, {}, /missing\.json: cannot read \(ENOENT\)/],
@@ -101,6 +115,9 @@ describe('config file', () => {
       expect(() => loadLegHostConfig(path), name).toThrow(ConfigError);
       expect(() => loadLegHostConfig(path), name).toThrow(pattern);
     }
+    const openPath = writeFiles('bad-mode');
+    chmodSync(join(dirname(openPath), 'admin.token'), 0o640);
+    expect(() => loadLegHostConfig(openPath)).toThrow(/key "tokens\.admin": .*admin\.token: mode 640 lets others read it/);
     const partiesPath = writeFiles('bad-parties');
     writeFileSync(join(dirname(partiesPath), 'parties.json'), JSON.stringify({ alice: toHex(fx.partyPublicKeys.get('alice')!), bob: 'abc' }));
     expect(() => loadLegHostConfig(partiesPath)).toThrow(/parties\.json: key "bob"/);
@@ -160,14 +177,17 @@ describe('main entry (built dist)', () => {
   });
 
   it('prints its ready line, serves both legs and the admin API, and stops cleanly on SIGTERM', async () => {
-    const r = start(['--config', writeFiles('run')]);
+    const configPath = writeFiles('run');
+    const credentials = credentialsOf(configPath);
+    const r = start(['--config', configPath]);
     children.push(r.child);
     const ready = await readyLine(r);
     expect(ready.ready).toBe(true);
     const url = String(ready.url);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/admin/balances?leg=asset`)).status).toBe(401);
 
-    const admin = new LegHostAdminClient({ url, timeoutMs: 5_000 });
+    const admin = new LegHostAdminClient({ url, credential: credentials.admin, timeoutMs: 5_000 });
     await admin.mint('asset', 'alice', 'OUSG', 1000n);
     const now = Date.now();
     const terms: Terms = {
@@ -179,8 +199,8 @@ describe('main entry (built dist)', () => {
       marginMs: 10_000,
     };
     const id = settlementId(terms);
-    const asset = new HttpLegAdapter({ url, leg: 'asset', timeoutMs: 5_000 });
-    expect(await asset.prepare(terms, authorize('alice', fx.partySecretKeys.get('alice')!, id))).toEqual({ kind: 'locked' });
+    const asset = new HttpLegAdapter({ url, leg: 'asset', credential: credentials.legs, timeoutMs: 5_000 });
+    expect(await asset.prepare(terms, authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, id))).toEqual({ kind: 'locked' });
     const view = await asset.observe(id);
     expect(view.state).toBe('locked');
     expect(toHex(view.lock!.groupPublicKey)).toBe(toHex(fx.anchor.groupPublicKey));
@@ -188,7 +208,7 @@ describe('main entry (built dist)', () => {
     const events = await admin.events('asset');
     expect(events.events.map((e) => e.kind)).toEqual(['mint', 'lock']);
     expect(Math.abs(events.events[1]!.atMs - Date.now())).toBeLessThan(60_000);
-    const payment = new HttpLegAdapter({ url, leg: 'payment', timeoutMs: 5_000 });
+    const payment = new HttpLegAdapter({ url, leg: 'payment', credential: credentials.legs, timeoutMs: 5_000 });
     expect((await payment.observe(id)).state).toBe('none');
 
     r.child.kill('SIGTERM');

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { type Terms, settlementId, toHex, validUntilMs } from '@tandem/protocol';
 import { type AssetVenue, type BankVenue, type LegAdapter, MemoryBankLedger, TransientLegError } from '@tandem/legs';
 import { authorize, createLegFixture, signReport } from '@tandem/legs/fixture';
+import { Credential } from '@tandem/http';
 import {
   type MemoryLegHost,
   EVENTS_PAGE_MAX,
@@ -19,6 +20,9 @@ const ASSET_VENUE: AssetVenue = { chainId: 31337n, escrow: new Uint8Array(20).fi
 const BANK_VENUE: BankVenue = { bankId: 'bank-a', ledger: 'deposits' };
 const START_MS = 1_000_000;
 const TIMEOUT_MS = 5_000;
+const LEGS = Credential.generate();
+const ADMIN = Credential.generate();
+const CREDENTIALS = { legs: LEGS, admin: ADMIN };
 
 function dvpTerms(nonce: string, amount = 100n): Terms {
   return {
@@ -33,19 +37,25 @@ function dvpTerms(nonce: string, amount = 100n): Terms {
 
 const T1 = dvpTerms('t1');
 const ID1 = settlementId(T1);
-const BOB_AUTH = authorize('bob', fx.partySecretKeys.get('bob')!, ID1);
-const ALICE_AUTH = authorize('alice', fx.partySecretKeys.get('alice')!, ID1);
+const BOB_AUTH = authorize('bob', fx.partySecretKeys.get('bob')!, fx.anchor.networkId, ID1);
+const ALICE_AUTH = authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, ID1);
 const COMMIT1 = signReport(fx.dealer, { networkId: fx.anchor.networkId, configDigest: fx.anchor.configDigest, settlementId: ID1, decision: 'COMMIT', round: 0, validUntilMs: validUntilMs(T1) });
 
-/** Status and parsed body of a raw request: tests speak HTTP directly to check the server's answers. */
+/**
+ * Status and parsed body of a raw request: tests speak HTTP directly to check the server's answers.
+ * It carries the token of the routes it calls (admin for /admin, else legs) and declares a body
+ * JSON, unless `init` says otherwise.
+ */
 async function raw(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(url, init);
+  const credential = new URL(url).pathname.startsWith('/admin') ? ADMIN : LEGS;
+  const headers = credential.headers(init.body === undefined ? {} : { 'content-type': 'application/json' });
+  const res = await fetch(url, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
   const text = await res.text();
   return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>, headers: res.headers };
 }
 
 function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  return raw(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return raw(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
 /** A port nothing listens on: bound once, then released. */
@@ -82,14 +92,53 @@ describe('leg host over HTTP', () => {
 
   beforeEach(async () => {
     clock.nowMs = START_MS;
-    host = await startMemoryLegHost({ anchor: fx.anchor, parties: fx.partyPublicKeys, assetVenue: ASSET_VENUE, bankVenue: BANK_VENUE, port: 0, clock: () => clock.nowMs });
-    admin = new LegHostAdminClient({ url: host.url, timeoutMs: TIMEOUT_MS });
-    asset = new HttpLegAdapter({ url: host.url, leg: 'asset', timeoutMs: TIMEOUT_MS });
-    payment = new HttpLegAdapter({ url: host.url, leg: 'payment', timeoutMs: TIMEOUT_MS });
+    host = await startMemoryLegHost({ anchor: fx.anchor, parties: fx.partyPublicKeys, assetVenue: ASSET_VENUE, bankVenue: BANK_VENUE, credentials: CREDENTIALS, port: 0, clock: () => clock.nowMs });
+    admin = new LegHostAdminClient({ url: host.url, credential: ADMIN, timeoutMs: TIMEOUT_MS });
+    asset = new HttpLegAdapter({ url: host.url, leg: 'asset', credential: LEGS, timeoutMs: TIMEOUT_MS });
+    payment = new HttpLegAdapter({ url: host.url, leg: 'payment', credential: LEGS, timeoutMs: TIMEOUT_MS });
   });
 
   afterEach(async () => {
     await host.close();
+  });
+
+  describe('credentials', () => {
+    it('401 without a valid token on every path, before routing: nothing reaches a leg', async () => {
+      const stranger = Credential.generate();
+      const requests: [string, RequestInit][] = [
+        ['/', {}],
+        ['/nowhere', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'garbage' }],
+        [`/legs/payment/prepare`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(prepareRequestToJson(T1, BOB_AUTH)) }],
+        ['/admin/mint', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ leg: 'payment', account: 'mallory', unit: 'USD', amount: '999999999999999999999' }) }],
+        ['/admin/balances?leg=payment', {}],
+      ];
+      for (const [path, init] of requests) {
+        for (const authorization of [undefined, stranger.headers().authorization!, 'Bearer', `Basic ${Buffer.from('a:b').toString('base64')}`]) {
+          const res = await fetch(`${host.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), ...(authorization !== undefined ? { authorization } : {}) } });
+          expect(res.status, `${path} ${authorization}`).toBe(401);
+          expect(await res.json()).toMatchObject({ field: 'authorization' });
+        }
+      }
+      expect(host.bank.events()).toEqual([]);
+      const unauthenticated = new LegHostAdminClient({ url: host.url, credential: stranger, timeoutMs: TIMEOUT_MS });
+      await expect(unauthenticated.mint('payment', 'mallory', 'USD', 5n)).rejects.toThrow(/401: authorization/);
+    });
+
+    it('each token opens its own routes only: the nodes\' token cannot mint, the admin token cannot prepare', async () => {
+      const mint = await fetch(`${host.url}/admin/mint`, { method: 'POST', headers: LEGS.headers({ 'content-type': 'application/json' }), body: JSON.stringify({ leg: 'payment', account: 'bob', unit: 'USD', amount: '5' }) });
+      expect([mint.status, ((await mint.json()) as { field: string }).field]).toEqual([403, 'authorization']);
+      const prepare = await fetch(`${host.url}/legs/payment/prepare`, { method: 'POST', headers: ADMIN.headers({ 'content-type': 'application/json' }), body: JSON.stringify(prepareRequestToJson(T1, BOB_AUTH)) });
+      expect(prepare.status).toBe(403);
+      // Percent-encoding the path does not change which routes a token opens.
+      expect((await raw(`${host.url}/%61dmin/balances?leg=payment`, { headers: LEGS.headers() })).status).toBe(403);
+      expect(host.bank.events()).toEqual([]);
+    });
+
+    it('a body not declared JSON is 415, before it reaches a leg', async () => {
+      const r = await raw(`${host.url}/legs/payment/prepare`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(prepareRequestToJson(T1, BOB_AUTH)) });
+      expect([r.status, r.body.field]).toEqual([415, 'content-type']);
+      expect(host.bank.events()).toEqual([]);
+    });
   });
 
   describe('malformed requests get 400 naming the field', () => {
@@ -170,16 +219,18 @@ describe('leg host over HTTP', () => {
 
     it('a leg the host does not serve is 404; without an admin there are no admin routes', async () => {
       const bank = new MemoryBankLedger({ anchor: fx.anchor, parties: fx.partyPublicKeys, nowMs: () => START_MS, venue: BANK_VENUE });
-      const only = await serveLegs({ payment: bank }, { host: '127.0.0.1', port: 0 });
+      const only = await serveLegs({ payment: bank }, { host: '127.0.0.1', port: 0, credentials: { legs: LEGS } });
       try {
         const r = await raw(`${only.url}/legs/asset/settlements/${toHex(ID1)}`);
         expect(r.status).toBe(404);
         expect(String(r.body.error)).toMatch(/does not serve the asset leg/);
-        expect((await raw(`${only.url}/admin/balances?leg=payment`)).status).toBe(404);
-        const p = new HttpLegAdapter({ url: only.url, leg: 'payment', timeoutMs: TIMEOUT_MS });
+        // Without an admin there is no admin role either: the admin token is a stranger here.
+        expect((await raw(`${only.url}/admin/balances?leg=payment`)).status).toBe(401);
+        expect((await raw(`${only.url}/admin/balances?leg=payment`, { headers: LEGS.headers() })).status).toBe(404);
+        const p = new HttpLegAdapter({ url: only.url, leg: 'payment', credential: LEGS, timeoutMs: TIMEOUT_MS });
         expect((await p.observe(ID1)).state).toBe('none');
         // The client treats a 404 as a configuration error, not an outage.
-        const a = new HttpLegAdapter({ url: only.url, leg: 'asset', timeoutMs: TIMEOUT_MS });
+        const a = new HttpLegAdapter({ url: only.url, leg: 'asset', credential: LEGS, timeoutMs: TIMEOUT_MS });
         const e = await a.observe(ID1).catch((x: unknown) => x);
         expect(e).toBeInstanceOf(Error);
         expect(e).not.toBeInstanceOf(TransientLegError);
@@ -188,28 +239,31 @@ describe('leg host over HTTP', () => {
       }
     });
 
-    it('serveLegs refuses a mismatched adapter and an admin API off loopback', async () => {
+    it('serveLegs refuses a mismatched adapter, an admin API without its token, and a bind off loopback without TLS', async () => {
       const bank = new MemoryBankLedger({ anchor: fx.anchor, parties: fx.partyPublicKeys, nowMs: () => START_MS, venue: BANK_VENUE });
-      await expect(serveLegs({ asset: bank }, { host: '127.0.0.1', port: 0 })).rejects.toThrow(/asset adapter is a payment leg/);
-      await expect(serveLegs({ payment: bank }, { host: '0.0.0.0', port: 0, admin: host.admin })).rejects.toThrow(/loopback only/);
+      await expect(serveLegs({ asset: bank }, { host: '127.0.0.1', port: 0, credentials: CREDENTIALS })).rejects.toThrow(/asset adapter is a payment leg/);
+      await expect(serveLegs({ payment: bank }, { host: '127.0.0.1', port: 0, credentials: { legs: LEGS }, admin: host.admin })).rejects.toThrow(/needs credentials\.admin/);
+      await expect(serveLegs({ payment: bank }, { host: '0.0.0.0', port: 0, credentials: CREDENTIALS, admin: host.admin })).rejects.toThrow(/0\.0\.0\.0 is not a loopback address; .*TLS/);
+      await expect(serveLegs({ payment: bank }, { host: '127.0.0.1', port: 0, credentials: { legs: LEGS, admin: LEGS }, admin: host.admin })).rejects.toThrow(/share one token/);
     });
 
-    it('an adapter failing unexpectedly is a 500 reported to onError; the server survives', async () => {
+    it('an adapter failing unexpectedly is a 500 without its text, reported to onError; the server survives', async () => {
       const errors: unknown[] = [];
       const broken: LegAdapter = {
         leg: 'asset',
         prepare: () => Promise.reject(new Error('boom')),
-        observe: () => Promise.reject(new Error('boom')),
+        observe: () => Promise.reject(new Error('relation "holds" does not exist')),
         applyReport: () => Promise.reject(new Error('boom')),
         reclaim: () => Promise.reject(new Error('boom')),
       };
-      const s = await serveLegs({ asset: broken }, { host: '127.0.0.1', port: 0, onError: (e) => errors.push(e) });
+      const s = await serveLegs({ asset: broken }, { host: '127.0.0.1', port: 0, credentials: { legs: LEGS }, onError: (e) => errors.push(e) });
       try {
         const r = await raw(`${s.url}/legs/asset/settlements/${toHex(ID1)}`);
         expect(r.status).toBe(500);
-        expect(String(r.body.error)).toMatch(/boom/);
+        expect(r.body).toEqual({ error: 'internal error' });
         expect(errors).toHaveLength(1);
-        const client = new HttpLegAdapter({ url: s.url, leg: 'asset', timeoutMs: TIMEOUT_MS });
+        expect(String(errors[0])).toMatch(/relation "holds"/);
+        const client = new HttpLegAdapter({ url: s.url, leg: 'asset', credential: LEGS, timeoutMs: TIMEOUT_MS });
         const e = await client.observe(ID1).catch((x: unknown) => x);
         expect(e).toBeInstanceOf(Error);
         expect(e).not.toBeInstanceOf(TransientLegError);
@@ -326,7 +380,7 @@ describe('leg host over HTTP', () => {
 
   describe('client-side answers that need no host', () => {
     it('a malformed report is refused and terms that do not encode are rejected, without a request', async () => {
-      const offline = new HttpLegAdapter({ url: await closedPortUrl(), leg: 'payment', timeoutMs: TIMEOUT_MS });
+      const offline = new HttpLegAdapter({ url: await closedPortUrl(), leg: 'payment', credential: LEGS, timeoutMs: TIMEOUT_MS });
       expect(await offline.applyReport({ ...COMMIT1, signature: new Uint8Array(0) })).toEqual({ kind: 'refused', reason: 'malformed report: signature must be 48 bytes' });
       expect((await offline.applyReport({ ...COMMIT1, decision: 'MAYBE' as 'COMMIT' })).kind).toBe('refused');
       const zero = { ...T1, payment: { ...T1.payment, amount: 0n } };
@@ -349,7 +403,7 @@ describe('HttpLegAdapter error mapping', () => {
   async function stubbed(handler: Parameters<typeof createServer>[1], timeoutMs = TIMEOUT_MS): Promise<HttpLegAdapter> {
     const s = await stub(handler);
     stubs.push(s);
-    return new HttpLegAdapter({ url: s.url, leg: 'asset', timeoutMs });
+    return new HttpLegAdapter({ url: s.url, leg: 'asset', credential: LEGS, timeoutMs });
   }
 
   function answering(status: number, body: string): Parameters<typeof createServer>[1] {
@@ -360,7 +414,7 @@ describe('HttpLegAdapter error mapping', () => {
   }
 
   it('connection refused is transient', async () => {
-    const a = new HttpLegAdapter({ url: await closedPortUrl(), leg: 'asset', timeoutMs: TIMEOUT_MS });
+    const a = new HttpLegAdapter({ url: await closedPortUrl(), leg: 'asset', credential: LEGS, timeoutMs: TIMEOUT_MS });
     const e = await a.prepare(T1, ALICE_AUTH).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TransientLegError);
     expect(String((e as Error).message)).toMatch(/ECONNREFUSED/);
@@ -420,13 +474,13 @@ describe('HttpLegAdapter error mapping', () => {
   it('an answer over the size limit is an error', async () => {
     const s = await stub(answering(200, JSON.stringify({ kind: 'refused', reason: 'x'.repeat(5000) })));
     stubs.push(s);
-    const a = new HttpLegAdapter({ url: s.url, leg: 'asset', timeoutMs: TIMEOUT_MS, responseLimitBytes: 1000 });
+    const a = new HttpLegAdapter({ url: s.url, leg: 'asset', credential: LEGS, timeoutMs: TIMEOUT_MS, responseLimitBytes: 1000 });
     await expect(a.reclaim(ID1)).rejects.toThrow(/limit/);
   });
 
   it('refuses bad options', () => {
-    expect(() => new HttpLegAdapter({ url: 'ftp://x', leg: 'asset', timeoutMs: 1 })).toThrow(/http/);
-    expect(() => new HttpLegAdapter({ url: 'http://127.0.0.1:1', leg: 'asset', timeoutMs: 0 })).toThrow(/timeoutMs/);
-    expect(() => new HttpLegAdapter({ url: 'http://127.0.0.1:1', leg: 'chain' as 'asset', timeoutMs: 1 })).toThrow(/leg/);
+    expect(() => new HttpLegAdapter({ url: 'ftp://x', leg: 'asset', credential: LEGS, timeoutMs: 1 })).toThrow(/http/);
+    expect(() => new HttpLegAdapter({ url: 'http://127.0.0.1:1', leg: 'asset', credential: LEGS, timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => new HttpLegAdapter({ url: 'http://127.0.0.1:1', leg: 'chain' as 'asset', credential: LEGS, timeoutMs: 1 })).toThrow(/leg/);
   });
 });

@@ -109,7 +109,7 @@ class Session {
   auth(terms: Terms, party = 'alice', signer = party): Authorization {
     const key = this.h.partyKeys.get(signer);
     if (key === undefined) throw new Error(`harness has no key for ${signer}`);
-    return authorize(party, key, settlementId(terms));
+    return authorize(party, key, this.h.anchor.networkId, settlementId(terms));
   }
 
   report(terms: Terms, decision: Decision, o: ReportOptions = {}): Report {
@@ -205,6 +205,19 @@ export function legConformance(name: string, makeHarness: () => Promise<LegHarne
         await s.expectState(t, 'none');
         expect(await s.balance('alice')).toBe(FUNDS);
         // The same id still locks once properly authorized: the failures left no trace.
+        await s.lockOf(t);
+      });
+
+      it('leaves the leg none with an authorization signed for another network', async () => {
+        const t = s.makeTerms('other-network');
+        // alice's own key over the right settlement id, but for another cluster's network id:
+        // an intent signed for one cluster must never lock value on a leg of another.
+        const elsewhere = s.h.anchor.networkId.slice();
+        elsewhere[0]! ^= 1;
+        const key = s.h.partyKeys.get('alice')!;
+        expect((await s.h.adapter.prepare(t, authorize('alice', key, elsewhere, settlementId(t)))).kind).toBe('unauthorized');
+        await s.expectState(t, 'none');
+        expect(await s.balance('alice')).toBe(FUNDS);
         await s.lockOf(t);
       });
 

@@ -1,10 +1,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
-  type Authorization,
   type ClusterConfig,
   type Report,
   type ReportBody,
-  SIGN_DOMAIN,
   concatBytes,
   configDigest,
   networkIdFromName,
@@ -12,7 +10,7 @@ import {
   reportDigest,
   utf8,
 } from '@tandem/protocol';
-import { TANDEM_BLS_DST, blsSign, combinePartials, dealerKeygen, groupPublicKey, identityKeygen, identitySign } from '@tandem/crypto';
+import { TANDEM_BLS_DST, blsSign, combinePartials, dealerKeygen, groupPublicKey, identityKeygen } from '@tandem/crypto';
 import type { LegAnchor } from './adapter.js';
 
 /** What a dealer hands out: Feldman commitments (commitments[0] is the group key) and shares. */
@@ -95,7 +93,5 @@ export function signReport(dealer: Dealer, body: ReportBody, indices: readonly n
   return { ...body, signature: combinePartials(partials) };
 }
 
-/** A party's authorization of a settlement: Ed25519 over (SIGN_DOMAIN.authorization, settlement id). */
-export function authorize(party: string, secretKey: Uint8Array, settlementIdBytes: Uint8Array): Authorization {
-  return { party, signature: identitySign(SIGN_DOMAIN.authorization, secretKey, settlementIdBytes) };
-}
+/** A party's authorization (network id ‖ settlement id), as the legs check it. */
+export { authorize } from './rules/authorization.js';

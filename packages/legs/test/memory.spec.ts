@@ -5,6 +5,7 @@ import {
   type LegName,
   type Report,
   type Terms,
+  authorizationMessage,
   equalBytes,
   expectedLock,
   reportDigest,
@@ -107,7 +108,7 @@ function payer(kind: LegKind, t: Terms): string {
 
 function auth(kind: LegKind, t: Terms) {
   const party = payer(kind, t);
-  return authorize(party, fx.partySecretKeys.get(party)!, settlementId(t));
+  return authorize(party, fx.partySecretKeys.get(party)!, fx.anchor.networkId, settlementId(t));
 }
 
 /** (pk, msg, sig) → bool, cached: as the simulator shares verifications across simulated nodes. */
@@ -230,7 +231,7 @@ for (const kind of KINDS) {
       expect(leg.balance(from, kind.unit)).toBe(100n);
     });
 
-    it('verifies reports under the key stored in the lock and authorizations over the settlement id', async () => {
+    it('verifies reports under the key stored in the lock and authorizations over the anchor network id and the settlement id', async () => {
       const reportCalls: { pk: Uint8Array; msg: Uint8Array }[] = [];
       const authCalls: { pk: Uint8Array; msg: Uint8Array }[] = [];
       const { leg } = makeLeg(kind, {
@@ -241,7 +242,7 @@ for (const kind of KINDS) {
       await leg.prepare(T_MAIN, { party: from, signature: new Uint8Array(64) });
       expect(authCalls).toHaveLength(1);
       expect(equalBytes(authCalls[0]!.pk, fx.partyPublicKeys.get(from)!)).toBe(true);
-      expect(equalBytes(authCalls[0]!.msg, settlementId(T_MAIN))).toBe(true);
+      expect(equalBytes(authCalls[0]!.msg, authorizationMessage(fx.anchor.networkId, settlementId(T_MAIN)))).toBe(true);
       expect(await leg.applyReport(COMMIT_MAIN)).toEqual({ kind: 'applied' });
       expect(reportCalls).toHaveLength(1);
       expect(equalBytes(reportCalls[0]!.pk, fx.anchor.groupPublicKey)).toBe(true);
@@ -528,10 +529,10 @@ async function runOp(leg: AnyMemoryLeg, kind: LegKind, op: Op, setNow: (ms: numb
         // Someone other than the payer: signs as the payer (wrong key) or as itself (wrong party).
         const other = party === 'carol' ? 'bob' : 'carol';
         const a =
-          op.auth === 'good' ? authorize(party, fx.partySecretKeys.get(party)!, id)
+          op.auth === 'good' ? authorize(party, fx.partySecretKeys.get(party)!, fx.anchor.networkId, id)
           : op.auth === 'none' ? null
-          : op.auth === 'wrong-key' ? authorize(party, fx.partySecretKeys.get(other)!, id)
-          : authorize(other, fx.partySecretKeys.get(other)!, id);
+          : op.auth === 'wrong-key' ? authorize(party, fx.partySecretKeys.get(other)!, fx.anchor.networkId, id)
+          : authorize(other, fx.partySecretKeys.get(other)!, fx.anchor.networkId, id);
         return (await leg.prepare(t, a)).kind;
       }
       case 'apply':

@@ -92,7 +92,7 @@ describe('prepare', () => {
   it('an authorization check that throws is a bad signature, never an exception', () => {
     const checks = checksAccepting(LOCK_KEY);
     const auth = { party: 'bob', signature: new Uint8Array(64) };
-    expect(authorizationProblem(checks, 'bob', LOCK.settlementId, auth)).toBe('bad authorization signature from bob');
+    expect(authorizationProblem(checks, 'bob', LOCK.settlementId, auth)).toBe('bad authorization signature from bob (not its signature for this network and settlement)');
     expect(authorizationProblem(checks, 'carol', LOCK.settlementId, { ...auth, party: 'carol' })).toBe('unknown party carol');
     expect(authorizationProblem(checks, 'alice', LOCK.settlementId, auth)).toBe('authorization is by bob, this leg needs alice');
   });

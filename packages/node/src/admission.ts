@@ -3,7 +3,7 @@
  * an intent or by a message that proves the settlement is real: a proposal signed by the round's
  * designated proposer, or a report that verifies under the group key. Anything else (a stranger, a
  * forgery, a bare `terms` message that anyone could write) is dropped before it costs memory,
- * storage or leg polls.
+ * storage or leg polls. An intent, too, is bounded in what it may cost (intentRefusal).
  */
 import { type Message, type Report, type SignedProposal, type Terms, equalBytes, reclaimAtMs, reportDigest, settlementId, validUntilMs } from '@tandem/protocol';
 import { type NodeContext, headerMatches, proposalAuthentic, proposerOf } from '@tandem/consensus';
@@ -44,4 +44,42 @@ function reportOpens(ctx: NodeContext, r: Report, terms: Terms): boolean {
   const sid = settlementId(terms);
   if (!headerMatches(ctx, r, sid) || r.validUntilMs !== validUntilMs(terms)) return false;
   return ctx.verifier.bls(ctx.groupPublicKey, reportDigest(r), r.signature);
+}
+
+/** Why a node did not take an intent. */
+export interface IntentRefusal {
+  readonly reason: string;
+  /** The same intent may be taken later (a bound on open settlements was reached), or never (its times). */
+  readonly retryable: boolean;
+}
+
+/** What an intent for a new settlement may cost this node. */
+export interface IntentLimits {
+  /** How far ahead a deadline may be. */
+  readonly deadlineHorizonMs: number;
+  /** Open settlements without any authorization a leg accepted, at most. */
+  readonly unauthorizedOpenMax: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Why an intent that would open a new settlement is refused, or null to take it. Never past its
+ * reclaim time (nothing could move a leg then), never with a deadline beyond the horizon, and
+ * not without an authorization once `unauthorizedOpen()` settlements already lack one: an intent
+ * nobody authorized would otherwise hold memory and leg polls until a deadline its sender picks.
+ */
+export function intentRefusal(terms: Terms, authorized: boolean, nowMs: number, limits: IntentLimits, unauthorizedOpen: () => number): IntentRefusal | null {
+  if (nowMs >= reclaimAtMs(terms)) return { reason: `its reclaim time has passed (${nowMs - reclaimAtMs(terms)} ms ago): no report can move a leg any more`, retryable: false };
+  const aheadMs = terms.deadlineMs - nowMs;
+  if (aheadMs > limits.deadlineHorizonMs) {
+    return { reason: `its deadline is ${Math.floor(aheadMs / DAY_MS)} days ahead, beyond this node's deadline horizon of ${Math.floor(limits.deadlineHorizonMs / DAY_MS)} days`, retryable: false };
+  }
+  if (!authorized) {
+    const open = unauthorizedOpen();
+    if (open >= limits.unauthorizedOpenMax) {
+      return { reason: `${open} open settlements have no authorization yet (at most ${limits.unauthorizedOpenMax}): send the intent with a party's authorization, or later`, retryable: true };
+    }
+  }
+  return null;
 }

@@ -1,4 +1,4 @@
-import type { Authorization, LegName, Message, Report, Decision } from '@tandem/protocol';
+import type { Authorization, LegName, LegState, Message, Report, Decision } from '@tandem/protocol';
 import type { Misbehaviour, PersistedSettlement } from '@tandem/consensus';
 import type { LegAdapter } from '@tandem/legs';
 
@@ -58,7 +58,18 @@ export type NodeEvent =
   | { readonly type: 'deliver'; readonly settlementIdHex: string; readonly leg: LegName; readonly outcome: string }
   | { readonly type: 'closed'; readonly settlementIdHex: string }
   | { readonly type: 'resumed'; readonly settlementIdHex: string; readonly round: number; readonly decided: boolean }
-  | { readonly type: 'leg-error'; readonly settlementIdHex: string; readonly leg: LegName; readonly op: string; readonly error: string };
+  | { readonly type: 'leg-error'; readonly settlementIdHex: string; readonly leg: LegName; readonly op: string; readonly error: string }
+  /** An intent the node did not take (its times, or a bound on what intents may cost). */
+  | { readonly type: 'intent-refused'; readonly settlementIdHex: string; readonly reason: string }
+  /** Error: not closed on both legs by its reclaim time plus the grace period (what the node last saw of each leg; null: never read). */
+  | { readonly type: 'stuck'; readonly settlementIdHex: string; readonly reclaimAtMs: number; readonly decided: boolean; readonly asset: LegState | null; readonly payment: LegState | null }
+  /** Error: one leg committed, the other aborted or reclaimed. Never reported as closed. */
+  | { readonly type: 'split'; readonly settlementIdHex: string; readonly asset: LegState; readonly payment: LegState };
+
+/** How loud an event is in a log: `stuck` and `split` need an operator. */
+export function eventLevel(e: NodeEvent): 'info' | 'error' {
+  return e.type === 'stuck' || e.type === 'split' ? 'error' : 'info';
+}
 
 export interface Log {
   event(e: NodeEvent): void;

@@ -3,8 +3,10 @@
  * prepares both legs, polls them and feeds its own observations to consensus, runs one consensus
  * instance per open settlement, persists before sending (and asserts it did), and delivers the
  * report to both legs on a staggered schedule until it sees each applied. A settlement closed on
- * both legs and past its reclaim time is dropped from memory and its record archived. The same
- * code runs in the simulator and in a real process; only the ports differ.
+ * both legs and past its reclaim time is dropped from memory and its record archived. Nothing
+ * stays open silently: settlements that wait long are polled and resent less often (backoff.ts),
+ * one still open after its reclaim time plus a grace period is reported stuck, and a split outcome
+ * is reported as such. The same code runs in the simulator and in a real process; only the ports differ.
  */
 import {
   type LegName,
@@ -21,27 +23,13 @@ import {
 import { type Effect, type Input, type NodeContext, type PersistedSettlement, SettlementInstance } from '@tandem/consensus';
 import type { Authorizations, CancelTimer, Clock, Legs, Log, Storage, Timers, Transport } from './ports.js';
 import type { PrepareOutcome } from '@tandem/legs';
-import { isMember, termsToOpen } from './admission.js';
+import { type IntentRefusal, intentRefusal, isMember, termsToOpen } from './admission.js';
+import { Backoff } from './backoff.js';
+import { isSplit, legClosed } from './outcome.js';
 import { messageSettlementHex } from './summary.js';
 import { WriteAheadGuard } from './write-ahead.js';
-
-export interface RuntimeParams {
-  /** How often each open settlement's legs are read. */
-  readonly pollMs: number;
-  /** How often a node re-broadcasts its latest messages (docs/protocol.md, Delivery). */
-  readonly resendMs: number;
-  /** Transmission stagger: the node of rank k first delivers the report after k·transmitStaggerMs. */
-  readonly transmitStaggerMs: number;
-  /** A delivery that has not shown up on the leg is retried after this long. */
-  readonly transmitRetryMs: number;
-}
-
-export const DEFAULT_RUNTIME_PARAMS: RuntimeParams = {
-  pollMs: 100,
-  resendMs: 500,
-  transmitStaggerMs: 200,
-  transmitRetryMs: 1_000,
-};
+import { type SigningFence, silencedInputAllowed, silencedRecord } from './signing-fence.js';
+import { DEFAULT_RUNTIME_PARAMS, type RuntimeParams } from './params.js';
 
 export interface RuntimeDeps {
   readonly ctx: NodeContext;
@@ -52,6 +40,8 @@ export interface RuntimeDeps {
   readonly legs: Legs;
   readonly log: Log;
   readonly params?: RuntimeParams;
+  /** Settlements this node must not sign for after a storage loss (signing-fence.ts); none when absent. */
+  readonly fence?: SigningFence;
 }
 
 interface OpenSettlement {
@@ -67,21 +57,33 @@ interface OpenSettlement {
   readonly lastDeliveryMs: Record<LegName, number | null>;
   /** What the last persisted record covers: checked before anything this node signed goes out. */
   readonly writeAhead: WriteAheadGuard;
+  /** Observe-only (signing-fence.ts): its instance takes only the inputs that make it sign nothing. */
+  readonly silenced: boolean;
+  readonly backoff: Backoff;
   deliverFromMs: number | null;
   deadlineRead: boolean;
   closed: boolean;
+  /** One leg committed, the other aborted or reclaimed: reported, never closed; nothing left to poll. */
+  split: boolean;
+  /** Reported open past its reclaim time plus the grace period. */
+  stuck: boolean;
   /** Dropped from memory, record archived: late timers and leg answers must not touch it. */
   archived: boolean;
   pollBusy: boolean;
   cancelPoll: CancelTimer | null;
   cancelDeadline: CancelTimer | null;
+  cancelStuckCheck: CancelTimer | null;
 }
 
-/** A leg is closed once a report was applied there or its value reclaimed (docs/protocol.md, Lifecycle: Close). */
-function legClosed(view: LegView | null, decided: boolean): boolean {
-  if (view === null) return false;
-  if (view.state === 'committed' || view.state === 'aborted' || view.state === 'reclaimed') return true;
-  return view.state === 'rejected' && decided; // nothing was ever locked there
+/** What moves a settlement forward: when none of it changes for a while, the settlement is waiting (backoff.ts). */
+function progressOf(s: OpenSettlement): string {
+  const i = s.instance;
+  return `${s.views.asset?.state}/${s.views.payment?.state}/${s.prepared.asset}/${s.prepared.payment}/${s.auths.asset !== undefined}/${s.auths.payment !== undefined}/${i.round}/${i.roundStep}/${i.decided}/${s.deadlineRead}`;
+}
+
+/** No leg has taken an authorization for it: none given, or every one given refused, and nothing seen locked. */
+function lacksAuthorization(s: OpenSettlement): boolean {
+  return LEG_NAMES.every((leg) => (s.auths[leg] === undefined || s.prepared[leg] === 'unauthorized') && (s.views[leg]?.state ?? 'none') === 'none');
 }
 
 export class NodeRuntime {
@@ -89,6 +91,8 @@ export class NodeRuntime {
   private readonly params: RuntimeParams;
   private stopped = false;
   private cancelResend: CancelTimer | null = null;
+  /** Settlements waiting long, as counted at the last resend tick: the total bound of the back-off. */
+  private waitingCount = 0;
   /** Leg calls under way (the simulator drains them between events). */
   inflight = 0;
 
@@ -110,27 +114,37 @@ export class NodeRuntime {
   stop(): void {
     this.stopped = true;
     this.cancelResend?.();
-    for (const s of this.settlements.values()) {
-      s.cancelPoll?.();
-      s.cancelDeadline?.();
-    }
+    for (const s of this.settlements.values()) this.stopTimers(s);
   }
 
   /**
    * The intent: the terms and the parties' authorizations reach this node. Called again with an
-   * authorization that arrives later (a late lock); idempotent. An intent for a settlement this
-   * node does not track and whose reclaim time has passed is ignored (see `open`).
+   * authorization that arrives later (a late lock); idempotent. An intent that would open a new
+   * settlement is refused (and the refusal returned and logged) past its reclaim time, with a
+   * deadline beyond the horizon, or without any authorization once too many open settlements lack
+   * one (admission.ts, intentRefusal). Null: taken.
    */
-  submit(terms: Terms, auths: Authorizations): void {
-    if (this.stopped) return;
+  submit(terms: Terms, auths: Authorizations): IntentRefusal | null {
+    if (this.stopped) return { reason: 'the node is stopping', retryable: true };
+    const sidHex = toHex(settlementId(terms));
+    if (!this.settlements.has(sidHex)) {
+      const authorized = LEG_NAMES.some((leg) => auths[leg] !== undefined);
+      const refusal = intentRefusal(terms, authorized, this.deps.clock.nowMs(), this.params, () => this.unauthorizedOpen());
+      if (refusal !== null) {
+        this.deps.log.event({ type: 'intent-refused', settlementIdHex: sidHex, reason: refusal.reason });
+        return refusal;
+      }
+    }
     const s = this.open(terms);
-    if (s === null) return;
+    if (s === null) return { reason: 'its reclaim time has passed: no report can move a leg any more', retryable: false }; // the clock moved on
     for (const leg of LEG_NAMES) {
       const a = auths[leg];
       if (a !== undefined && s.auths[leg] === undefined) s.auths[leg] = a;
     }
     this.deps.log.event({ type: 'intent', settlementIdHex: s.sidHex, nonce: terms.nonce });
     this.prepareLegs(s);
+    this.progressed(s);
+    return null;
   }
 
   /** A message from member `from`. A stranger's message is dropped: it creates no state and gets no answer. */
@@ -148,22 +162,24 @@ export class NodeRuntime {
     for (const s of this.settlements.values()) {
       if (s.instance.decided) {
         if (now < reclaimAtMs(s.terms)) this.execute(s, [{ type: 'send', to: peer, message: s.instance.reportMessage() }]);
-      } else if (!s.closed) {
+      } else if (!s.closed && !s.split) {
         this.apply(s, { type: 'resend' });
       }
     }
   }
 
-  /** What this node knows of one settlement: its decision (the report) and its last view of each leg. */
-  settlementStatus(settlementIdHex: string): { decided: boolean; report: Report | null; round: number; views: Record<LegName, LegView | null>; closed: boolean } | null {
+  /** What this node knows of one settlement: its decision (the report), its last view of each leg, and how it ended. */
+  settlementStatus(
+    settlementIdHex: string,
+  ): { decided: boolean; report: Report | null; round: number; views: Record<LegName, LegView | null>; closed: boolean; split: boolean; stuck: boolean } | null {
     const s = this.settlements.get(settlementIdHex);
     if (s === undefined) return null;
-    return { decided: s.instance.decided, report: s.instance.report, round: s.instance.round, views: { ...s.views }, closed: s.closed };
+    return { decided: s.instance.decided, report: s.instance.report, round: s.instance.round, views: { ...s.views }, closed: s.closed, split: s.split, stuck: s.stuck };
   }
 
-  /** Settlements this node knows, whether it decided each and whether it closed it (status displays, runners). */
-  decisions(): { settlementIdHex: string; decided: boolean; closed: boolean }[] {
-    return [...this.settlements.values()].map((s) => ({ settlementIdHex: s.sidHex, decided: s.instance.decided, closed: s.closed }));
+  /** Settlements this node knows: whether it decided and closed each, and whether one is split or stuck (status displays, runners). */
+  decisions(): { settlementIdHex: string; decided: boolean; closed: boolean; split: boolean; stuck: boolean }[] {
+    return [...this.settlements.values()].map((s) => ({ settlementIdHex: s.sidHex, decided: s.instance.decided, closed: s.closed, split: s.split, stuck: s.stuck }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -206,20 +222,25 @@ export class NodeRuntime {
       views: { asset: null, payment: null },
       lastDeliveryMs: { asset: null, payment: null },
       writeAhead: new WriteAheadGuard(this.self, instance.settlementIdHex),
+      silenced: this.deps.fence?.silences(terms) ?? false,
+      backoff: new Backoff(this.params, this.deps.clock.nowMs()),
       deliverFromMs: null,
       deadlineRead: false,
       closed: false,
+      split: false,
+      stuck: false,
       archived: false,
       pollBusy: false,
       cancelPoll: null,
       cancelDeadline: null,
+      cancelStuckCheck: null,
     };
     this.settlements.set(s.sidHex, s);
     return s;
   }
 
   private resume(rec: PersistedSettlement): void {
-    const { instance, effects } = SettlementInstance.resume(this.deps.ctx, rec);
+    const { instance, effects } = SettlementInstance.resume(this.deps.ctx, this.deps.fence?.silences(rec.terms) ? silencedRecord(rec) : rec);
     const s = this.track(instance, rec.terms);
     s.writeAhead.persisted(rec); // durable already: what the resumed node resends is covered
     this.deps.log.event({ type: 'resumed', settlementIdHex: s.sidHex, round: instance.round, decided: instance.decided });
@@ -230,20 +251,49 @@ export class NodeRuntime {
 
   private startWatching(s: OpenSettlement): void {
     this.schedulePoll(s, 0);
+    const now = this.deps.clock.nowMs();
     if (!s.instance.decided) {
-      const delayMs = Math.max(0, s.terms.deadlineMs - this.deps.clock.nowMs());
-      s.cancelDeadline = this.deps.timers.after(delayMs, () => {
+      s.cancelDeadline = this.deps.timers.after(Math.max(0, s.terms.deadlineMs - now), () => {
         s.cancelDeadline = null;
         this.readDeadline(s);
       });
     }
+    s.cancelStuckCheck = this.deps.timers.after(Math.max(0, reclaimAtMs(s.terms) + this.params.stuckGraceMs - now), () => {
+      s.cancelStuckCheck = null;
+      this.checkStuck(s);
+    });
+  }
+
+  private stopTimers(s: OpenSettlement): void {
+    s.cancelPoll?.();
+    s.cancelDeadline?.();
+    s.cancelStuckCheck?.();
   }
 
   private apply(s: OpenSettlement, input: Input): void {
-    if (s.archived) return;
+    if (s.archived || (s.silenced && !silencedInputAllowed(input, s.instance.decided))) return;
     const wasDecided = s.instance.decided;
     this.execute(s, s.instance.step(input));
     if (!wasDecided && s.instance.decided) this.startDelivery(s);
+    this.progressed(s);
+  }
+
+  /**
+   * A backed-off settlement that moved is polled and resent at its base rate again, from now: a
+   * report to deliver or a lock to observe must not wait out a long interval.
+   */
+  private progressed(s: OpenSettlement): void {
+    if (!s.backoff.backedOff || s.closed || s.split || s.archived) return;
+    if (!s.backoff.note(progressOf(s), this.deps.clock.nowMs())) return;
+    s.cancelPoll?.();
+    this.schedulePoll(s, this.params.pollMs);
+  }
+
+  /** Open settlements that lack any authorization (the bound on intents without one). */
+  private unauthorizedOpen(): number {
+    let k = 0;
+    for (const s of this.settlements.values()) if (!s.closed && !s.split && lacksAuthorization(s)) k++;
+    return k;
   }
 
   /**
@@ -331,15 +381,28 @@ export class NodeRuntime {
   }
 
   private poll(s: OpenSettlement): void {
-    if (s.closed) return;
+    if (s.closed || s.split) return;
     this.prepareLegs(s); // retries a prepare that failed transiently
     this.observeNow(s);
-    if (!s.closed) this.schedulePoll(s, this.params.pollMs);
+    if (s.closed || s.split) return;
+    const now = this.deps.clock.nowMs();
+    s.backoff.note(progressOf(s), now);
+    this.schedulePoll(s, Math.min(s.backoff.nextPollMs(now, this.waitingCount), this.deliveryCapMs(s, now)));
   }
 
-  /** Reads both legs (unless a read is under way), feeds consensus, delivers, checks closure. */
-  private observeNow(s: OpenSettlement): void {
-    if (s.pollBusy || s.closed) return;
+  /**
+   * A COMMIT still to deliver before validUntil is never polled (so delivered) less often than a
+   * quarter of the time left: back-off must not make a report expire.
+   */
+  private deliveryCapMs(s: OpenSettlement, nowMs: number): number {
+    const report = s.instance.report;
+    if (report === null || report.decision !== 'COMMIT' || nowMs >= s.instance.validUntilMs) return Infinity;
+    return Math.max(this.params.pollMs, Math.floor((s.instance.validUntilMs - nowMs) / 4));
+  }
+
+  /** Reads both legs (unless a read is under way), feeds consensus, delivers, checks closure; then `then`, if given. */
+  private observeNow(s: OpenSettlement, then?: () => void): void {
+    if (s.pollBusy || s.closed || s.split) return;
     s.pollBusy = true;
     this.readLegs(s, (asset, payment) => {
       s.pollBusy = false;
@@ -354,8 +417,10 @@ export class NodeRuntime {
       this.apply(s, { type: 'observe', asset, payment, deadline: false });
       this.deliver(s);
       this.checkClosed(s);
+      then?.();
     }, () => {
       s.pollBusy = false;
+      then?.();
     });
   }
 
@@ -419,7 +484,14 @@ export class NodeRuntime {
   }
 
   private checkClosed(s: OpenSettlement): void {
-    if (s.closed) return;
+    if (s.closed || s.split) return;
+    if (isSplit(s.views.asset, s.views.payment)) {
+      // Both legs are final, one moved and the other did not: an operator must look. Never "closed".
+      s.split = true;
+      this.stopTimers(s);
+      this.deps.log.event({ type: 'split', settlementIdHex: s.sidHex, asset: s.views.asset!.state, payment: s.views.payment!.state });
+      return;
+    }
     const decided = s.instance.decided;
     // An undecided node stays open even when both legs are closed (the others delivered while it
     // was cut off): it keeps resending, so a decided peer answers with the report and it decides
@@ -428,20 +500,48 @@ export class NodeRuntime {
     if (!decided && this.deps.clock.nowMs() < reclaimAtMs(s.terms)) return;
     if (legClosed(s.views.asset, decided) && legClosed(s.views.payment, decided)) {
       s.closed = true;
-      s.cancelPoll?.();
-      s.cancelDeadline?.();
+      this.stopTimers(s);
       this.deps.log.event({ type: 'closed', settlementIdHex: s.sidHex });
     }
   }
 
-  /** Every resendMs: resend for each open settlement, archive the closed ones past their reclaim time. */
+  /**
+   * At reclaim time plus the grace period: reads both legs once more and, if the settlement is still
+   * not closed on both (nor split, which is reported apart), reports it stuck. It stays open and
+   * polled (backed off); a later close is logged as usual.
+   */
+  private checkStuck(s: OpenSettlement): void {
+    if (s.closed || s.split || s.archived || s.stuck) return;
+    if (s.pollBusy) {
+      s.cancelStuckCheck = this.deps.timers.after(this.params.pollMs, () => this.checkStuck(s));
+      return;
+    }
+    this.observeNow(s, () => {
+      if (s.closed || s.split || s.archived || s.stuck) return;
+      s.stuck = true;
+      const i = s.instance;
+      this.deps.log.event({ type: 'stuck', settlementIdHex: s.sidHex, reclaimAtMs: reclaimAtMs(s.terms), decided: i.decided, asset: s.views.asset?.state ?? null, payment: s.views.payment?.state ?? null });
+    });
+  }
+
+  /**
+   * Every resendMs: resend for each open settlement whose resend is due (every tick, or backed off
+   * for one that waits long), and archive the closed ones past their reclaim time.
+   */
   private scheduleResend(): void {
     this.cancelResend = this.deps.timers.after(this.params.resendMs, () => {
       const now = this.deps.clock.nowMs();
+      let waiting = 0;
       for (const s of this.settlements.values()) {
-        if (!s.closed) this.apply(s, { type: 'resend' });
-        else if (now >= reclaimAtMs(s.terms)) this.archive(s);
+        if (s.closed) {
+          if (now >= reclaimAtMs(s.terms)) this.archive(s);
+          continue;
+        }
+        if (s.split) continue;
+        if (s.backoff.waiting(now)) waiting++;
+        if (s.backoff.resendDue(now, this.waitingCount)) this.apply(s, { type: 'resend' });
       }
+      this.waitingCount = waiting;
       if (!this.stopped) this.scheduleResend();
     });
   }
@@ -455,8 +555,7 @@ export class NodeRuntime {
     assert(s.closed && this.deps.clock.nowMs() >= reclaimAtMs(s.terms), 'only a closed settlement past its reclaim time is archived');
     this.deps.storage.archive(s.sidHex);
     s.archived = true;
-    s.cancelPoll?.();
-    s.cancelDeadline?.();
+    this.stopTimers(s);
     this.settlements.delete(s.sidHex);
   }
 }

@@ -21,13 +21,13 @@ describe('no state from strangers or forgeries', () => {
     const { w, terms } = fresh();
     const p = w.proposal(terms);
     w.runtime(1).receive(p.proposer, { kind: 'proposal', proposal: p });
-    expect(w.runtime(1).decisions()).toEqual([{ settlementIdHex: toHex(settlementId(terms)), decided: false, closed: false }]);
+    expect(w.runtime(1).decisions()).toEqual([{ settlementIdHex: toHex(settlementId(terms)), decided: false, closed: false, split: false, stuck: false }]);
   });
 
   it('a valid report for the terms opens the settlement, decided', () => {
     const { w, terms } = fresh();
     w.runtime(1).receive(2, { kind: 'report', report: w.report(terms), terms });
-    expect(w.runtime(1).decisions()).toEqual([{ settlementIdHex: toHex(settlementId(terms)), decided: true, closed: false }]);
+    expect(w.runtime(1).decisions()).toEqual([{ settlementIdHex: toHex(settlementId(terms)), decided: true, closed: false, split: false, stuck: false }]);
   });
 
   const forgeries: [string, (w: World, terms: ReturnType<World['terms']>) => { from: number; message: Message }][] = [

@@ -14,7 +14,7 @@ describe('bounded memory and storage: closed settlements are archived after thei
     w.intent(terms);
     await w.runUntil(reclaimAtMs(terms) - 1);
     for (let i = 1; i <= w.n; i++) {
-      expect(w.runtime(i).decisions()).toEqual([{ settlementIdHex: idHex, decided: true, closed: true }]);
+      expect(w.runtime(i).decisions()).toEqual([{ settlementIdHex: idHex, decided: true, closed: true, split: false, stuck: false }]);
       expect(w.node(i).storage.liveRecord(idHex)?.report?.decision).toBe('COMMIT');
     }
     await w.runUntil(reclaimAtMs(terms) + RESEND_MS);
@@ -58,7 +58,7 @@ describe('bounded memory and storage: closed settlements are archived after thei
     w.intent(terms, [1, 2]);
     await w.runUntil(reclaimAtMs(terms) + 2 * RESEND_MS);
     for (const i of [1, 2]) {
-      expect(w.runtime(i).decisions()).toEqual([{ settlementIdHex: idHex, decided: false, closed: false }]);
+      expect(w.runtime(i).decisions()).toEqual([{ settlementIdHex: idHex, decided: false, closed: false, split: false, stuck: false }]);
       expect(w.node(i).storage.liveRecord(idHex)).toBeDefined();
     }
   });

@@ -21,7 +21,7 @@ import { blsSign, combinePartials, dealerKeygen, identityKeygen, identitySign } 
 import { type NodeContext, makeContext, proposerOf, signProposal } from '@tandem/consensus';
 import { MemoryAssetChain, MemoryBankLedger } from '@tandem/legs';
 import { authorize, seededRandomBytes } from '@tandem/legs/fixture';
-import { MemoryStorage, MemoVerifier, type NodeEvent, NodeRuntime } from '../src/index.js';
+import { MemoryStorage, MemoVerifier, type NodeEvent, NodeRuntime, type RuntimeParams, type SigningFence } from '../src/index.js';
 
 const CHAIN_ID = 31337n;
 const ESCROW = new Uint8Array(20).fill(0xe5);
@@ -38,7 +38,8 @@ interface Scheduled {
 
 interface WorldNode {
   readonly ctx: NodeContext;
-  readonly storage: MemoryStorage;
+  /** Kept across crashes; a test that loses it replaces it. */
+  storage: MemoryStorage;
   runtime: NodeRuntime | null;
   incarnation: number;
   readonly events: NodeEvent[];
@@ -58,7 +59,11 @@ export class World {
   /** Ordered by time, first in first out at equal times. */
   private readonly queue: Scheduled[] = [];
 
-  constructor(n = 4, seed = 'tandem/node/test') {
+  constructor(
+    n = 4,
+    seed = 'tandem/node/test',
+    private readonly params?: RuntimeParams,
+  ) {
     this.n = n;
     const random = seededRandomBytes(seed);
     const dealt = dealerKeygen(n, quorum(n), random);
@@ -104,8 +109,8 @@ export class World {
     return rt;
   }
 
-  /** Starts (or restarts, with its storage) node i. */
-  start(i: number): NodeRuntime {
+  /** Starts (or restarts, with its storage) node i; with a fence, observe-only for what it covers (signing-fence.ts). */
+  start(i: number, fence?: SigningFence): NodeRuntime {
     const node = this.node(i);
     node.incarnation++;
     const incarnation = node.incarnation;
@@ -132,6 +137,8 @@ export class World {
       storage: node.storage,
       legs: { asset: this.asset, payment: this.payment },
       log: { event: (e) => node.events.push(e) },
+      ...(this.params !== undefined ? { params: this.params } : {}),
+      ...(fence !== undefined ? { fence } : {}),
     });
     node.runtime = runtime;
     runtime.start();
@@ -162,9 +169,17 @@ export class World {
 
   /** The intent with both parties' authorizations, handed to the given nodes (default: every node up). */
   intent(terms: Terms, nodes: readonly number[] = this.nodes.map((_, i) => i + 1)): void {
+    this.intentWith(terms, ['asset', 'payment'], nodes);
+  }
+
+  /** The intent with the authorizations of `legs` only (none: an intent nobody authorized); each node's answer (null from a node down). */
+  intentWith(terms: Terms, legs: readonly ('asset' | 'payment')[], nodes: readonly number[] = this.nodes.map((_, i) => i + 1)): ReturnType<NodeRuntime['submit']>[] {
     const id = settlementId(terms);
-    const auths = { asset: authorize('alice', this.parties.get('alice')!, id), payment: authorize('bob', this.parties.get('bob')!, id) };
-    for (const i of nodes) this.node(i).runtime?.submit(terms, auths);
+    const auths = {
+      ...(legs.includes('asset') ? { asset: authorize('alice', this.parties.get('alice')!, this.cluster.networkId, id) } : {}),
+      ...(legs.includes('payment') ? { payment: authorize('bob', this.parties.get('bob')!, this.cluster.networkId, id) } : {}),
+    };
+    return nodes.map((i) => this.node(i).runtime?.submit(terms, auths) ?? null);
   }
 
   /** A threshold report for the terms (the body changed by `edit`), signed by the dealer's first q shares. */

@@ -314,8 +314,18 @@ function readProposalBody(r: Reader): Proposal {
 
 export interface Authorization {
   readonly party: string;
-  /** Ed25519 over SIGN_DOMAIN.authorization ‖ 0 ‖ settlement id. */
+  /** Ed25519 over SIGN_DOMAIN.authorization ‖ 0 ‖ authorizationMessage(network id, settlement id). */
   readonly signature: Uint8Array;
+}
+
+/**
+ * The bytes a party's authorization signs under SIGN_DOMAIN.authorization: the network id, then
+ * the settlement id (64 bytes). Binding the network id means an intent signed for one cluster
+ * never moves a leg anchored to another; the configuration digest is left out on purpose, since
+ * it changes when the committee is reshared and an authorization must outlive that.
+ */
+export function authorizationMessage(networkId: Uint8Array, settlementIdBytes: Uint8Array): Uint8Array {
+  return new Writer().fixed(networkId, 32).fixed(settlementIdBytes, 32).finish();
 }
 
 // ---------------------------------------------------------------------------------------------

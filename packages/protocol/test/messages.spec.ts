@@ -10,6 +10,7 @@ import {
   type LockRecord,
   MESSAGE_BYTES_MAX,
   type Message,
+  authorizationMessage,
   SIGN_DOMAIN,
   type SignedObservation,
   type SignedProposal,
@@ -475,6 +476,17 @@ describe('constants', () => {
     // No domain is a prefix of another, so "domain ‖ 0x00 ‖ body" never means two things.
     const domains = Object.values(SIGN_DOMAIN);
     for (const a of domains) for (const b of domains) if (a !== b) expect(b.startsWith(a)).toBe(false);
+  });
+
+  it('an authorization signs network id ‖ settlement id (docs/wire-format.md §7), both 32 bytes', () => {
+    const network = new Uint8Array(32).fill(0xa1);
+    const id = new Uint8Array(32).fill(0x5e);
+    const m = authorizationMessage(network, id);
+    expect(toHex(m)).toBe('a1'.repeat(32) + '5e'.repeat(32));
+    // Another network, same settlement: other bytes, so a signature for one never verifies for the other.
+    expect(toHex(authorizationMessage(new Uint8Array(32).fill(0xa2), id))).not.toBe(toHex(m));
+    expect(() => authorizationMessage(network.subarray(0, 31), id)).toThrow(EncodeError);
+    expect(() => authorizationMessage(network, new Uint8Array(33))).toThrow(EncodeError);
   });
 
   it('sizes', () => {

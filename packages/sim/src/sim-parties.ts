@@ -3,8 +3,8 @@
  * the authorizations of the legs they do not withhold (and later the withheld late ones), and
  * reclaim their value once the timelock has passed on the leg's own clock.
  */
-import { type Authorization, type LegName, SIGN_DOMAIN, settlementId } from '@tandem/protocol';
-import { identitySign } from '@tandem/crypto';
+import { type Authorization, type LegName, settlementId } from '@tandem/protocol';
+import { authorize } from '@tandem/legs';
 import type { Authorizations } from '@tandem/node';
 import type { LateAuthorization } from './plan.js';
 import type { SimSettlement } from './run-record.js';
@@ -25,7 +25,7 @@ export class PartyAgents {
   private authorization(party: string, idBytes: Uint8Array): Authorization {
     const sk = this.world.partyKeys.get(party);
     if (sk === undefined) throw new Error(`no key for party ${party}`);
-    return { party, signature: identitySign(SIGN_DOMAIN.authorization, sk, idBytes) };
+    return authorize(party, sk, this.world.cluster.networkId, idBytes);
   }
 
   private authorizations(s: SimSettlement, legs: readonly LegName[]): Authorizations {

@@ -69,7 +69,7 @@ export async function latencyPhase(st: ClusterState, sub: Submitter, tail: LogTa
   }
   const cpu1 = cpuSample(st);
   const cpu = cpuPer(cpu0, { ...cpu1, benchMs: cpu1.benchMs - betweenCpuMs }, k);
-  const locked = await bothLockedTimes(st.legHost.url);
+  const locked = await bothLockedTimes(st.legHost.url, sub.credentials.admin);
   const segments = SEGMENTS.map((x) => ({ name: x.name, ms: [] as number[] }));
   const out = { k, fromLocked: [] as number[], fromObserved: [] as number[], fromSubmit: [] as number[], laterRounds: 0, segments, cpu };
   const q = quorum(NODES);

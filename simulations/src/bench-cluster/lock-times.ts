@@ -1,5 +1,6 @@
 /** The leg host's event log: when both legs of each settlement were locked. */
 import { readLegEvents } from '@tandem/devnet';
+import type { Credential } from '@tandem/http';
 import { LegHostAdminClient } from '@tandem/leg-host';
 import type { LegName } from '@tandem/protocol';
 
@@ -15,8 +16,8 @@ async function legEventTimes(admin: LegHostAdminClient, leg: LegName, kind: 'loc
 }
 
 /** Settlement id (hex) → when both legs were locked: the later of the asset lock and the payment hold. */
-export async function bothLockedTimes(legUrl: string): Promise<Map<string, number>> {
-  const admin = new LegHostAdminClient({ url: legUrl, timeoutMs: ADMIN_TIMEOUT_MS });
+export async function bothLockedTimes(legUrl: string, adminToken: Credential): Promise<Map<string, number>> {
+  const admin = new LegHostAdminClient({ url: legUrl, credential: adminToken, timeoutMs: ADMIN_TIMEOUT_MS });
   const [asset, payment] = await Promise.all([legEventTimes(admin, 'asset', 'lock'), legEventTimes(admin, 'payment', 'hold')]);
   const out = new Map<string, number>();
   for (const [id, a] of asset) {

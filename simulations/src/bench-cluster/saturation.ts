@@ -76,7 +76,7 @@ export async function saturationPhase(st: ClusterState, sub: Submitter, tail: Lo
     settle();
     await sleep(TAIL_POLL_MS);
   }
-  const locked = await bothLockedTimes(st.legHost.url);
+  const locked = await bothLockedTimes(st.legHost.url, sub.credentials.admin);
   let decidedInWindow = 0;
   let commits = 0;
   let aborts = 0;

@@ -1,8 +1,7 @@
 /** Intents for the benchmark: 1 OUSG against 1 USD, alice to bob, posted to every node at once. */
 import { randomBytes } from 'node:crypto';
-import { identitySign } from '@tandem/crypto';
-import { type ClusterState, postJson, readPartySecrets } from '@tandem/devnet';
-import { type Terms, SIGN_DOMAIN, encodeTerms, fromHex, settlementId, toHex } from '@tandem/protocol';
+import { type ClusterCredentials, type ClusterState, clusterCredentials, partySigner, postJson } from '@tandem/devnet';
+import { type Terms, encodeTerms, fromHex, settlementId, toHex } from '@tandem/protocol';
 import { DEADLINE_MS, MARGIN_MS, NODES, REPORT_WINDOW_MS, errorText } from './constants.js';
 
 export interface Intent {
@@ -18,18 +17,20 @@ export interface Submission {
 }
 
 export interface Submitter {
+  /** The cluster's tokens (DIR/secrets): the control token for intents, the admin token for the leg host's event log. */
+  readonly credentials: ClusterCredentials;
   make(seq: number): Intent;
   /** Posts to every node at once. Never rejects. */
   submit(intent: Intent): Promise<Submission>;
 }
 
 export function makeSubmitter(dir: string, st: ClusterState): Submitter {
-  const secrets = readPartySecrets(dir);
-  if (secrets['alice'] === undefined || secrets['bob'] === undefined) throw new Error(`${dir}: the cluster has no keys for alice and bob`);
-  const seller = fromHex(secrets['alice'], 32);
-  const buyer = fromHex(secrets['bob'], 32);
+  const signer = partySigner(dir);
+  if (!signer.parties.includes('alice') || !signer.parties.includes('bob')) throw new Error(`${dir}: the cluster has no keys for alice and bob`);
   const runTag = toHex(randomBytes(4));
+  const credentials = clusterCredentials(dir);
   return {
+    credentials,
     make(seq) {
       const terms: Terms = {
         nonce: `bench-${runTag}-${seq}`,
@@ -40,11 +41,10 @@ export function makeSubmitter(dir: string, st: ClusterState): Submitter {
         marginMs: MARGIN_MS,
       };
       const id = settlementId(terms);
-      const auth = (party: string, key: Uint8Array) => ({ party, signature: toHex(identitySign(SIGN_DOMAIN.authorization, key, id)) });
-      return { idHex: toHex(id), body: { terms: toHex(encodeTerms(terms)), authorizations: { asset: auth('alice', seller), payment: auth('bob', buyer) } } };
+      return { idHex: toHex(id), body: { terms: toHex(encodeTerms(terms)), authorizations: { asset: signer.authorize('alice', id), payment: signer.authorize('bob', id) } } };
     },
     async submit(intent) {
-      const answers = await Promise.allSettled(st.nodes.map((n) => postJson(`${n.control}/intents`, intent.body)));
+      const answers = await Promise.allSettled(st.nodes.map((n) => postJson(`${n.control}/intents`, intent.body, credentials.control)));
       const problems: string[] = [];
       answers.forEach((a, i) => {
         if (a.status === 'rejected') problems.push(`${st.nodes[i]!.id}: ${errorText(a.reason)}`);

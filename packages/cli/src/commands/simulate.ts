@@ -2,14 +2,13 @@
  * `tandem simulate FILE`: runs a scenario in the deterministic simulator (or, with --mode cluster,
  * on real processes through @tandem/devnet), checks every invariant and prints the result.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ClusterRunError, removeRunDir, runOnCluster } from '@tandem/devnet';
 import { type RunRecord, buildResult, historyLine, renderReportHtml, simulate } from '@tandem/sim';
 import type { RegisterCommand } from '../command.js';
 import { UsageError } from '../errors.js';
-import { loadScenarioFile, parseSeed, replayCommand, writeFileAtomic } from '../options.js';
+import { loadScenarioFile, parseSeed, prepareOutDir, replayCommand, writeFileAtomic } from '../options.js';
 import { renderSummary } from '../render.js';
 
 export const registerSimulate: RegisterCommand = (program: Command, setExit) => {
@@ -27,6 +26,7 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
       const mode = opts.mode;
       const loaded = loadScenarioFile(file);
       const seed = parseSeed(opts.seed) ?? loaded.seed;
+      if (opts.out !== undefined) prepareOutDir(opts.out);
       // A scenario with a random: block runs the member that seed draws (both modes draw it), as
       // `tandem explore` did.
       let run: RunRecord;
@@ -48,7 +48,6 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
       }
       const result = buildResult(run);
       if (opts.out !== undefined) {
-        mkdirSync(opts.out, { recursive: true });
         writeFileAtomic(join(opts.out, 'history.jsonl'), run.history.map(historyLine).join('\n') + '\n');
         writeFileAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
         writeFileAtomic(join(opts.out, 'report.html'), renderReportHtml(run, result, replayCommand(file, seed, mode)));

@@ -13,7 +13,7 @@ export interface LegOptions<Venue> {
   readonly venue: Venue;
   /** Threshold signature check; the message is reportDigest(report). Default: crypto's blsVerify with TANDEM_BLS_DST. */
   readonly verifyReport?: SignatureCheck;
-  /** Authorization check; the message is the settlement id. Default: identityVerify under SIGN_DOMAIN.authorization. */
+  /** Authorization check; the message is authorizationMessage(anchor network id, settlement id). Default: identityVerify under SIGN_DOMAIN.authorization. */
   readonly verifyAuthorization?: SignatureCheck;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_CLUSTER_DIR, PRIVATE_KEY_ENV, clusterDown, clusterPaths, clusterUp } from '@tandem/devnet';
+import { DEFAULT_CLUSTER_DIR, DEFAULT_EXTERNAL_CONFIRMATIONS, PRIVATE_KEY_ENV, clusterDown, clusterPaths, clusterUp } from '@tandem/devnet';
 import type { RegisterCommand } from '../../command.js';
 import { UsageError } from '../../errors.js';
 
@@ -14,13 +14,15 @@ export const registerUp: RegisterCommand = (cluster: Command, setExit) => {
     .option('--legs <kind>', 'real (anvil + DvP escrow, PGlite bank) or memory (in-memory chain and bank)', 'real')
     .option('--rpc-url <url>', 'with --legs real: deploy on the EVM chain at this http(s) JSON-RPC URL instead of a local anvil')
     .option('--private-key-file <file>', `with --rpc-url: the deployer's key, 0x + 64 hex (or set ${PRIVATE_KEY_ENV})`)
-    .action(async (opts: { nodes?: string; dir: string; legs: string; rpcUrl?: string; privateKeyFile?: string }) => {
+    .option('--confirmations <n>', `with --rpc-url: blocks a change must be buried under before it counts (default ${DEFAULT_EXTERNAL_CONFIRMATIONS})`)
+    .action(async (opts: { nodes?: string; dir: string; legs: string; rpcUrl?: string; privateKeyFile?: string; confirmations?: string }) => {
       if (opts.legs !== 'memory' && opts.legs !== 'real') throw new UsageError(`--legs ${opts.legs}: expected memory or real`);
       try {
         await clusterUp(opts.dir, {
           ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}),
           ...(opts.rpcUrl !== undefined ? { rpcUrl: opts.rpcUrl } : {}),
           ...(opts.privateKeyFile !== undefined ? { privateKeyFile: opts.privateKeyFile } : {}),
+          ...(opts.confirmations !== undefined ? { confirmations: opts.confirmations } : {}),
           legs: opts.legs,
           say: (s) => process.stdout.write(s + '\n'),
         });

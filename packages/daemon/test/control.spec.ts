@@ -1,0 +1,180 @@
+/**
+ * The node's control API behind its guard, over a stand-in runtime (the routes only relay to it),
+ * and the config keys that set it up: token files, TLS, the link-fault injector.
+ */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Credential } from '@tandem/http';
+import type { NodeRuntime } from '@tandem/node';
+import { type Terms, encodeTerms, settlementId, toHex } from '@tandem/protocol';
+import { type ControlServer, type LinkFaults, UsageError, loadNodeConfig, startControlServer } from '../src/index.js';
+
+const TOKEN = Credential.generate();
+const TERMS: Terms = {
+  nonce: 'control-spec',
+  asset: { chainId: 31337n, escrow: new Uint8Array(20).fill(1), token: 'OUSG', seller: 'alice', buyer: 'bob', amount: 1n },
+  payment: { bankId: 'bank', ledger: 'main', payer: 'bob', payee: 'alice', currency: 'USD', amount: 1n },
+  deadlineMs: 2_000_000_000_000,
+  reportWindowMs: 30_000,
+  marginMs: 10_000,
+};
+
+/** What the stand-in runtime was handed. */
+const submitted: unknown[] = [];
+const runtime = {
+  submit: (terms: Terms, auths: unknown) => {
+    submitted.push({ terms, auths });
+    return null;
+  },
+  decisions: () => [],
+  settlementStatus: () => null,
+} as unknown as NodeRuntime;
+const status = () => ({ id: 'n1', index: 1, peerId: 'p', multiaddrs: [], connected: [], settlements: 0, decided: 0, stuck: 0, split: 0 });
+const linkSets: LinkFaults[] = [];
+const errors: unknown[] = [];
+
+let plain: ControlServer; // as `cluster up` starts it: no link-fault injector
+let faulty: ControlServer; // as the cluster-mode runner starts it
+
+beforeAll(async () => {
+  const listen = { host: '127.0.0.1', port: 0, credential: TOKEN, tls: null };
+  plain = await startControlServer(runtime, status, listen, null, (e) => errors.push(e));
+  faulty = await startControlServer(runtime, status, listen, { n: 4, set: (f) => linkSets.push(f) }, (e) => errors.push(e));
+});
+
+afterAll(async () => {
+  await plain.close();
+  await faulty.close();
+});
+
+async function call(url: string, init: RequestInit & { token?: Credential | null } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const token = init.token === undefined ? TOKEN : init.token;
+  const headers: Record<string, string> = { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined) };
+  const res = await fetch(url, { ...init, headers: token === null ? headers : token.headers(headers) });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+const post = (url: string, body: unknown) => call(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+const intent = (authorizations: unknown) => ({ terms: toHex(encodeTerms(TERMS)), authorizations });
+
+describe('control API', () => {
+  it('401 to any request without the token, whatever the path; nothing reaches the runtime', async () => {
+    for (const server of [plain, faulty]) {
+      for (const [path, init] of [
+        ['/', {}],
+        ['/status', {}],
+        ['/settlements', {}],
+        ['/intents', { method: 'POST', body: JSON.stringify(intent({})) }],
+        ['/faults/links', { method: 'POST', body: JSON.stringify({ block: [2] }) }],
+        ['/nowhere', { method: 'POST', body: 'garbage', headers: { 'content-type': 'text/plain' } }],
+      ] as const) {
+        for (const token of [null, Credential.generate()]) {
+          const r = await call(`${server.url}${path}`, { ...init, token });
+          expect([r.status, r.body.field], `${path}`).toEqual([401, 'authorization']);
+        }
+      }
+    }
+    expect([submitted, linkSets]).toEqual([[], []]);
+  });
+
+  it('with the token: status, intents relayed, 404 for unknown routes', async () => {
+    expect((await call(`${plain.url}/status`)).body).toMatchObject({ id: 'n1' });
+    const r = await post(`${plain.url}/intents`, intent({}));
+    expect(r).toEqual({ status: 202, body: { settlementId: toHex(settlementId(TERMS)) } });
+    expect(submitted).toHaveLength(1);
+    expect((await call(`${plain.url}/nowhere`)).status).toBe(404);
+  });
+
+  it('the link-fault injector exists only when asked for: 404 otherwise', async () => {
+    const r = await post(`${plain.url}/faults/links`, { block: [2] });
+    expect(r.status).toBe(404);
+    expect(linkSets).toEqual([]);
+    const ok = await post(`${faulty.url}/faults/links`, { block: [2] });
+    expect(ok).toEqual({ status: 200, body: { block: [2], drop: {}, delay: {} } });
+    expect(linkSets).toHaveLength(1);
+  });
+
+  it('bad input is 4xx naming the field, never 500', async () => {
+    submitted.length = 0;
+    const good = intent({}).terms;
+    const cases: [unknown, number, RegExp][] = [
+      ['{"terms":', 400, /^body: not valid JSON/],
+      ['', 400, /^body: expected a JSON object/],
+      [[1, 2], 400, /^body: expected \{ terms, authorizations \}/],
+      [{ terms: 'zz' }, 400, /^terms: /],
+      [{ terms: '00' }, 400, /^terms: /],
+      [{ terms: good, authorizations: 'all' }, 400, /^authorizations: expected/],
+      [{ terms: good, authorizations: { asset: { party: 'alice\ud800', signature: '00'.repeat(64) } } }, 400, /^authorizations\.asset\.party: string has a lone UTF-16 surrogate/],
+      [{ terms: good, authorizations: { asset: { party: 'a'.repeat(300), signature: '00'.repeat(64) } } }, 400, /^authorizations\.asset\.party: string longer than/],
+      [{ terms: good, authorizations: { asset: { party: 'alice', signature: '00' } } }, 400, /^authorizations\.asset\.signature: /],
+      [{ terms: 'ab'.repeat(40_000) }, 413, /^body: larger than/],
+    ];
+    for (const [body, code, message] of cases) {
+      const r = await post(`${plain.url}/intents`, body);
+      expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(code);
+      expect(String(r.body.error), JSON.stringify(body).slice(0, 80)).toMatch(message);
+    }
+    const faults = await post(`${faulty.url}/faults/links`, { block: [9] });
+    expect([faults.status, faults.body.error]).toEqual([400, "block[0]: '9' is not a member index 1..4"]);
+    const plainText = await call(`${plain.url}/intents`, { method: 'POST', body: JSON.stringify(intent({})), headers: { 'content-type': 'text/plain' } });
+    expect([plainText.status, plainText.body.field]).toEqual([415, 'content-type']);
+    expect([submitted, errors]).toEqual([[], []]);
+  });
+});
+
+describe('node config: credentials, TLS, link faults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-control-config-'));
+  const legsToken = join(dir, 'legs.token');
+  const controlToken = join(dir, 'control.token');
+  Credential.createFile(legsToken);
+  Credential.createFile(controlToken);
+
+  function config(extra: Record<string, unknown> = {}, control: Record<string, unknown> = {}): string {
+    const file = join(dir, `node-${Math.random().toString(36).slice(2)}.json`);
+    const base = {
+      cluster: 'cluster.json',
+      key: 'n1.key.json',
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      peers: [],
+      legs: { asset: 'http://127.0.0.1:1', payment: 'http://127.0.0.1:1', tokenFile: 'legs.token' },
+      dataDir: 'data',
+      control: { host: '127.0.0.1', port: 0, tokenFile: 'control.token', ...control },
+    };
+    writeFileSync(file, JSON.stringify({ ...base, ...extra }));
+    return file;
+  }
+
+  it('reads both tokens from their files; the link-fault injector is off unless "linkFaults": true', () => {
+    const c = loadNodeConfig(config());
+    expect(c.control.credential.source).toBe(controlToken);
+    expect(c.legs.credential.source).toBe(legsToken);
+    expect([c.linkFaults, c.control.tls]).toEqual([false, null]);
+    expect(loadNodeConfig(config({ linkFaults: true })).linkFaults).toBe(true);
+    // The token is never in the config object's printed form.
+    expect(JSON.stringify(c)).not.toContain(Credential.fromFile(controlToken).headers().authorization!.slice(7));
+  });
+
+  it('refuses, naming the key: a missing or open token file, a non-loopback host without TLS, a non-boolean linkFaults', () => {
+    const open = join(dir, 'open.token');
+    Credential.createFile(open);
+    chmodSync(open, 0o644);
+    const cases: [string, RegExp][] = [
+      [config({}, { tokenFile: undefined }), /key "control\.tokenFile": expected a non-empty string/],
+      [config({}, { tokenFile: 'none.token' }), /key "control\.tokenFile": .*none\.token: no such token file/],
+      [config({}, { tokenFile: 'open.token' }), /key "control\.tokenFile": .*open\.token: mode 644 lets others read it/],
+      [config({ legs: { asset: 'http://x', payment: 'http://x' } }), /key "legs\.tokenFile": expected a non-empty string/],
+      [config({}, { host: '0.0.0.0' }), /key "control\.host": expected a loopback address \(127\.0\.0\.1\), or "control\.tls": \{ certFile, keyFile \}/],
+      [config({}, { colour: 'red' }), /key "control\.colour": expected no such key/],
+      [config({ linkFaults: 'yes' }), /key "linkFaults": expected true or false/],
+    ];
+    for (const [file, message] of cases) {
+      expect(() => loadNodeConfig(file), String(message)).toThrow(UsageError);
+      expect(() => loadNodeConfig(file), String(message)).toThrow(message);
+    }
+    const tls = loadNodeConfig(config({}, { host: '0.0.0.0', tls: { certFile: 'cert.pem', keyFile: 'key.pem' } }));
+    expect(tls.control.tls).toEqual({ certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') });
+  });
+});

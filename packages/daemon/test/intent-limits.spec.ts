@@ -1,0 +1,77 @@
+/**
+ * What an intent may cost a node, at the process's edges: `POST /intents` answers a refusal with
+ * its reason (422 for the terms' times, 429 for a bound that may clear), `GET /status` counts stuck
+ * and split settlements, and the config's `intents` key sets the bounds (`intentLimits`, which
+ * loadNodeConfig applies to that key). The refusals themselves
+ * are the runtime's (packages/node/test/waiting.spec.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Credential } from '@tandem/http';
+import { DEFAULT_RUNTIME_PARAMS, type IntentRefusal, type NodeRuntime } from '@tandem/node';
+import { type Terms, encodeTerms, toHex } from '@tandem/protocol';
+import { type ControlServer, UsageError, intentLimits, startControlServer } from '../src/index.js';
+
+const TOKEN = Credential.generate();
+
+/** What the stand-in runtime answers the next intent. */
+let answer: IntentRefusal | null = null;
+const runtime = { submit: () => answer, decisions: () => [], settlementStatus: () => null } as unknown as NodeRuntime;
+const status = () => ({ id: 'n1', index: 1, peerId: 'p', multiaddrs: [], connected: [], settlements: 3, decided: 1, stuck: 1, split: 1 });
+let server: ControlServer;
+
+beforeAll(async () => {
+  server = await startControlServer(runtime, status, { host: '127.0.0.1', port: 0, credential: TOKEN, tls: null }, null, () => {});
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function call(path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const init: RequestInit = body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) };
+  const res = await fetch(`${server.url}${path}`, { ...init, headers: TOKEN.headers(body === undefined ? {} : { 'content-type': 'application/json' }) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('the control API and what intents may cost', () => {
+  it('answers a refused intent with its reason: 422 for its times, 429 for a bound that may clear', async () => {
+    // The stand-in runtime answers whatever the terms: any that decode will do.
+    const asset = { chainId: 1n, escrow: new Uint8Array(20), token: 'T', seller: 'a', buyer: 'b', amount: 1n };
+    const terms: Terms = { nonce: 'n', asset, payment: { bankId: 'k', ledger: 'l', payer: 'b', payee: 'a', currency: 'C', amount: 1n }, deadlineMs: 1, reportWindowMs: 1, marginMs: 1 };
+    const body = { terms: toHex(encodeTerms(terms)), authorizations: {} };
+    answer = { reason: "its deadline is 4000 days ahead, beyond this node's deadline horizon of 3653 days", retryable: false };
+    expect(await call('/intents', body)).toEqual({ status: 422, body: { error: `intent refused: ${answer.reason}` } });
+    answer = { reason: '1000 open settlements have no authorization yet (at most 1000): send the intent with a party\'s authorization, or later', retryable: true };
+    expect(await call('/intents', body)).toEqual({ status: 429, body: { error: `intent refused: ${answer.reason}` } });
+    answer = null;
+    expect((await call('/intents', body)).status).toBe(202);
+  });
+
+  it('counts stuck and split settlements in the status', async () => {
+    expect((await call('/status')).body).toMatchObject({ stuck: 1, split: 1 });
+  });
+});
+
+describe('node config: the intents key', () => {
+  const FILE = 'n1.json';
+
+  it('absent, the runtime defaults hold (a ten-year horizon at least); given, in days and a count', () => {
+    expect(DEFAULT_RUNTIME_PARAMS.deadlineHorizonMs).toBeGreaterThanOrEqual(10 * 365.25 * 24 * 3_600_000);
+    expect(intentLimits(FILE, {})).toEqual({});
+    expect(intentLimits(FILE, { deadlineHorizonDays: 30 })).toEqual({ deadlineHorizonMs: 30 * 24 * 3_600_000 });
+    expect(intentLimits(FILE, { deadlineHorizonDays: 4000, unauthorizedOpenMax: 10 })).toEqual({ deadlineHorizonMs: 4000 * 24 * 3_600_000, unauthorizedOpenMax: 10 });
+  });
+
+  it('refuses, naming the file and the key: not an object, an unknown key, a count that is not a positive integer', () => {
+    const cases: [unknown, RegExp][] = [
+      [5, /^n1\.json: key "intents": expected an object with deadlineHorizonDays, unauthorizedOpenMax/],
+      [{ horizon: 5 }, /key "intents\.horizon": expected no such key/],
+      [{ deadlineHorizonDays: 0 }, /key "intents\.deadlineHorizonDays": expected an integer 1\.\.100000/],
+      [{ deadlineHorizonDays: 1.5 }, /key "intents\.deadlineHorizonDays": expected an integer/],
+      [{ unauthorizedOpenMax: '10' }, /key "intents\.unauthorizedOpenMax": expected an integer 1\.\.1000000/],
+    ];
+    for (const [v, message] of cases) {
+      expect(() => intentLimits(FILE, v), String(message)).toThrow(UsageError);
+      expect(() => intentLimits(FILE, v), String(message)).toThrow(message);
+    }
+  });
+});

@@ -102,7 +102,6 @@ class KillRun {
   private readonly decidedBy = new Set<string>();
   private followDone = false;
   /** The settlements whose intent went out so far. */
-  private readonly submitted: SimSettlement[] = [];
   private nodes: readonly ClusterNode[];
   private readonly credentials: ClusterCredentials;
 
@@ -173,7 +172,6 @@ class KillRun {
     for (const s of this.settlements) {
       await sleepUntil(this.t0Ms + s.spec.atMs);
       this.entries.push({ t: this.nowMs(), node: 0, type: 'intent', settlement: s.spec.id, settlementIdHex: s.idHex });
-      this.submitted.push(s);
       await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? null : this.submit(node, s))));
     }
   }
@@ -215,9 +213,8 @@ class KillRun {
         this.entries.push({ t: this.nowMs(), node: target.node, type: 'restart' });
         await waitFor(`${node.id}'s control API`, BACK_TIMEOUT_MS, async () => ((await getJson(`${node.control}/status`, this.credentials.control)) !== null ? true : null));
         this.down.delete(target.node);
-        // A restarted node remembers only the settlements it wrote a record for: the parties hand
-        // it the others again, as a client does when the node it sent an intent to went down.
-        for (const s of this.submitted) await this.submit(node, s);
+        // Nothing is handed to it again: it resumes every intent it accepted (persisted before
+        // it answered) and learns the ones it missed while down from the others' proposals.
         return;
       }
       case 'leg-host': {

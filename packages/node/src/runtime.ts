@@ -135,8 +135,13 @@ export class NodeRuntime {
         return refusal;
       }
     }
+    const isNew = !this.settlements.has(sidHex);
     const s = this.open(terms);
     if (s === null) return { reason: 'its reclaim time has passed: no report can move a leg any more', retryable: false }; // the clock moved on
+    // The client takes an accepted intent as delivered: its terms are durable before this returns,
+    // so a node that crashes now resumes the settlement instead of forgetting it (a restarted
+    // node that forgot it would ignore the others' votes, and two such nodes leave no quorum).
+    if (isNew) this.execute(s, [{ type: 'persist', record: s.instance.snapshot() }]);
     for (const leg of LEG_NAMES) {
       const a = auths[leg];
       if (a !== undefined && s.auths[leg] === undefined) s.auths[leg] = a;

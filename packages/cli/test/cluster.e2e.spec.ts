@@ -184,6 +184,18 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
     const settleTx = result.transactions.find((t) => t.call === 'settle');
     expect(Number(settleTx?.gasUsed)).toBeGreaterThan(100_000); // the on-chain pairing check alone is ~103k
 
+    // A deadline 30 days out (past setTimeout's 2^31−1 ms): the node must not sign its deadline
+    // observation early; both legs lock and the settlement commits.
+    out = [];
+    const spy30 = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    try {
+      code = await main(['node', 'tandem', 'settle', '--dir', realDir, '--seller', 'alice', '--buyer', 'bob', '--asset', '100:OUSG', '--price', '10000000:USD', '--deadline', '720h', '--json']);
+    } finally {
+      spy30.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join('').trim().split('\n').pop()!)).toMatchObject({ decision: 'commit', asset: { state: 'released' }, payment: { state: 'posted' } });
+
     await clusterDown(realDir);
     for (const pid of [st.legHost.pid, ...st.nodes.map((n) => n.pid)]) {
       expect(alive(pid)).toBe(false);

@@ -1,7 +1,9 @@
 /**
  * Crypto micro-benchmark: ms per operation (median) for the BLS and Ed25519 operations a Tandem
  * node performs, each also as a ratio to one plain BLS verification measured in the same run, so
- * figures from different machines compare. Run with `pnpm bench:crypto`; prints a markdown table.
+ * figures from different machines compare. Run with `pnpm bench:crypto`; prints a markdown table,
+ * then a second one for the identity port: Ed25519 through the pure reference (noble) and through
+ * node:crypto (packages/node, identity-native.ts), the native one as a ratio to the reference.
  *
  * Each operation gets a warm-up, then is timed one call at a time until it has MEASURE_ITERATIONS_MAX
  * samples or has used its time budget (at least MEASURE_ITERATIONS_MIN samples either way), which
@@ -25,6 +27,7 @@ import {
   verifyPartial,
 } from '@tandem/crypto';
 import type { DealerOutput, Partial } from '@tandem/crypto';
+import { NativeIdentity } from '@tandem/node';
 import { machineLines, markdownTable, median } from './table.js';
 
 const WARMUP_ITERATIONS = 3;
@@ -77,6 +80,42 @@ function assertOk(cond: boolean, what: string): void {
   if (!cond) throw new Error(`bench-crypto: ${what} failed: the benchmark would measure a broken path`);
 }
 
+interface PortRow {
+  readonly name: string;
+  readonly reference: Measurement;
+  readonly native: Measurement;
+}
+
+/**
+ * Sign, verify of a valid signature (node:crypto decides alone) and verify of an invalid one
+ * (node:crypto says false, then the reference decides), each through both implementations.
+ */
+function identityPortRows(identity: { secretKey: Uint8Array; publicKey: Uint8Array }, message: Uint8Array, sig: Uint8Array): PortRow[] {
+  const native = new NativeIdentity();
+  const signer = native.signerOf(identity.secretKey);
+  const bad = sig.slice();
+  bad[0]! ^= 1;
+  assertOk(native.verify('tandem/v1/vote', identity.publicKey, message, sig), 'native Ed25519 verify');
+  assertOk(!native.verify('tandem/v1/vote', identity.publicKey, message, bad), 'native Ed25519 refusal');
+  return [
+    {
+      name: 'Ed25519 sign (domain-separated)',
+      reference: measure('Ed25519 sign (domain-separated)', (i) => identitySign('tandem/v1/vote', identity.secretKey, messageOf(i))),
+      native: measure('native sign', (i) => signer.sign('tandem/v1/vote', messageOf(i))),
+    },
+    {
+      name: 'Ed25519 verify (ZIP-215), valid',
+      reference: measure('Ed25519 verify (ZIP-215)', () => identityVerify('tandem/v1/vote', identity.publicKey, message, sig)),
+      native: measure('native verify', () => native.verify('tandem/v1/vote', identity.publicKey, message, sig)),
+    },
+    {
+      name: 'Ed25519 verify, invalid (native falls back to ZIP-215)',
+      reference: measure('reference refusal', () => identityVerify('tandem/v1/vote', identity.publicKey, message, bad)),
+      native: measure('native refusal', () => native.verify('tandem/v1/vote', identity.publicKey, message, bad)),
+    },
+  ];
+}
+
 function main(): void {
   const fixtures = COMMITTEE_SIZES.map(fixture);
   const small = fixtures[0]!;
@@ -110,8 +149,8 @@ function main(): void {
       combineVerified(large.dealt.commitments, large.message, large.partials, large.t),
     ),
   );
-  rows.push(measure('Ed25519 sign (domain-separated)', (i) => identitySign('tandem/v1/vote', identity.secretKey, messageOf(i))));
-  rows.push(measure('Ed25519 verify (ZIP-215)', () => identityVerify('tandem/v1/vote', identity.publicKey, small.message, idSig)));
+  const identityRows = identityPortRows(identity, small.message, idSig);
+  rows.push(identityRows[0]!.reference, identityRows[1]!.reference);
 
   const lines = [
     `# Tandem crypto benchmark`,
@@ -127,6 +166,18 @@ function main(): void {
         { header: 'iterations', align: 'right' },
       ],
       rows.map((r) => [r.name, r.medianMs.toFixed(2), (r.medianMs / verify.medianMs).toFixed(2), String(r.iterations)]),
+    ),
+    '',
+    '## Ed25519 identity port: reference (noble) vs native (node:crypto)',
+    '',
+    ...markdownTable(
+      [
+        { header: 'operation', align: 'left' },
+        { header: 'reference ms/op', align: 'right' },
+        { header: 'native ms/op', align: 'right' },
+        { header: 'native × reference', align: 'right' },
+      ],
+      identityRows.map((r) => [r.name, r.reference.medianMs.toFixed(4), r.native.medianMs.toFixed(4), (r.native.medianMs / r.reference.medianMs).toFixed(3)]),
     ),
     '',
   ];

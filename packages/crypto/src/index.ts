@@ -8,4 +8,5 @@ export type { Partial, CombineResult } from './threshold.js';
 export { combinePartials, combineVerified, verifyPartial, batchVerifyPartials, lagrangeAtZero } from './threshold.js';
 export type { PointErrorCode, G1Point, G2Point } from './points.js';
 export { PointDecodeError, decodeG1Signature, decodeG2PublicKey, G1_BYTES, G2_BYTES } from './points.js';
-export { IDENTITY_DOMAIN_PREFIX, identityKeygen, identityPublicKey, identitySign, identityVerify } from './identity.js';
+export type { IdentityScheme, IdentitySigner } from './identity.js';
+export { IDENTITY_DOMAIN_PREFIXES, REFERENCE_IDENTITY, identityFramed, identityKeygen, identityPublicKey, identitySign, identityVerify } from './identity.js';

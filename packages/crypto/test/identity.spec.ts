@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { identityKeygen, identityPublicKey, identitySign, identityVerify } from '../src/index.js';
+import { REFERENCE_IDENTITY, identityFramed, identityKeygen, identityPublicKey, identitySign, identityVerify } from '../src/index.js';
 import { bytesOf, seededRandomBytes } from './helpers.js';
 
 const key = identityKeygen(seededRandomBytes(bytesOf('identity')));
@@ -37,11 +37,41 @@ describe('Ed25519 identity signatures', () => {
     expect(identityVerify('tandem/v1/vote', key.publicKey, bytesOf('x'), raw)).toBe(false);
   });
 
-  it('refuses domains outside tandem/v1/', () => {
-    expect(() => identitySign('libp2p-tls-handshake:', key.secretKey, bytesOf('x'))).toThrow(/tandem\/v1\//);
+  it('refuses domains outside tandem/v1/ and tandem/v2/', () => {
+    expect(() => identitySign('libp2p-tls-handshake:', key.secretKey, bytesOf('x'))).toThrow(/"tandem\/v1\/" or "tandem\/v2\/"/);
     expect(() => identitySign('tandem/v1/', key.secretKey, bytesOf('x'))).toThrow(/tandem\/v1\//);
+    expect(() => identitySign('tandem/v2/', key.secretKey, bytesOf('x'))).toThrow(/tandem\/v2\//);
     expect(() => identitySign('tandem/v1/a\u0000b', key.secretKey, bytesOf('x'))).toThrow(/NUL/);
-    expect(() => identityVerify('tandem/v2/vote', key.publicKey, bytesOf('x'), new Uint8Array(64))).toThrow(/tandem\/v1\//);
+    expect(() => identitySign('tandem/v2/a\u0000b', key.secretKey, bytesOf('x'))).toThrow(/NUL/);
+    expect(() => identityVerify('tandem/v3/vote', key.publicKey, bytesOf('x'), new Uint8Array(64))).toThrow(/tandem\/v1\//);
+    expect(() => identityVerify('Tandem/v2/vote', key.publicKey, bytesOf('x'), new Uint8Array(64))).toThrow(/tandem\/v2\//);
+    expect(() => identityFramed('tandem/v2', bytesOf('x'))).toThrow(/tandem\/v2\//);
+  });
+
+  it('protocol v2 domains sign and verify; v1 and v2 signatures never stand in for each other', () => {
+    for (const use of ['bundle', 'vote', 'proposal']) {
+      const sig = identitySign(`tandem/v2/${use}`, key.secretKey, bytesOf('batch'));
+      expect(identityVerify(`tandem/v2/${use}`, key.publicKey, bytesOf('batch'), sig)).toBe(true);
+      expect(identityVerify(`tandem/v1/${use}`, key.publicKey, bytesOf('batch'), sig)).toBe(false);
+      expect(identityVerify(`tandem/v2/${use}`, key.publicKey, bytesOf('batcH'), sig)).toBe(false);
+    }
+  });
+
+  it('identityFramed is utf8(domain) ‖ 0x00 ‖ message, and is what is signed', () => {
+    const framed = identityFramed('tandem/v2/bundle', bytesOf('m'));
+    expect(framed).toEqual(new Uint8Array([...bytesOf('tandem/v2/bundle'), 0, ...bytesOf('m')]));
+    expect(ed25519.sign(framed, key.secretKey)).toEqual(identitySign('tandem/v2/bundle', key.secretKey, bytesOf('m')));
+  });
+
+  it('the reference port signs with a copy of the key, derives the public key once and verifies as identityVerify', () => {
+    const secret = key.secretKey.slice();
+    const signer = REFERENCE_IDENTITY.signerOf(secret);
+    secret.fill(0);
+    expect(signer.publicKey).toEqual(key.publicKey);
+    const sig = signer.sign('tandem/v2/vote', bytesOf('m'));
+    expect(sig).toEqual(identitySign('tandem/v2/vote', key.secretKey, bytesOf('m')));
+    expect(REFERENCE_IDENTITY.verify('tandem/v2/vote', key.publicKey, bytesOf('m'), sig)).toBe(true);
+    expect(() => REFERENCE_IDENTITY.signerOf(new Uint8Array(31))).toThrow(/32 bytes/);
   });
 
   it('returns false on malformed keys and signatures', () => {

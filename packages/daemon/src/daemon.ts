@@ -4,9 +4,10 @@
  * runtime and consensus code as the simulator; only the ports differ.
  */
 import { P2pTransport, createTandemHost, type TandemHost } from '@tandem/p2p';
-import { blsSign, identitySign } from '@tandem/crypto';
+import { blsSign } from '@tandem/crypto';
 import { makeContext } from '@tandem/consensus';
-import { DEFAULT_RUNTIME_PARAMS, MemoVerifier, NodeRuntime } from '@tandem/node';
+import { DEFAULT_RUNTIME_PARAMS, MemoVerifier, NativeIdentity, NodeRuntime } from '@tandem/node';
+import { assert, equalBytes } from '@tandem/protocol';
 import { HttpLegAdapter } from '@tandem/leg-host';
 import type { NodeConfig } from './config.js';
 import { type ControlServer, type NodeStatus, startControlServer } from './control.js';
@@ -50,12 +51,16 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
   const history = historyFile !== undefined ? await underKey('history', `cannot append to ${historyFile}`, () => openHistory(historyFile)) : null;
   const host = await underKey('listen', 'cannot listen', () => createTandemHost({ cluster: cluster.config, self, identitySecretKey: key.identitySecretKey, listen: config.listen, peers }));
   const transport = new P2pTransport(host, { onError: (e) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'transport-error', error: String(e) })) });
+  // Ed25519 through node:crypto: the key is prepared once, verification falls back to ZIP-215.
+  const identity = new NativeIdentity();
+  const identitySigner = identity.signerOf(key.identitySecretKey);
+  assert(equalBytes(identitySigner.publicKey, key.identityPublicKey), 'node:crypto derives the public key the key file names');
   const signer = {
-    sign: (domain: string, msg: Uint8Array) => identitySign(domain, key.identitySecretKey, msg),
+    sign: (domain: string, msg: Uint8Array) => identitySigner.sign(domain, msg),
     partialSign: (msg: Uint8Array) => blsSign(key.blsShareSecretKey, msg),
   };
   // Resends repeat the same bytes every few hundred ms: remember what was already verified.
-  const ctx = makeContext(cluster.config, self, signer, new MemoVerifier());
+  const ctx = makeContext(cluster.config, self, signer, new MemoVerifier(identity));
   // Re-armed in bounded steps: deadlines and windows months or years ahead fire on time (timers.ts).
   const timers = new SystemTimers();
   const runtime = new NodeRuntime({

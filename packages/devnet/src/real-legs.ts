@@ -31,7 +31,8 @@ import { join } from 'node:path';
 import { type Address, parseEther } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { toHex } from '@tandem/protocol';
-import type { LegAnchor } from '@tandem/legs';
+import { type LegAnchor, authorizationCheckOf } from '@tandem/legs';
+import { NativeIdentity } from '@tandem/node';
 import {
   APPROVE_GAS,
   type ChainClients,
@@ -206,10 +207,12 @@ async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLeg
   const { escrow, tokens } = deployment;
   o.log({ event: 'evm-deployment', resumed: deployment.resumed, escrow: addressString(escrow), tokens: Object.fromEntries([...tokens].map(([s, a]) => [s, addressString(a)])), fromBlock: String(deployment.fromBlock) });
   const custody = new Map([...chain.parties].map(([name, account]) => [name, { identityKey: o.parties.get(name)!, account }] as const));
+  // Both legs check authorizations through node:crypto, with the reference's acceptance (ZIP-215 fallback).
+  const verifyAuthorization = authorizationCheckOf(new NativeIdentity());
   const asset = new EvmEscrowAdapter({
     clients: owner,
     escrow,
-    authorizer: custodialAuthorizer(custody),
+    authorizer: custodialAuthorizer(custody, verifyAuthorization),
     confirmations: chain.confirmations,
     ...(chain.durability !== null ? { durability: chain.durability } : {}),
     onTransaction: (tx: EscrowTransaction) =>
@@ -220,6 +223,7 @@ async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLeg
     anchor: o.anchor,
     nowMs: () => Date.now(),
     parties: o.parties,
+    verifyAuthorization,
     venue: o.bank,
     // On a shared PostgreSQL server each cluster keeps its own schema, named after its
     // configuration: two clusters (or test runs) never see each other's balances.

@@ -15,8 +15,8 @@
  *   (its parties sign with Ed25519 and are anvil accounts).
  */
 import { type Address, type Hex, type LocalAccount, type TypedDataDefinition, bytesToHex, recoverTypedDataAddress } from 'viem';
-import { type Authorization, type Terms, SIGN_DOMAIN, authorizationMessage } from '@tandem/protocol';
-import { identityVerify } from '@tandem/crypto';
+import { type Authorization, type Terms, authorizationMessage } from '@tandem/protocol';
+import { type SignatureCheck, defaultVerifyAuthorization, safeVerify } from '@tandem/legs';
 
 export const EIP712_DOMAIN_NAME = 'Tandem DvP Escrow';
 export const EIP712_DOMAIN_VERSION = '1';
@@ -91,17 +91,16 @@ export interface CustodiedParty {
   readonly account: LocalAccount;
 }
 
-/** Checks the party's Ed25519 authorization, then signs the EIP-712 authorization with its custodied EVM key. */
-export function custodialAuthorizer(parties: ReadonlyMap<string, CustodiedParty>): LockAuthorizer {
+/**
+ * Checks the party's Ed25519 authorization, then signs the EIP-712 authorization with its
+ * custodied EVM key. `verifyAuthorization` is the check under SIGN_DOMAIN.authorization; default
+ * the pure reference (a process passes the node:crypto one, which accepts exactly the same).
+ */
+export function custodialAuthorizer(parties: ReadonlyMap<string, CustodiedParty>, verifyAuthorization: SignatureCheck = defaultVerifyAuthorization): LockAuthorizer {
   return async (r) => {
     const party = parties.get(r.authorization.party);
     if (party === undefined) return unauthorized(`no custodied key for ${r.authorization.party}`);
-    let valid = false;
-    try {
-      valid = identityVerify(SIGN_DOMAIN.authorization, party.identityKey, authorizationMessage(r.networkId, r.settlementId), r.authorization.signature);
-    } catch {
-      valid = false;
-    }
+    const valid = safeVerify(verifyAuthorization, party.identityKey, authorizationMessage(r.networkId, r.settlementId), r.authorization.signature);
     if (!valid) return unauthorized(`bad authorization signature from ${r.authorization.party} (not its signature for this network and settlement)`);
     if (party.account.address.toLowerCase() !== r.seller.toLowerCase()) {
       return unauthorized(`${r.authorization.party}'s custodied account ${party.account.address} is not the seller ${r.seller}`);

@@ -3,7 +3,7 @@
  * (EVM escrow, PostgreSQL bank) replace them. Both legs share one clock, real time by default.
  */
 import type { Credential, TlsFiles } from '@tandem/http';
-import { type AssetVenue, type BankVenue, type LegAnchor, MemoryAssetChain, MemoryBankLedger } from '@tandem/legs';
+import { type AssetVenue, type BankVenue, type LegAnchor, MemoryAssetChain, MemoryBankLedger, type SignatureCheck } from '@tandem/legs';
 import { MemoryFaultBoard, MemoryLegAdmin } from './memory-admin.js';
 import { type LegServer, serveLegs } from './server.js';
 
@@ -12,6 +12,8 @@ export interface MemoryLegHostOptions {
   readonly anchor: LegAnchor;
   /** Party name → Ed25519 public key: who may authorize a prepare. */
   readonly parties: ReadonlyMap<string, Uint8Array>;
+  /** The parties' authorization check; default the legs' own (the pure reference, identityVerify). */
+  readonly verifyAuthorization?: SignatureCheck;
   readonly assetVenue: AssetVenue;
   readonly bankVenue: BankVenue;
   /** The nodes' token (the /legs routes) and the operators' (the /admin routes). */
@@ -37,7 +39,7 @@ export async function startMemoryLegHost(opts: MemoryLegHostOptions): Promise<Me
   const nowMs = opts.clock ?? (() => Date.now());
   const assetFaults = new MemoryFaultBoard(nowMs);
   const bankFaults = new MemoryFaultBoard(nowMs);
-  const common = { anchor: opts.anchor, parties: opts.parties, nowMs };
+  const common = { anchor: opts.anchor, parties: opts.parties, nowMs, ...(opts.verifyAuthorization !== undefined ? { verifyAuthorization: opts.verifyAuthorization } : {}) };
   const asset = new MemoryAssetChain({ ...common, venue: opts.assetVenue, faults: assetFaults.hooks() });
   const bank = new MemoryBankLedger({ ...common, venue: opts.bankVenue, faults: bankFaults.hooks() });
   const admin = new MemoryLegAdmin({ asset: { leg: asset, faults: assetFaults }, payment: { leg: bank, faults: bankFaults } });

@@ -4,6 +4,7 @@ export * from './params.js';
 export * from './byzantine.js';
 export * from './summary.js';
 export * from './verifier.js';
+export * from './identity-native.js';
 export * from './memory-storage.js';
 export * from './signing-fence.js';
 export type { IntentLimits, IntentRefusal } from './admission.js';

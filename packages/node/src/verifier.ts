@@ -1,7 +1,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { TANDEM_BLS_DST, blsVerify, combinePartials, combineVerified, identityVerify } from '@tandem/crypto';
+import { type IdentityScheme, TANDEM_BLS_DST, blsVerify, combinePartials, combineVerified } from '@tandem/crypto';
 import type { CombineOutcome, Verifier } from '@tandem/consensus';
 import { equalBytes, toHex, utf8 } from '@tandem/protocol';
+import { NativeIdentity } from './identity-native.js';
 
 /** Bound on remembered results; past it the memo starts over (results stay correct, only slower). */
 const MEMO_ENTRIES_MAX = 500_000;
@@ -9,7 +10,8 @@ const MEMO_ENTRIES_MAX = 500_000;
 /**
  * Signature checks memoized across all simulated nodes: every node verifies the same broadcast
  * bytes, so each distinct (key, message, signature) is checked once per run. The checks are pure
- * functions, so memoizing changes no outcome, only the wall time.
+ * functions, so memoizing changes no outcome, only the wall time. Identity signatures go through
+ * the identity port, node:crypto by default (identity-native.ts: the same results as the reference).
  */
 export class MemoVerifier implements Verifier {
   private readonly results = new Map<string, boolean>();
@@ -19,6 +21,8 @@ export class MemoVerifier implements Verifier {
   /** Real verifications done (the rest came from the memo). */
   verifications = 0;
   combinations = 0;
+
+  constructor(private readonly identityScheme: Pick<IdentityScheme, 'verify'> = new NativeIdentity()) {}
 
   private key(parts: readonly Uint8Array[]): string {
     const h = sha256.create();
@@ -41,7 +45,7 @@ export class MemoVerifier implements Verifier {
   identity(domain: string, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     return this.remember(this.results, this.key([utf8(domain), publicKey, message, signature]), () => {
       this.verifications++;
-      return identityVerify(domain, publicKey, message, signature);
+      return this.identityScheme.verify(domain, publicKey, message, signature);
     });
   }
 

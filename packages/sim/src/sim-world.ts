@@ -14,10 +14,10 @@ import {
   networkIdFromName,
   quorum,
 } from '@tandem/protocol';
-import { blsSign, dealerKeygen, identityKeygen, identitySign } from '@tandem/crypto';
+import { blsSign, dealerKeygen, identityKeygen } from '@tandem/crypto';
 import { type ConsensusParams, type NodeContext, type Signer, makeContext } from '@tandem/consensus';
 import { type LegAdapter, MemoryAssetChain, MemoryBankLedger, type MemoryLegFaults } from '@tandem/legs';
-import { type ByzantineEnv, type ByzantinePorts, type MemoVerifier, MemoryStorage, type NodeEvent, NodeRuntime, type RuntimeParams, byzantine } from '@tandem/node';
+import { type ByzantineEnv, type ByzantinePorts, type MemoVerifier, MemoryStorage, type NodeEvent, NodeRuntime, type RuntimeParams, byzantine, nativeIdentitySigner } from '@tandem/node';
 import { clockSkewMs, faultActive } from './fault.js';
 import type { HistoryEntry } from './history.js';
 import type { Rng } from './rng.js';
@@ -138,9 +138,10 @@ export function buildWorld(core: SimCore, options: WorldOptions): World {
   const world = { cluster, configDigest, partyKeys, settlements, bySettlementHex, asset, payment, nodes: [] as SimNode[] };
   for (let i = 1; i <= n; i++) {
     const share = dealt.shares[i - 1]!;
-    const secretKey = identities[i - 1]!.secretKey;
+    // node:crypto, key prepared once: byte-identical to the reference's signatures (Ed25519 is deterministic).
+    const identitySigner = nativeIdentitySigner(identities[i - 1]!.secretKey);
     const honestSigner = {
-      sign: (domain: string, msg: Uint8Array) => identitySign(domain, secretKey, msg),
+      sign: (domain: string, msg: Uint8Array) => identitySigner.sign(domain, msg),
       partialSign: (msg: Uint8Array) => blsSign(share.secret, msg),
     };
     // A Byzantine signer must be in place before the context is built (consensus signs through it).

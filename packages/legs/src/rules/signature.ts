@@ -1,5 +1,5 @@
 import { type Report, SIGN_DOMAIN, reportDigest } from '@tandem/protocol';
-import { TANDEM_BLS_DST, blsVerify, identityVerify } from '@tandem/crypto';
+import { type IdentityScheme, REFERENCE_IDENTITY, TANDEM_BLS_DST, blsVerify } from '@tandem/crypto';
 
 /** (public key, message, signature) → valid? Injectable so a simulator can memoize it. */
 export type SignatureCheck = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
@@ -7,8 +7,13 @@ export type SignatureCheck = (publicKey: Uint8Array, message: Uint8Array, signat
 /** The threshold signature check of a report: crypto's blsVerify with TANDEM_BLS_DST. */
 export const defaultVerifyReport: SignatureCheck = (pk, msg, sig) => blsVerify(pk, msg, sig, TANDEM_BLS_DST);
 
-/** A party's authorization check: identityVerify under SIGN_DOMAIN.authorization. */
-export const defaultVerifyAuthorization: SignatureCheck = (pk, msg, sig) => identityVerify(SIGN_DOMAIN.authorization, pk, msg, sig);
+/** A party's authorization check through an identity port: its verify under SIGN_DOMAIN.authorization. */
+export function authorizationCheckOf(identity: Pick<IdentityScheme, 'verify'>): SignatureCheck {
+  return (pk, msg, sig) => identity.verify(SIGN_DOMAIN.authorization, pk, msg, sig);
+}
+
+/** A party's authorization check: identityVerify (the pure reference) under SIGN_DOMAIN.authorization. */
+export const defaultVerifyAuthorization: SignatureCheck = authorizationCheckOf(REFERENCE_IDENTITY);
 
 /** A malformed point or signature is a failed verification, never an exception. */
 export function safeVerify(check: SignatureCheck, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {

@@ -25,7 +25,8 @@ export const LIST_ITEMS_MAX = 1000;
  * there (released/posted, refunded/voided); `reclaimed` that a party took its value back.
  */
 export type LegState = 'none' | 'locked' | 'rejected' | 'committed' | 'aborted' | 'reclaimed';
-const LEG_STATES: readonly LegState[] = ['none', 'locked', 'rejected', 'committed', 'aborted', 'reclaimed'];
+/** Wire order of leg states: the u8 code is the index. */
+export const LEG_STATES: readonly LegState[] = ['none', 'locked', 'rejected', 'committed', 'aborted', 'reclaimed'];
 
 /** The parameters a leg recorded when it locked: what a COMMIT must find to be valid. */
 export interface LockRecord {
@@ -78,7 +79,8 @@ function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function writeLock(w: Writer, l: LockRecord): void {
+/** Writes a lock record (docs/wire-format.md, LockRecord); v2 hashes it into lockDigest. */
+export function writeLock(w: Writer, l: LockRecord): void {
   w.fixed(l.settlementId, 32).u256(l.amount).string(l.from).string(l.to).string(l.unit).string(l.venue);
   w.u64(l.validUntilMs).u64(l.reclaimAtMs).fixed(l.groupPublicKey, G2_POINT_BYTES);
 }
@@ -106,17 +108,24 @@ function writeLegView(w: Writer, v: LegView): void {
   }
 }
 
-function readLegView(r: Reader, f: string): LegView {
+/** Reads a leg state code (its index in LEG_STATES). */
+export function readLegState(r: Reader, f: string): LegState {
   const at = r.position;
   const code = r.u8(`${f}.state`);
   const state = LEG_STATES[code];
   if (state === undefined) throw new DecodeError('tag', `${f}.state`, at, `unknown leg state ${code}`);
+  return state;
+}
+
+function readLegView(r: Reader, f: string): LegView {
+  const state = readLegState(r, f);
   const finalityHeight = r.u64n(`${f}.finalityHeight`);
   const lock = readFlag(r, `${f}.hasLock`) ? readLock(r, `${f}.lock`) : null;
   return { state, finalityHeight, lock };
 }
 
-function readFlag(r: Reader, f: string): boolean {
+/** Reads a flag byte: 0 or 1, anything else is a `tag` error. */
+export function readFlag(r: Reader, f: string): boolean {
   const at = r.position;
   const b = r.u8(f);
   if (b > 1) throw new DecodeError('tag', f, at, `flag must be 0 or 1, got ${b}`);
@@ -192,6 +201,18 @@ export type VoteStep = 'prevote' | 'precommit';
 /** null is nil: "no value this round". nil is never ABORT. */
 export type VoteValue = Decision | null;
 
+/** A step on the wire: 1 prevote, 2 precommit. */
+export function voteStepCode(s: VoteStep): number {
+  return s === 'prevote' ? 1 : 2;
+}
+
+export function readVoteStep(r: Reader, f: string): VoteStep {
+  const at = r.position;
+  const s = r.u8(f);
+  if (s !== 1 && s !== 2) throw new DecodeError('tag', f, at, `unknown step ${s}`);
+  return s === 1 ? 'prevote' : 'precommit';
+}
+
 export interface Vote extends Header {
   readonly round: number;
   readonly step: VoteStep;
@@ -210,7 +231,7 @@ export function encodeVoteBody(v: Vote): Uint8Array {
   }
   const w = new Writer();
   writeHeader(w, v);
-  w.u32(v.round).u8(v.step === 'prevote' ? 1 : 2).u16(v.voter).u8(v.value === null ? 0 : decisionCode(v.value));
+  w.u32(v.round).u8(voteStepCode(v.step)).u16(v.voter).u8(v.value === null ? 0 : decisionCode(v.value));
   if (v.partial === null) w.u8(0);
   else w.u8(1).fixed(v.partial, 48);
   return w.finish();
@@ -219,16 +240,13 @@ export function encodeVoteBody(v: Vote): Uint8Array {
 function readVoteBody(r: Reader): Vote {
   const h = readHeader(r, 'vote');
   const round = r.u32('vote.round');
-  const sAt = r.position;
-  const s = r.u8('vote.step');
-  if (s !== 1 && s !== 2) throw new DecodeError('tag', 'vote.step', sAt, `unknown step ${s}`);
+  const step = readVoteStep(r, 'vote.step');
   const voter = r.u16('vote.voter');
   const vAt = r.position;
   const vc = r.u8('vote.value');
   const value = vc === 0 ? null : decisionFromCode(vc, 'vote.value', vAt);
   const pAt = r.position;
   const partial = readFlag(r, 'vote.hasPartial') ? r.fixed(48, 'vote.partial') : null;
-  const step: VoteStep = s === 1 ? 'prevote' : 'precommit';
   if ((partial !== null) !== (step === 'precommit' && value !== null)) {
     throw new DecodeError('tag', 'vote.hasPartial', pAt, 'partial present exactly on precommits for a value');
   }
@@ -367,7 +385,8 @@ export function encodeMessage(m: Message): Uint8Array {
   return out;
 }
 
-function readNestedTerms(r: Reader, f: string): Terms {
+/** Reads terms nested as bytes≤4096 (docs/wire-format.md, §6); v2 messages carry terms the same way. */
+export function readNestedTerms(r: Reader, f: string): Terms {
   const b = r.bytes(f, 4096);
   const tr = new Reader(b);
   const t = readTerms(tr);

@@ -1,0 +1,229 @@
+/**
+ * The v2 evidence pool: bundle entries from verified bundles (gossiped, or inside proposals), the
+ * terms they are judged against, and each member's newest bundle time. Pure and monotone while a
+ * settlement is open: entries are only added, so a decision once valid stays valid (validity.ts
+ * relies on it). Bounded: per settlement and decision each member's first supporting entry (≤ 2n
+ * per settlement); entries for ids whose terms are unknown are held, ≤ PENDING_PER_MEMBER_MAX per
+ * member, for at most openSettlementsMax such ids, and judged when the terms arrive.
+ */
+import {
+  type BundleEntry,
+  type Decision,
+  type SignedBundleHeader,
+  type Terms,
+  DECISIONS,
+  assert,
+  faultsTolerated,
+  settlementId,
+  toHex,
+  validUntilMs,
+} from '@tandem/protocol';
+import { type ExpectedLocks, entryMaySupport, entrySupports, expectedLocks } from './support.js';
+
+/** An entry of a verified bundle, with the signed header it came under and its index there. */
+export interface PooledEntry {
+  readonly header: SignedBundleHeader;
+  readonly index: number;
+  readonly entry: BundleEntry;
+}
+
+/** An entry handed to the pool: its index in the bundle (all of them, or those a multiproof proved). */
+export interface BundleItem {
+  readonly index: number;
+  readonly entry: BundleEntry;
+}
+
+export interface PoolConfig {
+  readonly n: number;
+  readonly groupPublicKey: Uint8Array;
+  /** Bound on ids held while their terms are unknown. */
+  readonly openSettlementsMax: number;
+}
+
+/** A decision that became valid for a settlement (announced once). */
+export interface NewlyValid {
+  readonly settlementId: Uint8Array;
+  readonly decision: Decision;
+}
+
+export interface PoolAddResult {
+  readonly newlyValid: readonly NewlyValid[];
+  /** Entries not kept because openSettlementsMax ids with unknown terms are already held. */
+  readonly refused: number;
+}
+
+/**
+ * Entries kept per (member, unknown-terms id): enough for an honest member's distinct supporting
+ * entries (a both-locked view, a rejection, a deadline and a guard entry); repeats are skipped.
+ */
+export const PENDING_PER_MEMBER_MAX = 4;
+
+/** A settlement whose terms the pool holds. */
+export interface KnownSettlement {
+  readonly settlementId: Uint8Array;
+  readonly terms: Terms;
+  readonly validUntilMs: number;
+}
+
+interface Known extends KnownSettlement {
+  readonly expected: ExpectedLocks;
+  readonly support: Record<Decision, Map<number, PooledEntry>>;
+  readonly announced: Set<Decision>;
+}
+
+export class EvidencePoolV2 {
+  readonly f: number;
+  private readonly known = new Map<string, Known>();
+  /** Unknown-terms id → its may-support entries in arrival order. */
+  private readonly pending = new Map<string, PooledEntry[]>();
+  /** Member → the header of its newest bundle (highest time) seen. */
+  private readonly newest = new Map<number, SignedBundleHeader>();
+
+  constructor(private readonly config: PoolConfig) {
+    this.f = faultsTolerated(config.n);
+    assert(Number.isSafeInteger(config.openSettlementsMax) && config.openSettlementsMax >= 1, 'openSettlementsMax is a positive integer');
+  }
+
+  get n(): number {
+    return this.config.n;
+  }
+
+  /**
+   * Adds the entries of one verified bundle (signature and tree checked by the caller; `items` are
+   * all its entries or the ones a multiproof proved). Returns the decisions it made valid. For a
+   * proposal, learn its terms first: its justification then never meets the unknown-terms bound.
+   * The per-tick and clock-skew limits on gossiped bundles read a clock: they are the caller's.
+   */
+  addBundle(header: SignedBundleHeader, items: readonly BundleItem[]): PoolAddResult {
+    const signer = header.signer;
+    assert(Number.isInteger(signer) && signer >= 1 && signer <= this.config.n, `bundle signer ${signer} is not a member`);
+    const prior = this.newest.get(signer);
+    if (prior === undefined || header.timeMs > prior.timeMs) this.newest.set(signer, header);
+    const newlyValid: NewlyValid[] = [];
+    let refused = 0;
+    for (const { index, entry } of items) {
+      const pooled: PooledEntry = { header, index, entry };
+      const key = toHex(entry.settlementId);
+      const known = this.known.get(key);
+      if (known !== undefined) this.judge(known, pooled, newlyValid);
+      else if (!this.holdPending(key, pooled)) refused++;
+    }
+    return { newlyValid, refused };
+  }
+
+  /** Learns terms (keyed by the id they hash to) and judges the entries held for that id. */
+  learnTerms(terms: Terms): PoolAddResult {
+    const id = settlementId(terms);
+    const key = toHex(id);
+    if (this.known.has(key)) return { newlyValid: [], refused: 0 };
+    const known: Known = {
+      settlementId: id,
+      terms,
+      validUntilMs: validUntilMs(terms),
+      expected: expectedLocks(terms, id, this.config.groupPublicKey),
+      support: { COMMIT: new Map(), ABORT: new Map() },
+      announced: new Set(),
+    };
+    this.known.set(key, known);
+    const newlyValid: NewlyValid[] = [];
+    for (const pooled of this.pending.get(key) ?? []) this.judge(known, pooled, newlyValid);
+    this.pending.delete(key);
+    return { newlyValid, refused: 0 };
+  }
+
+  /**
+   * Forgets a settlement: only for one decided (in D) or expired (validUntil ≤ chain time), which
+   * V3 and V4 exclude at every later height, so no later validity changes.
+   */
+  forgetSettlement(id: Uint8Array): void {
+    const key = toHex(id);
+    this.known.delete(key);
+    this.pending.delete(key);
+  }
+
+  termsOf(id: Uint8Array): KnownSettlement | null {
+    return this.known.get(toHex(id)) ?? null;
+  }
+
+  /** The settlements whose terms the pool holds, in the order their terms arrived. */
+  knownSettlements(): IterableIterator<KnownSettlement> {
+    return this.known.values();
+  }
+
+  /** valid(v) of the settlement: f+1 distinct members' entries support v. */
+  isValid(id: Uint8Array, decision: Decision): boolean {
+    return this.supportCount(id, decision) >= this.f + 1;
+  }
+
+  supportCount(id: Uint8Array, decision: Decision): number {
+    return this.known.get(toHex(id))?.support[decision].size ?? 0;
+  }
+
+  /** Each supporting member's kept entry, by member index ascending. */
+  supporters(id: Uint8Array, decision: Decision): PooledEntry[] {
+    const support = this.known.get(toHex(id))?.support[decision];
+    if (support === undefined) return [];
+    return [...support.values()].sort((a, b) => a.header.signer - b.header.signer);
+  }
+
+  /** The header of the member's newest bundle seen, or null. */
+  newestHeaderOf(member: number): SignedBundleHeader | null {
+    return this.newest.get(member) ?? null;
+  }
+
+  /** The newest bundle header of every member heard from, newest time first (ties: lower index). */
+  newestHeaders(): SignedBundleHeader[] {
+    return [...this.newest.values()].sort((a, b) => b.timeMs - a.timeMs || a.signer - b.signer);
+  }
+
+  /** How many distinct members signed a bundle with time ≥ timeMs (V5). */
+  membersWithBundleAtLeast(timeMs: number): number {
+    let count = 0;
+    for (const h of this.newest.values()) if (h.timeMs >= timeMs) count++;
+    return count;
+  }
+
+  /** How many ids with unknown terms are held (≤ openSettlementsMax). */
+  get pendingSettlements(): number {
+    return this.pending.size;
+  }
+
+  private judge(known: Known, pooled: PooledEntry, newlyValid: NewlyValid[]): void {
+    const member = pooled.header.signer;
+    for (const d of DECISIONS) {
+      const support = known.support[d];
+      if (support.has(member) || !entrySupports(d, pooled.entry, known.expected)) continue;
+      support.set(member, pooled);
+      if (support.size >= this.f + 1 && !known.announced.has(d)) {
+        known.announced.add(d);
+        newlyValid.push({ settlementId: known.settlementId, decision: d });
+      }
+    }
+  }
+
+  /** Holds an entry for an id whose terms are unknown; false when it had to be refused. */
+  private holdPending(key: string, pooled: PooledEntry): boolean {
+    if (!entryMaySupport(pooled.entry)) return true;
+    let held = this.pending.get(key);
+    if (held === undefined) {
+      if (this.pending.size >= this.config.openSettlementsMax) return false;
+      held = [];
+      this.pending.set(key, held);
+    }
+    const member = pooled.header.signer;
+    const mine = held.filter((p) => p.header.signer === member);
+    if (mine.some((p) => sameSupportShape(p.entry, pooled.entry))) return true;
+    if (mine.length >= PENDING_PER_MEMBER_MAX) return true;
+    held.push(pooled);
+    return true;
+  }
+}
+
+/** Equal in everything support depends on (finality heights aside). */
+function sameSupportShape(a: BundleEntry, b: BundleEntry): boolean {
+  return a.kind === b.kind && legKey(a.asset) === legKey(b.asset) && legKey(a.payment) === legKey(b.payment);
+}
+
+function legKey(v: BundleEntry['asset']): string {
+  return `${v.state}:${v.lockDigest === null ? '-' : toHex(v.lockDigest)}`;
+}

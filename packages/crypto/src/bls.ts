@@ -3,9 +3,12 @@
  * hash-to-curve per RFC 9380 (suite BLS12381G1_XMD:SHA-256_SSWU_RO_) under a caller-chosen DST.
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { secretScalar } from './scalar.js';
-import { G2, PointDecodeError, decodeG1Signature, decodeG2PublicKey, g1ToBytes } from './points.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { prepareG2, pairingCheck } from './pairing.js';
+import type { PreparedG2 } from './pairing.js';
+import { G2, G2_BYTES, PointDecodeError, decodeG1Signature, decodeG2PublicKey, g1ToBytes } from './points.js';
 import type { G1Point, G2Point } from './points.js';
+import { secretScalar } from './scalar.js';
 
 /** Tandem's own suite-style DST: Tandem signatures can never be replayed as standard BLS ones. */
 export const TANDEM_BLS_DST = 'TANDEM-V01-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_';
@@ -50,8 +53,32 @@ export function verifyPoints(publicKey: G2Point, hashed: G1Point, signature: G1P
   return Fp12.eql(gt, Fp12.ONE);
 }
 
-/** Verifies a signature; false (never a throw) for a malformed key or signature. */
+/**
+ * Verifies a signature; false (never a throw) for a malformed key or signature. Accepts exactly
+ * what blsVerifyReference accepts: the key is decoded and subgroup-checked once and kept with its
+ * pairing lines (a process verifies many messages under a few keys), and the signature is
+ * decoded strictly every time.
+ */
 export function blsVerify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  dst: string = TANDEM_BLS_DST,
+): boolean {
+  let key: PreparedG2;
+  let sig: G1Point;
+  try {
+    key = preparedKey(publicKey);
+    sig = decodeG1Signature(signature, 'signature');
+  } catch (e) {
+    if (e instanceof PointDecodeError) return false;
+    throw e;
+  }
+  return pairingCheck(key, hashToG1(message, dst), sig);
+}
+
+/** The reference blsVerify: decodes both points and runs noble's own pairing check, every call. */
+export function blsVerifyReference(
   publicKey: Uint8Array,
   message: Uint8Array,
   signature: Uint8Array,
@@ -67,6 +94,26 @@ export function blsVerify(
     throw e;
   }
   return verifyPoints(pk, hashToG1(message, dst), sig);
+}
+
+/** Distinct public keys kept prepared: a group key, a few share keys, a drand key. */
+const PREPARED_KEYS_MAX = 64;
+const preparedKeys = new Map<string, PreparedG2>();
+
+/**
+ * The public key decoded strictly and prepared, memoized by its bytes (as hex, so a caller
+ * mutating its array later cannot poison the memo). Only valid keys are kept; a malformed one
+ * throws PointDecodeError every time, as the reference would refuse it every time.
+ */
+function preparedKey(publicKey: Uint8Array): PreparedG2 {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== G2_BYTES) return prepareG2(decodeG2PublicKey(publicKey, 'public key'));
+  const id = bytesToHex(publicKey);
+  const hit = preparedKeys.get(id);
+  if (hit !== undefined) return hit;
+  const prepared = prepareG2(decodeG2PublicKey(publicKey, 'public key'));
+  if (preparedKeys.size >= PREPARED_KEYS_MAX) preparedKeys.delete(preparedKeys.keys().next().value!);
+  preparedKeys.set(id, prepared);
+  return prepared;
 }
 
 /** The min-sig public key (96 bytes) of a 32-byte secret scalar. */

@@ -9,6 +9,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { prepareG2 } from './pairing.js';
+import type { PreparedG2 } from './pairing.js';
 import { G2, decodeG2PublicKey } from './points.js';
 import type { G2Point } from './points.js';
 
@@ -23,6 +25,8 @@ export interface Group {
   /** sha256 over the concatenated commitment bytes: identifies the group. */
   readonly digest: Uint8Array;
   readonly shareKeys: Map<number, G2Point>;
+  /** Keys with their pairing lines, computed on first use: 0 is the group key, i ≥ 1 share key i. */
+  readonly prepared: Map<number, PreparedG2>;
 }
 
 const groups = new Map<string, Group>();
@@ -52,7 +56,7 @@ export function loadGroup(commitments: readonly Uint8Array[]): Group {
   const hit = groups.get(key);
   if (hit !== undefined) return hit;
   const points = commitments.map((c, j) => decodeG2PublicKey(c, `commitments[${j}]`));
-  const group: Group = { points, digest, shareKeys: new Map() };
+  const group: Group = { points, digest, shareKeys: new Map(), prepared: new Map() };
   if (groups.size >= GROUP_CACHE_MAX) groups.delete(groups.keys().next().value!);
   groups.set(key, group);
   return group;
@@ -73,6 +77,26 @@ export function shareKeyPoint(group: Group, index: number): G2Point {
 
 export function groupKeyPoint(group: Group): G2Point {
   return group.points[0]!;
+}
+
+/** The group key with its pairing lines, for the many signatures verified under it. */
+export function preparedGroupKey(group: Group): PreparedG2 {
+  return preparedAt(group, 0, () => groupKeyPoint(group));
+}
+
+/** Share key `index` with its pairing lines, for the many partials verified under it. */
+export function preparedShareKey(group: Group, index: number): PreparedG2 {
+  assertShareIndex(index);
+  return preparedAt(group, index, () => shareKeyPoint(group, index));
+}
+
+/** At most MAX_NODES + 1 entries per group: the indices are checked before they get here. */
+function preparedAt(group: Group, index: number, point: () => G2Point): PreparedG2 {
+  const hit = group.prepared.get(index);
+  if (hit !== undefined) return hit;
+  const prepared = prepareG2(point());
+  group.prepared.set(index, prepared);
+  return prepared;
 }
 
 export { G2 };

@@ -1,12 +1,15 @@
-export { TANDEM_BLS_DST, STANDARD_BLS_DST, blsSign, blsVerify, blsPublicKey, hashToG1, verifyPoints } from './bls.js';
+export { TANDEM_BLS_DST, STANDARD_BLS_DST, blsSign, blsVerify, blsVerifyReference, blsPublicKey, hashToG1, verifyPoints } from './bls.js';
 export type { RandomBytes } from './scalar.js';
 export { CURVE_ORDER, SCALAR_BYTES } from './scalar.js';
 export type { Share, DealerOutput } from './dealer.js';
 export { dealerKeygen, verifyShare, sharePublicKey, groupPublicKey, assertThresholdParams } from './dealer.js';
 export { MAX_NODES } from './group.js';
 export type { Partial, CombineResult } from './threshold.js';
-export { combinePartials, combineVerified, verifyPartial, batchVerifyPartials, lagrangeAtZero } from './threshold.js';
+export { combinePartials, combineVerifiedReference, verifyPartial, batchVerifyPartials, lagrangeAtZero } from './threshold.js';
+export { combineVerified } from './combine.js';
 export type { PointErrorCode, G1Point, G2Point } from './points.js';
 export { PointDecodeError, decodeG1Signature, decodeG2PublicKey, G1_BYTES, G2_BYTES } from './points.js';
 export type { IdentityScheme, IdentitySigner } from './identity.js';
 export { IDENTITY_DOMAIN_PREFIXES, REFERENCE_IDENTITY, identityFramed, identityKeygen, identityPublicKey, identitySign, identityVerify } from './identity.js';
+export type { VerifyCheck, MemoizedCheck } from './verify-memo.js';
+export { memoizeCheck, VERIFY_MEMO_ENTRIES_DEFAULT } from './verify-memo.js';

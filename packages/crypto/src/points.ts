@@ -105,6 +105,30 @@ export function decodeG1Signature(b: Uint8Array, what = 'signature'): G1Point {
   }
 }
 
+/**
+ * Decodes a compressed G1 point checking only that it is on the curve, not that it is in the
+ * prime-order subgroup (that check is most of a strict decode's cost). Only for the optimistic
+ * combine, which checks the subgroup once on the combination and falls back to strict decodes
+ * when anything fails (combine.ts); never for a point used on its own. The same errors as
+ * decodeG1Signature, except that it never says 'not-in-subgroup'; for a subgroup point it
+ * returns the same point.
+ */
+export function decodeG1OnCurve(b: Uint8Array, what = 'signature'): G1Point {
+  checkLength(b, G1_BYTES, what);
+  checkFlags(b, what);
+  const x = fieldElement(b, true, what);
+  let y: bigint;
+  try {
+    y = Fp.sqrt(Fp.add(Fp.pow(x, 3n), G1.CURVE().b));
+  } catch {
+    throw new PointDecodeError('not-on-curve', what);
+  }
+  // The sign flag marks the larger of the two roots (y > (p − 1) / 2), as the strict decoder reads it.
+  const larger = y * 2n > Fp.ORDER;
+  if (larger !== ((b[0]! & FLAG_SIGN) !== 0)) y = Fp.neg(y);
+  return G1.fromAffine({ x, y });
+}
+
 /** Decodes a compressed G2 point (a min-sig public key or Feldman commitment). Throws PointDecodeError. */
 export function decodeG2PublicKey(b: Uint8Array, what = 'public key'): G2Point {
   checkLength(b, G2_BYTES, what);

@@ -1,14 +1,16 @@
 /**
  * Threshold BLS: partial signatures σ_i = H(m)^{s_i}, Lagrange combination at 0 into the group
- * signature, and the optimistic combine-then-verify (docs/protocol.md, Consensus: Decide) with
- * batch checks and bisection to find bad partials only when the optimistic path fails.
+ * signature, and the reference combine-then-verify (docs/protocol.md, Consensus: Decide) with
+ * strict decodes of every partial, batch checks and bisection to find bad partials only when the
+ * optimistic path fails. combine.ts runs a faster first attempt and falls back to it.
  */
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { TANDEM_BLS_DST, hashToG1, verifyPoints } from './bls.js';
-import { MAX_NODES, assertShareIndex, groupKeyPoint, loadGroup, shareKeyPoint } from './group.js';
+import { MAX_NODES, assertShareIndex, groupKeyPoint, loadGroup, preparedShareKey, shareKeyPoint } from './group.js';
 import type { Group } from './group.js';
+import { pairingCheck } from './pairing.js';
 import { G1, G2, PointDecodeError, decodeG1Signature, g1ToBytes } from './points.js';
 import type { G1Point } from './points.js';
 import { CURVE_ORDER, Fr } from './scalar.js';
@@ -84,7 +86,10 @@ export function combinePartials(partials: readonly Partial[]): Uint8Array {
   return g1ToBytes(combinePoints(partials.map(decodePartial)));
 }
 
-/** Verifies one partial against the share key derived for its index; false when malformed. */
+/**
+ * Verifies one partial against the share key derived for its index; false when malformed. The
+ * share key and its pairing lines are derived once per group and index.
+ */
 export function verifyPartial(
   commitments: readonly Uint8Array[],
   p: Partial,
@@ -99,7 +104,8 @@ export function verifyPartial(
   } catch {
     return false; // a bad index or a malformed partial is simply not a valid partial
   }
-  return verifyPoints(shareKeyPoint(group, decoded.index), hashToG1(message, dst), decoded.point);
+  if (shareKeyPoint(group, decoded.index).is0()) return false; // as verifyPoints: never a valid key
+  return pairingCheck(preparedShareKey(group, decoded.index), hashToG1(message, dst), decoded.point);
 }
 
 const BATCH_DOMAIN = utf8ToBytes('tandem/v1/bls-batch');
@@ -189,33 +195,48 @@ export function batchVerifyPartials(
   return batchValid(group, hashToG1(message, dst), dst, decoded);
 }
 
+/** The group, after the argument checks every combine makes (t matches it, distinct indices). */
+export function combineGroup(commitments: readonly Uint8Array[], partials: readonly Partial[], t: number): Group {
+  const group = loadGroup(commitments);
+  if (t !== group.points.length) throw new Error(`t = ${t} does not match the ${group.points.length} commitments`);
+  assertDistinctIndices(partials);
+  return group;
+}
+
 /**
- * Optimistic combine: Lagrange-combine the first t partials by index and verify once under the
- * group key. Only if that fails, find the bad partials (batch check, then bisection), drop them
- * and combine t good ones if enough remain. Indices must be distinct (one partial per member);
- * t must equal the number of commitments.
+ * Decodes partials in index order until `wanted` decoded; the indices of the malformed ones met on
+ * the way (PointDecodeError) go to `malformed`.
  */
-export function combineVerified(
+export function decodeInOrder<D>(partials: readonly Partial[], decode: (p: Partial) => D, wanted: number): { decoded: D[]; malformed: number[] } {
+  const decoded: D[] = [];
+  const malformed: number[] = [];
+  for (const p of [...partials].sort((a, b) => a.index - b.index)) {
+    if (decoded.length === wanted) break;
+    try {
+      decoded.push(decode(p));
+    } catch (e) {
+      if (!(e instanceof PointDecodeError)) throw e;
+      malformed.push(p.index);
+    }
+  }
+  return { decoded, malformed };
+}
+
+/**
+ * The reference combine: decode every partial strictly (a subgroup check each), Lagrange-combine
+ * the first t by index and verify once under the group key. Only if that fails, find the bad
+ * partials (batch check, then bisection), drop them and combine t good ones if enough remain.
+ * Indices must be distinct (one partial per member); t must equal the number of commitments.
+ */
+export function combineVerifiedReference(
   commitments: readonly Uint8Array[],
   message: Uint8Array,
   partials: readonly Partial[],
   t: number,
   dst: string = TANDEM_BLS_DST,
 ): CombineResult {
-  const group = loadGroup(commitments);
-  if (t !== group.points.length) throw new Error(`t = ${t} does not match the ${group.points.length} commitments`);
-  assertDistinctIndices(partials);
-  const sorted = [...partials].sort((a, b) => a.index - b.index);
-  const malformed: number[] = [];
-  const wellFormed: DecodedPartial[] = [];
-  for (const p of sorted) {
-    try {
-      wellFormed.push(decodePartial(p));
-    } catch (e) {
-      if (!(e instanceof PointDecodeError)) throw e;
-      malformed.push(p.index);
-    }
-  }
+  const group = combineGroup(commitments, partials, t);
+  const { decoded: wellFormed, malformed } = decodeInOrder(partials, decodePartial, partials.length);
   const hashed = hashToG1(message, dst);
   const groupKey = groupKeyPoint(group);
   if (wellFormed.length >= t) {

@@ -31,7 +31,8 @@ import { join } from 'node:path';
 import { type Address, parseEther } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { toHex } from '@tandem/protocol';
-import { type LegAnchor, authorizationCheckOf } from '@tandem/legs';
+import { type LegAnchor, authorizationCheckOf, defaultVerifyReport } from '@tandem/legs';
+import { memoizeCheck } from '@tandem/crypto';
 import { NativeIdentity } from '@tandem/node';
 import {
   APPROVE_GAS,
@@ -224,6 +225,8 @@ async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLeg
     nowMs: () => Date.now(),
     parties: o.parties,
     verifyAuthorization,
+    // Every node delivers the same report: each distinct one is verified once (a bounded memo).
+    verifyReport: memoizeCheck(defaultVerifyReport),
     venue: o.bank,
     // On a shared PostgreSQL server each cluster keeps its own schema, named after its
     // configuration: two clusters (or test runs) never see each other's balances.

@@ -10,7 +10,8 @@
  */
 import { ServeError } from '@tandem/http';
 import { NativeIdentity } from '@tandem/node';
-import { authorizationCheckOf } from '@tandem/legs';
+import { memoizeCheck } from '@tandem/crypto';
+import { authorizationCheckOf, defaultVerifyReport } from '@tandem/legs';
 import { ConfigError, loadLegHostConfig } from './config.js';
 import { startMemoryLegHost } from './memory-host.js';
 
@@ -53,7 +54,8 @@ async function main(args: readonly string[]): Promise<number> {
   let host;
   try {
     // Authorizations through node:crypto, with the reference's acceptance (ZIP-215 fallback).
-    host = await startMemoryLegHost({ ...config, verifyAuthorization: authorizationCheckOf(new NativeIdentity()), onError: (e) => log('error', 'unexpected error answering a request', { error: e instanceof Error ? e.stack : String(e) }) });
+    // Every node delivers the same report: each distinct one is verified once (a bounded memo).
+    host = await startMemoryLegHost({ ...config, verifyAuthorization: authorizationCheckOf(new NativeIdentity()), verifyReport: memoizeCheck(defaultVerifyReport), onError: (e) => log('error', 'unexpected error answering a request', { error: e instanceof Error ? e.stack : String(e) }) });
   } catch (e) {
     // A TLS file that cannot be read is the config's problem (2); a taken port is the machine's (1).
     if (e instanceof ServeError) {

@@ -14,6 +14,8 @@ export interface MemoryLegHostOptions {
   readonly parties: ReadonlyMap<string, Uint8Array>;
   /** The parties' authorization check; default the legs' own (the pure reference, identityVerify). */
   readonly verifyAuthorization?: SignatureCheck;
+  /** The reports' threshold signature check; default the legs' own (crypto's blsVerify). */
+  readonly verifyReport?: SignatureCheck;
   readonly assetVenue: AssetVenue;
   readonly bankVenue: BankVenue;
   /** The nodes' token (the /legs routes) and the operators' (the /admin routes). */
@@ -39,7 +41,13 @@ export async function startMemoryLegHost(opts: MemoryLegHostOptions): Promise<Me
   const nowMs = opts.clock ?? (() => Date.now());
   const assetFaults = new MemoryFaultBoard(nowMs);
   const bankFaults = new MemoryFaultBoard(nowMs);
-  const common = { anchor: opts.anchor, parties: opts.parties, nowMs, ...(opts.verifyAuthorization !== undefined ? { verifyAuthorization: opts.verifyAuthorization } : {}) };
+  const common = {
+    anchor: opts.anchor,
+    parties: opts.parties,
+    nowMs,
+    ...(opts.verifyAuthorization !== undefined ? { verifyAuthorization: opts.verifyAuthorization } : {}),
+    ...(opts.verifyReport !== undefined ? { verifyReport: opts.verifyReport } : {}),
+  };
   const asset = new MemoryAssetChain({ ...common, venue: opts.assetVenue, faults: assetFaults.hooks() });
   const bank = new MemoryBankLedger({ ...common, venue: opts.bankVenue, faults: bankFaults.hooks() });
   const admin = new MemoryLegAdmin({ asset: { leg: asset, faults: assetFaults }, payment: { leg: bank, faults: bankFaults } });

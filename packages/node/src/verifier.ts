@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { type IdentityScheme, TANDEM_BLS_DST, blsVerify, combinePartials, combineVerified } from '@tandem/crypto';
+import { type IdentityScheme, TANDEM_BLS_DST, blsVerify, combineVerified } from '@tandem/crypto';
 import type { CombineOutcome, Verifier } from '@tandem/consensus';
-import { equalBytes, toHex, utf8 } from '@tandem/protocol';
+import { toHex, utf8 } from '@tandem/protocol';
 import { NativeIdentity } from './identity-native.js';
 
 /** Bound on remembered results; past it the memo starts over (results stay correct, only slower). */
@@ -61,19 +61,15 @@ export class MemoVerifier implements Verifier {
     for (const p of partials) parts.push(Uint8Array.of(p.index >>> 8, p.index & 0xff), p.signature);
     return this.remember(this.combines, this.key(parts), () => {
       this.combinations++;
-      // A threshold signature is unique for a message: any t valid partials combine to the same
-      // one. So t partials that combine to a signature already verified for this message under
-      // this group key are valid together, with no pairing needed (a Lagrange combine is ~10x
-      // cheaper than a verification).
+      // A threshold signature is unique for a message: t partials that combine to a signature
+      // already verified for this message under this group key are valid together, and crypto's
+      // combine then skips the pairing (a Lagrange combine costs a fraction of a verification).
       const sigKey = this.key([commitments[0]!, message]);
-      const known = this.verifiedSignatures.get(sigKey);
-      if (known !== undefined && partials.length >= t) {
-        const first = partials.slice(0, t);
-        const combined = combinePartials(first);
-        if (equalBytes(combined, known)) return { ok: true, signature: combined, used: first.map((p) => p.index) };
+      const out = combineVerified(commitments, message, partials, t, TANDEM_BLS_DST, this.verifiedSignatures.get(sigKey) ?? null);
+      if (out.ok) {
+        if (this.verifiedSignatures.size >= MEMO_ENTRIES_MAX) this.verifiedSignatures.clear();
+        this.verifiedSignatures.set(sigKey, out.signature);
       }
-      const out = combineVerified(commitments, message, partials, t, TANDEM_BLS_DST);
-      if (out.ok) this.verifiedSignatures.set(sigKey, out.signature);
       return out;
     });
   }

@@ -33,24 +33,24 @@ export interface NodeConfig {
   /** Optional: append every event, full fidelity, to this file (history.ts; cluster-mode scenarios read it). */
   readonly history?: string;
   /**
-   * Optional bounds on what intents may cost, in the file as `"intents": { "deadlineHorizonDays",
-   * "unauthorizedOpenMax" }`; each absent one keeps the runtime's default (ten years; 1000).
+   * Optional bounds on what intents may cost, in the file as `"intents": { "horizonMaxDays",
+   * "unauthorizedOpenMax" }`; each absent one keeps the runtime's default (3654 days; 1000).
    */
   readonly intents?: IntentLimitsConfig;
 }
 
 export interface IntentLimitsConfig {
-  readonly deadlineHorizonMs?: number;
+  readonly horizonMaxMs?: number;
   readonly unauthorizedOpenMax?: number;
 }
 
 const KEYS = ['cluster', 'key', 'listen', 'peers', 'legs', 'dataDir', 'control', 'history', 'intents', 'linkFaults'];
 const LEGS_KEYS = ['asset', 'payment', 'tokenFile'];
 const CONTROL_KEYS = ['host', 'port', 'tokenFile', 'tls'];
-const INTENT_KEYS = ['deadlineHorizonDays', 'unauthorizedOpenMax'];
+const INTENT_KEYS = ['horizonMaxDays', 'unauthorizedOpenMax'];
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** A horizon longer than this would put deadlines past what a u64 ms time holds safely in JavaScript. */
-const DEADLINE_HORIZON_DAYS_MAX = 100_000;
+/** A horizon longer than this would put validUntil past what a u64 ms time holds safely in JavaScript. */
+const HORIZON_DAYS_MAX = 100_000;
 
 function fail(file: string, key: string, expected: string): never {
   throw new UsageError(`${file}: key "${key}": expected ${expected}`);
@@ -83,7 +83,7 @@ export function intentLimits(file: string, v: unknown): IntentLimitsConfig {
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!INTENT_KEYS.includes(k)) fail(file, `intents.${k}`, `no such key (allowed: ${INTENT_KEYS.join(', ')})`);
   return {
-    ...(o['deadlineHorizonDays'] !== undefined ? { deadlineHorizonMs: count(file, o['deadlineHorizonDays'], 'intents.deadlineHorizonDays', DEADLINE_HORIZON_DAYS_MAX) * DAY_MS } : {}),
+    ...(o['horizonMaxDays'] !== undefined ? { horizonMaxMs: count(file, o['horizonMaxDays'], 'intents.horizonMaxDays', HORIZON_DAYS_MAX) * DAY_MS } : {}),
     ...(o['unauthorizedOpenMax'] !== undefined ? { unauthorizedOpenMax: count(file, o['unauthorizedOpenMax'], 'intents.unauthorizedOpenMax', 1_000_000) } : {}),
   };
 }

@@ -6,7 +6,9 @@
  * gives TLS. Parties' authorizations arrive signed; the node only relays.
  *
  *   GET  /status                          → NodeStatus
- *   POST /intents   { terms, authorizations: { asset?, payment? } } → 202 { settlementId }
+ *   POST /intents   { terms, authorizations: { asset?, payment? } } → 202 { settlementId },
+ *                   or refused: 429 (reason `full`) or 422 (`late`, `window-too-short`, `horizon`)
+ *                   { error, reason, retryAfterMs } (the node also logs `intent-refused`)
  *   GET  /settlements                     → { settlements: [{ id, decided, closed, split, stuck }] }
  *   GET  /settlements/:idHex              → the node's view of one settlement
  *   POST /faults/links  (only with "linkFaults": true in the config; else 404) → link-faults.ts
@@ -14,7 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Credential, type TlsFiles, HttpError, readJsonBody, sendJsonText, serveGuarded } from '@tandem/http';
 import { type Authorization, type Terms, DecodeError, Writer, decodeTerms, encodeReport, fromHex, settlementId, toHex } from '@tandem/protocol';
-import type { Authorizations, NodeRuntime } from '@tandem/node';
+import type { Authorizations, IntentRefusal, NodeRuntime } from '@tandem/node';
 import { toJson } from './json.js';
 import { type LinkFaults, LinkFaultsError, linkFaultsToJson, parseLinkFaults } from './link-faults.js';
 
@@ -88,6 +90,11 @@ function authorization(v: unknown, leg: string): Authorization | undefined {
   return { party, signature: hexField(o, 'signature', 64, `authorizations.${leg}.signature`) };
 }
 
+/** 429 when the node is full (the same intent may be taken later), 422 when these terms' times are refused. */
+export function refusalStatus(refusal: IntentRefusal): 422 | 429 {
+  return refusal.reason === 'full' ? 429 : 422;
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   sendJsonText(res, status, toJson(body));
 }
@@ -134,8 +141,8 @@ export async function startControlServer(runtime: NodeRuntime, status: () => Nod
       if (asset) auths.asset = asset;
       if (payment) auths.payment = payment;
       const refusal = runtime.submit(terms, auths);
-      // 429: a bound on open settlements, try later; 422: never for these terms (their times).
-      if (refusal !== null) return send(res, refusal.retryable ? 429 : 422, { error: `intent refused: ${refusal.reason}` });
+      // 429: the node is full, try again after retryAfterMs; 422: not for these terms (their times), or not before retryAfterMs.
+      if (refusal !== null) return send(res, refusalStatus(refusal), { error: `intent refused (${refusal.reason}): ${refusal.detail}`, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs });
       return send(res, 202, { settlementId: toHex(settlementId(terms)) });
     }
     if (req.method === 'POST' && path === '/faults/links' && links !== null) {

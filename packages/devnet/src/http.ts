@@ -17,10 +17,21 @@ export async function getJson(url: string, credential: Credential): Promise<unkn
   return res.json();
 }
 
+/** A POST answered with an error status: the status and the body as sent (a node's refusal names its reason). */
+export class PostError extends Error {
+  constructor(
+    url: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`${url}: HTTP ${status} ${body}`);
+  }
+}
+
 export async function postJson(url: string, body: unknown, credential: Credential): Promise<unknown> {
   const res = await fetch(url, { method: 'POST', headers: credential.headers({ 'content-type': 'application/json' }), body: JSON.stringify(body), signal: AbortSignal.timeout(POST_TIMEOUT_MS) });
   const text = await res.text();
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${text}`);
+  if (!res.ok) throw new PostError(url, res.status, text);
   return text.length > 0 ? JSON.parse(text) : null;
 }
 

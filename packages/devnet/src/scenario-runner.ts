@@ -44,6 +44,7 @@ export function clusterModeProblems(scenario: Scenario): string[] {
   const out: string[] = [];
   if (scenario.nodes > CLUSTER_NODES_MAX) out.push(`nodes: ${scenario.nodes} node processes; cluster mode runs at most ${CLUSTER_NODES_MAX} on one machine`);
   if (scenario.network.duplicate > 0) out.push('network.duplicate: duplication is realised by the simulator only (libp2p does not duplicate)');
+  if (scenario.admission !== undefined) out.push('admission: node admission parameters are set by the simulator only (node processes take their config\'s)');
   for (const f of scenario.faults) {
     const why = refusal(f);
     if (why !== null) out.push(`faults: ${describeFault(f)}: ${why}`);

@@ -10,7 +10,7 @@ import { UsageError, loadClusterFile } from '@tandem/daemon';
 import { type LegName, type LegState, type LegView, type Terms, decodeReport, encodeTerms, fromHex, reportDigest, settlementId, toHex } from '@tandem/protocol';
 import { type AssetState, type PaymentState, assetName, parseDurationMs, paymentName } from '@tandem/sim';
 import type { Credential } from '@tandem/http';
-import { getJson, postJson } from './http.js';
+import { PostError, getJson, postJson } from './http.js';
 import { type BankTransfer, type ChainTransaction, awaitLogLines } from './leg-host-log.js';
 import { partySigner } from './parties.js';
 import { clusterPaths, readState } from './paths.js';
@@ -84,6 +84,18 @@ function stableName(leg: LegName, view: LegView | null): AssetState | PaymentSta
   return leg === 'asset' ? assetName(state, hadLock) : paymentName(state, hadLock);
 }
 
+/** Why a node did not take the intent: its refusal (reason, detail, when to retry) when it sent one, else the error. */
+export function refusalText(e: unknown): string {
+  if (!(e instanceof PostError) || (e.status !== 422 && e.status !== 429)) return (e as Error).message;
+  try {
+    const r = JSON.parse(e.body) as { error?: unknown; retryAfterMs?: unknown };
+    if (typeof r.error !== 'string') return e.message;
+    return typeof r.retryAfterMs === 'number' ? `${r.error} (retry after ${Math.ceil(r.retryAfterMs / 1000)} s)` : r.error;
+  } catch {
+    return e.message;
+  }
+}
+
 /** "100:OUSG" → [100n, "OUSG"]. */
 function amountAndUnit(flag: string, v: string): [bigint, string] {
   const m = /^([1-9]\d*):([A-Za-z][A-Za-z0-9._-]{0,31})$/.exec(v);
@@ -129,7 +141,7 @@ export async function runSettlement(req: SettleRequest, say: (line: string) => v
       await postJson(`${node.control}/intents`, body, control);
       accepted++;
     } catch (e) {
-      say(`  ${node.id} did not take the intent: ${(e as Error).message}`);
+      say(`  ${node.id} did not take the intent: ${refusalText(e)}`);
     }
   }
   if (accepted === 0) throw new UsageError(`${dir}: no node accepted the intent (their answers are above; is the cluster up? pnpm tandem cluster status --dir ${req.dir})`);

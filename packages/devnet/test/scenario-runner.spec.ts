@@ -59,4 +59,9 @@ describe('cluster mode: what it refuses', () => {
     const big = parseScenario(base('', CLUSTER_NODES_MAX + 3), 't.yaml');
     expect(clusterModeProblems(big)).toEqual([expect.stringMatching(/^nodes: 13 node processes/)]);
   });
+
+  it('refuses the admission block (node processes take their config\'s bounds)', () => {
+    const s = parseScenario(base('admission: { openSettlementsMax: 2 }\n'), 't.yaml');
+    expect(clusterModeProblems(s)).toEqual([expect.stringMatching(/^admission: node admission parameters are set by the simulator only/)]);
+  });
 });

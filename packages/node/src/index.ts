@@ -7,4 +7,5 @@ export * from './verifier.js';
 export * from './identity-native.js';
 export * from './memory-storage.js';
 export * from './signing-fence.js';
-export type { IntentLimits, IntentRefusal } from './admission.js';
+export type { IntentLimits, IntentRefusal, OpenLoad, RefusalReason } from './admission.js';
+export { FULL_RETRY_AFTER_MAX_MS, FULL_RETRY_AFTER_MIN_MS, REFUSAL_REASONS } from './admission.js';

@@ -17,10 +17,17 @@ export interface RuntimeParams {
   readonly waitingPollsPerSecondMax: number;
   /** A settlement still open this long after its reclaim time is reported stuck. */
   readonly stuckGraceMs: number;
-  /** Intents whose deadline is further ahead than this are refused. */
-  readonly deadlineHorizonMs: number;
-  /** Open settlements without any authorization, at most; further intents without one are refused. */
+  /** Intents whose validUntil is further ahead than this are refused (`horizon`). */
+  readonly horizonMaxMs: number;
+  /** Undecided settlements a node holds, at most; further intents are refused (`full`). */
+  readonly openSettlementsMax: number;
+  /** Open settlements without any authorization, at most; further intents without one are refused (`full`). */
   readonly unauthorizedOpenMax: number;
+  /**
+   * Intents whose report window is not longer than this are refused (`window-too-short`). Protocol
+   * v1 has no commit guard: 0, which refuses none.
+   */
+  readonly commitGuardMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -34,7 +41,9 @@ export const DEFAULT_RUNTIME_PARAMS: RuntimeParams = {
   backoffMaxMs: 60_000,
   waitingPollsPerSecondMax: 200,
   stuckGraceMs: 60_000,
-  // Ten years and a leap day more: a deadline ten years out is always taken.
-  deadlineHorizonMs: (10 * 365 + 3) * DAY_MS,
+  // Ten years, their leap days, and a day for the report window: a deadline ten years out is always taken.
+  horizonMaxMs: (10 * 365 + 3 + 1) * DAY_MS,
+  openSettlementsMax: 5_000,
   unauthorizedOpenMax: 1_000,
+  commitGuardMs: 0,
 };

@@ -1,6 +1,7 @@
 import type { Authorization, LegName, LegState, Message, Report, Decision } from '@tandem/protocol';
 import type { Misbehaviour, PersistedSettlement } from '@tandem/consensus';
 import type { LegAdapter } from '@tandem/legs';
+import type { RefusalReason } from './admission.js';
 
 /**
  * The node runtime is generic over these ports. The simulator plugs in a virtual clock, simulated
@@ -59,8 +60,8 @@ export type NodeEvent =
   | { readonly type: 'closed'; readonly settlementIdHex: string }
   | { readonly type: 'resumed'; readonly settlementIdHex: string; readonly round: number; readonly decided: boolean }
   | { readonly type: 'leg-error'; readonly settlementIdHex: string; readonly leg: LegName; readonly op: string; readonly error: string }
-  /** An intent the node did not take (its times, or a bound on what intents may cost). */
-  | { readonly type: 'intent-refused'; readonly settlementIdHex: string; readonly reason: string }
+  /** An intent the node did not take (admission.ts): why, in words, and when the same intent may be taken (null: never). */
+  | { readonly type: 'intent-refused'; readonly settlementIdHex: string; readonly reason: RefusalReason; readonly detail: string; readonly retryAfterMs: number | null }
   /** Error: not closed on both legs by its reclaim time plus the grace period (what the node last saw of each leg; null: never read). */
   | { readonly type: 'stuck'; readonly settlementIdHex: string; readonly reclaimAtMs: number; readonly decided: boolean; readonly asset: LegState | null; readonly payment: LegState | null }
   /** Error: one leg committed, the other aborted or reclaimed. Never reported as closed. */

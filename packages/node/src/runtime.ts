@@ -23,7 +23,7 @@ import {
 import { type Effect, type Input, type NodeContext, type PersistedSettlement, SettlementInstance } from '@tandem/consensus';
 import type { Authorizations, CancelTimer, Clock, Legs, Log, Storage, Timers, Transport } from './ports.js';
 import type { PrepareOutcome } from '@tandem/legs';
-import { type IntentRefusal, intentRefusal, isMember, termsToOpen } from './admission.js';
+import { FULL_RETRY_AFTER_MIN_MS, type IntentRefusal, type OpenLoad, RefusedIntents, intentRefusal, openLoadOf, isMember, termsToOpen } from './admission.js';
 import { Backoff } from './backoff.js';
 import { isSplit, legClosed } from './outcome.js';
 import { messageSettlementHex } from './summary.js';
@@ -89,6 +89,8 @@ function lacksAuthorization(s: OpenSettlement): boolean {
 export class NodeRuntime {
   private readonly settlements = new Map<string, OpenSettlement>();
   private readonly params: RuntimeParams;
+  /** Intents refused at intake, bounded (admission.ts). */
+  private readonly refused: RefusedIntents;
   private stopped = false;
   private cancelResend: CancelTimer | null = null;
   /** Settlements waiting long, as counted at the last resend tick: the total bound of the back-off. */
@@ -98,6 +100,7 @@ export class NodeRuntime {
 
   constructor(private readonly deps: RuntimeDeps) {
     this.params = deps.params ?? DEFAULT_RUNTIME_PARAMS;
+    this.refused = new RefusedIntents(this.params.openSettlementsMax);
   }
 
   get self(): number {
@@ -120,24 +123,23 @@ export class NodeRuntime {
   /**
    * The intent: the terms and the parties' authorizations reach this node. Called again with an
    * authorization that arrives later (a late lock); idempotent. An intent that would open a new
-   * settlement is refused (and the refusal returned and logged) past its reclaim time, with a
-   * deadline beyond the horizon, or without any authorization once too many open settlements lack
-   * one (admission.ts, intentRefusal). Null: taken.
+   * settlement passes admission first (admission.ts, intentRefusal: `late`, `window-too-short`,
+   * `horizon`, `full`). Null: taken; else the refusal, also logged and kept in the refused set.
+   * Every intent ends one way or the other (asserted): none is dropped silently.
    */
   submit(terms: Terms, auths: Authorizations): IntentRefusal | null {
-    if (this.stopped) return { reason: 'the node is stopping', retryable: true };
     const sidHex = toHex(settlementId(terms));
-    if (!this.settlements.has(sidHex)) {
-      const authorized = LEG_NAMES.some((leg) => auths[leg] !== undefined);
-      const refusal = intentRefusal(terms, authorized, this.deps.clock.nowMs(), this.params, () => this.unauthorizedOpen());
-      if (refusal !== null) {
-        this.deps.log.event({ type: 'intent-refused', settlementIdHex: sidHex, reason: refusal.reason });
-        return refusal;
-      }
-    }
+    if (this.stopped) return this.refuse(sidHex, terms, { reason: 'full', detail: 'the node is stopping', retryAfterMs: FULL_RETRY_AFTER_MIN_MS });
     const isNew = !this.settlements.has(sidHex);
+    if (isNew) {
+      const authorized = LEG_NAMES.some((leg) => auths[leg] !== undefined);
+      const refusal = intentRefusal(terms, authorized, this.deps.clock.nowMs(), this.params, () => this.openLoad());
+      if (refusal !== null) return this.refuse(sidHex, terms, refusal);
+    }
     const s = this.open(terms);
-    if (s === null) return { reason: 'its reclaim time has passed: no report can move a leg any more', retryable: false }; // the clock moved on
+    // Past the deadline already (checked above), so past the reclaim time only if the clock moved on.
+    if (s === null) return this.refuse(sidHex, terms, { reason: 'late', detail: 'its reclaim time has passed on this node\'s clock', retryAfterMs: null });
+    assert(this.settlements.get(sidHex) === s, 'an intent not refused is taken: its settlement is tracked');
     // The client takes an accepted intent as delivered: its terms are durable before this returns,
     // so a node that crashes now resumes the settlement instead of forgetting it (a restarted
     // node that forgot it would ignore the others' votes, and two such nodes leave no quorum).
@@ -150,6 +152,18 @@ export class NodeRuntime {
     this.prepareLegs(s);
     this.progressed(s);
     return null;
+  }
+
+  /** The (id, terms) of intents this node refused, the most recent openSettlementsMax (admission.ts, RefusedIntents). */
+  refusedTerms(settlementIdHex: string): Terms | undefined {
+    return this.refused.get(settlementIdHex);
+  }
+
+  /** A refused intent: recorded (log event, refused set) and returned, never dropped silently. */
+  private refuse(sidHex: string, terms: Terms, refusal: IntentRefusal): IntentRefusal {
+    this.refused.add(sidHex, terms);
+    this.deps.log.event({ type: 'intent-refused', settlementIdHex: sidHex, reason: refusal.reason, detail: refusal.detail, retryAfterMs: refusal.retryAfterMs });
+    return refusal;
   }
 
   /** A message from member `from`. A stranger's message is dropped: it creates no state and gets no answer. */
@@ -294,11 +308,10 @@ export class NodeRuntime {
     this.schedulePoll(s, this.params.pollMs);
   }
 
-  /** Open settlements that lack any authorization (the bound on intents without one). */
-  private unauthorizedOpen(): number {
-    let k = 0;
-    for (const s of this.settlements.values()) if (!s.closed && !s.split && lacksAuthorization(s)) k++;
-    return k;
+  /** What admission counts of the settlements this node holds (admission.ts, openLoadOf). */
+  private openLoad(): OpenLoad {
+    const held = [...this.settlements.values()].filter((s) => !s.closed && !s.split);
+    return openLoadOf(held.map((s) => ({ decided: s.instance.decided, unauthorized: lacksAuthorization(s), deadlineMs: s.terms.deadlineMs })));
   }
 
   /**

@@ -2,7 +2,7 @@
  * Nothing stays open silently: settlements that wait long are polled and resent less and less
  * often (and back at once when something moves), within a bound per settlement and in total; one
  * still open past its reclaim time plus the grace period is reported stuck; a split outcome is
- * reported and never called closed; intents that would cost without bound are refused.
+ * reported and never called closed. (What an intent may cost, admission: intake.spec.ts.)
  */
 import { describe, expect, it, vi } from 'vitest';
 import { reclaimAtMs, settlementId, toHex, validUntilMs } from '@tandem/protocol';
@@ -10,7 +10,6 @@ import { DEFAULT_RUNTIME_PARAMS, type NodeEvent } from '../src/index.js';
 import { World } from './world.js';
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 60 * MINUTE_MS;
 const P = DEFAULT_RUNTIME_PARAMS;
 
 function eventsOf<T extends NodeEvent['type']>(w: World, i: number, type: T): Extract<NodeEvent, { type: T }>[] {
@@ -105,51 +104,5 @@ describe('stuck and split settlements are reported', () => {
     await w.runUntil(reclaimAtMs(terms) + P.stuckGraceMs + 5 * MINUTE_MS);
     expect(reads).not.toHaveBeenCalled();
     expect(eventsOf(w, 1, 'stuck')).toEqual([]); // a split is reported as such, not also as stuck
-  });
-});
-
-describe('what an intent may cost', () => {
-  it('refuses a deadline beyond the horizon (ten years by default) and takes one ten years out', () => {
-    const w = new World();
-    w.startAll();
-    const far = w.terms('far', P.deadlineHorizonMs + 1);
-    const [refusal] = w.intentWith(far, ['asset', 'payment'], [1]);
-    expect(refusal).toMatchObject({ retryable: false });
-    expect(refusal!.reason).toMatch(/beyond this node's deadline horizon of 3653 days/);
-    expect(w.runtime(1).decisions()).toEqual([]);
-    expect(eventsOf(w, 1, 'intent-refused')).toHaveLength(1);
-    expect(w.intentWith(w.terms('ten-years', Math.ceil(10 * 365.25 * DAY_MS)), ['asset', 'payment'], [1])).toEqual([null]);
-    expect(w.runtime(1).decisions()).toHaveLength(1);
-  });
-
-  it('refuses an intent whose reclaim time has passed', async () => {
-    const w = new World();
-    w.startAll();
-    await w.runUntil(20_000);
-    const [refusal] = w.intentWith(w.terms('stale', -10_000), ['asset', 'payment'], [1]);
-    expect(refusal).toMatchObject({ retryable: false });
-    expect(refusal!.reason).toMatch(/reclaim time has passed/);
-    expect(w.runtime(1).decisions()).toEqual([]);
-  });
-
-  it('caps open settlements without any authorization: further intents without one are refused until some close', async () => {
-    const w = new World(4, 'tandem/node/test', { ...P, unauthorizedOpenMax: 2 });
-    w.startAll();
-    const a = w.terms('no-auth-a', 5_000);
-    const b = w.terms('no-auth-b', 5_000);
-    expect(w.intentWith(a, [], [1])).toEqual([null]);
-    expect(w.intentWith(b, [], [1])).toEqual([null]);
-    const [refusal] = w.intentWith(w.terms('no-auth-c'), [], [1]);
-    expect(refusal).toMatchObject({ retryable: true });
-    expect(refusal!.reason).toMatch(/2 open settlements have no authorization yet \(at most 2\)/);
-    // An authorized intent is taken, and so is one for a settlement the node already holds.
-    expect(w.intentWith(w.terms('authorized'), ['asset', 'payment'], [1])).toEqual([null]);
-    expect(w.intentWith(a, [], [1])).toEqual([null]);
-    expect(w.runtime(1).decisions()).toHaveLength(3);
-    // Their deadline passes, ABORT closes both (nothing was locked): room again.
-    w.intentWith(a, [], [2, 3, 4]);
-    w.intentWith(b, [], [2, 3, 4]);
-    await w.runUntil(validUntilMs(a));
-    expect(w.intentWith(w.terms('no-auth-d'), [], [1])).toEqual([null]);
   });
 });

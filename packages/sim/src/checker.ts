@@ -17,6 +17,7 @@ import {
 import { supports } from '@tandem/consensus';
 import { LEG_STATE_AFTER, type LegEvent, appliedDecision, isLockEvent } from '@tandem/legs';
 import type { LegRecord, RunRecord, SimSettlement } from './run-record.js';
+import { admissionProblems, refusedSettlements } from './check-admission.js';
 
 export interface Invariant {
   readonly name: string;
@@ -166,8 +167,10 @@ export function check(run: RunRecord): CheckOutput {
   inv.push(holds('commit-justified', justified));
 
   // --- Liveness ------------------------------------------------------------------------------
-  inv.push(termination(run, facts, f));
-  inv.push(nonTriviality(run, decisions));
+  // Liveness is promised for admitted settlements: one a node refused at intake is not judged.
+  const refused = refusedSettlements(run.history);
+  inv.push(termination(run, facts, f, refused));
+  inv.push(nonTriviality(run, decisions, refused));
 
   // --- DvP on the legs -------------------------------------------------------------------------
   const aonA: string[] = [];
@@ -215,6 +218,9 @@ export function check(run: RunRecord): CheckOutput {
   const conservation = [run.asset.conservationProblem(), run.payment.conservationProblem()].filter((x): x is string => x !== null);
   inv.push(holds('conservation', conservation));
   inv.push(holds('ledgers-match-reports', match));
+
+  // --- Admission: no intent dropped silently ------------------------------------------------------
+  inv.push(holds('admission', admissionProblems(run)));
   return { invariants: inv, decisions };
 }
 
@@ -222,8 +228,9 @@ export function check(run: RunRecord): CheckOutput {
  * Liveness at bound B = max(settlement's at, end of the last fault with an `until`) + decideWithin:
  * by B a valid report exists and every node correct and up at B has decided. Unknown when more
  * than f nodes are faulty at B (down, or crashed for good), since then nothing is promised.
+ * Settlements some node refused at intake are not judged (`refused`).
  */
-function termination(run: RunRecord, facts: Facts, f: number): Invariant {
+function termination(run: RunRecord, facts: Facts, f: number, refused: ReadonlySet<string>): Invariant {
   const within = run.scenario.expect.decideWithinMs;
   if (within === null) return { name: 'termination', ok: null, detail: 'no decideWithin bound in the scenario' };
   let lastUntil = 0;
@@ -231,6 +238,7 @@ function termination(run: RunRecord, facts: Facts, f: number): Invariant {
   const problems: string[] = [];
   const unjudged: string[] = [];
   for (const s of run.settlements) {
+    if (refused.has(s.idHex)) continue;
     const bound = Math.max(s.spec.atMs, lastUntil) + within;
     // Faulty at the bound: down, Byzantine, or with a skewed clock (docs/protocol.md: they count against f).
     const down = new Set<number>([...run.byzantine, ...run.skewed]);
@@ -260,12 +268,13 @@ function everyoneDecided(run: RunRecord, facts: Facts, s: SimSettlement, down: S
   return true;
 }
 
-/** A fault-free run whose legs both lock before the deadline must commit. */
-function nonTriviality(run: RunRecord, decisions: Map<string, Decided | null>): Invariant {
+/** A fault-free run whose legs both lock before the deadline must commit (admitted settlements). */
+function nonTriviality(run: RunRecord, decisions: Map<string, Decided | null>, refused: ReadonlySet<string>): Invariant {
   if (run.scenario.faults.length > 0) return { name: 'non-triviality', ok: null, detail: 'the scenario injects faults' };
   const problems: string[] = [];
   let judged = 0;
   for (const s of run.settlements) {
+    if (refused.has(s.idHex)) continue;
     const lockedBy = (leg: LegRecord) => legEventsOf(leg, s.idHex).find((e) => isLockEvent(e.kind));
     const a = lockedBy(run.asset);
     const p = lockedBy(run.payment);

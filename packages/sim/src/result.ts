@@ -2,6 +2,7 @@ import type { LegState } from '@tandem/protocol';
 import { LegStateTracker, isLockEvent } from '@tandem/legs';
 import { check, type Invariant } from './checker.js';
 import type { RunRecord } from './run-record.js';
+import { type RefusedMetric, intentAnswers, refusedAsExpected, refusedMetric } from './check-admission.js';
 
 export type AssetState = 'none' | 'locked' | 'released' | 'refunded' | 'rejected' | 'reclaimed';
 export type PaymentState = 'none' | 'held' | 'posted' | 'voided' | 'rejected' | 'reclaimed';
@@ -37,6 +38,8 @@ export interface RunResult {
     readonly decisionLatencyMs: { readonly p50: number; readonly p99: number };
     readonly virtualMs: number;
     readonly rounds: { readonly p50: number; readonly p99: number; readonly max: number };
+    /** Intents refused at intake, counted per node that refused, in all and per reason. */
+    readonly refused: RefusedMetric;
   };
   readonly evidence: { readonly node: number; readonly kind: string; readonly member: number; readonly settlement: string }[];
 }
@@ -99,6 +102,12 @@ export function buildResult(run: RunRecord): RunResult {
     const ok = want === 'any' ? got !== null : got === want; // 'any': either value, but a decision
     expectations.push({ what: `outcome of ${id}`, ok, detail: `expected ${want}, got ${got ?? 'no decision'}` });
   }
+  const answers = intentAnswers(run.history);
+  for (const [id, want] of Object.entries(run.scenario.expect.refused ?? {})) {
+    const s = run.settlements.find((x) => x.spec.id === id);
+    const got = s === undefined ? { ok: false, detail: 'no such settlement in the run' } : refusedAsExpected(answers, s.idHex, want);
+    expectations.push({ what: `refusal of ${id}`, ...got });
+  }
   const expectedBroken = new Set(run.scenario.expect.violations);
   for (const name of expectedBroken) {
     const i = invariants.find((x) => x.name === name);
@@ -127,6 +136,7 @@ export function buildResult(run: RunRecord): RunResult {
       decisionLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
       virtualMs: run.endMs,
       rounds: { p50: percentile(rounds, 50), p99: percentile(rounds, 99), max: rounds.length ? rounds[rounds.length - 1]! : 0 },
+      refused: refusedMetric(run.history),
     },
     evidence,
   };

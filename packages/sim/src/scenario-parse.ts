@@ -23,7 +23,9 @@
  */
 import { STRING_BYTES_MAX, U256_MAX } from '@tandem/protocol';
 import { formatDurationMs } from './duration.js';
+import { REFUSAL_REASONS, type RefusalReason } from '@tandem/node';
 import {
+  type AdmissionSpec,
   type Expectations,
   type Fault,
   type LegFailure,
@@ -32,6 +34,7 @@ import {
   type Outcome,
   type Scenario,
   type ScenarioSettlement,
+  ADMISSION_OPEN_SETTLEMENTS_MAX,
   APPLY_ERROR_TIMES_MAX,
   BYZANTINE_BEHAVIOURS,
   INVARIANT_NAMES,
@@ -70,13 +73,14 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Key sets. The unknown-key message lists them in this order.
 
-const ROOT_KEYS = ['name', 'description', 'seed', 'nodes', 'network', 'accounts', 'settlements', 'faults', 'expect', 'random'];
+const ROOT_KEYS = ['name', 'description', 'seed', 'nodes', 'network', 'accounts', 'settlements', 'faults', 'expect', 'random', 'admission'];
+const ADMISSION_KEYS = ['openSettlementsMax', 'horizonMax', 'commitGuard'];
 const NETWORK_KEYS = ['latency', 'drop', 'duplicate'];
 const ACCOUNTS_KEYS = ['asset', 'payment'];
 const SETTLEMENT_KEYS = ['id', 'at', 'deadline', 'reportWindow', 'margin', 'asset', 'payment'];
 const ASSET_KEYS = ['seller', 'buyer', 'token', 'amount'];
 const PAYMENT_KEYS = ['payer', 'payee', 'currency', 'amount'];
-const EXPECT_KEYS = ['outcomes', 'decideWithin', 'violations'];
+const EXPECT_KEYS = ['outcomes', 'decideWithin', 'violations', 'refused'];
 const FAULT_KINDS = ['crash', 'partition', 'isolate', 'settlement', 'delay', 'drop', 'duplicate', 'clock-skew', 'reorg', 'byzantine'] as const;
 type FaultKey = (typeof FAULT_KINDS)[number];
 const LEG_FAULT_KEYS = ['at', 'until', 'settlement', 'leg', 'fail', 'after', 'times'];
@@ -114,7 +118,18 @@ export function parseScenario(text: string, file: string): Scenario {
   const faults = parseFaults(cx, m.get('faults'), nodes, settlements);
   const expect = parseExpect(cx, m.get('expect'), settlements);
   const random = m.has('random') ? parseRandom(cx, m.get('random'), nodes, network, settlements, faults) : null;
-  return Object.freeze({ name, description, seed, nodes, network, accounts, settlements, faults, expect, random });
+  const admission = m.has('admission') ? { admission: parseAdmission(cx, m.get('admission')) } : {};
+  return Object.freeze({ name, description, seed, nodes, network, accounts, settlements, faults, expect, random, ...admission });
+}
+
+/** The `admission:` block: only the keys given, so the nodes' defaults fill in the rest. */
+function parseAdmission(cx: Cx, v: unknown): AdmissionSpec {
+  const m = mapping(cx, v, 'admission', ADMISSION_KEYS);
+  return Object.freeze({
+    ...(m.has('openSettlementsMax') ? { openSettlementsMax: integerNumber(cx, m.get('openSettlementsMax'), 'admission.openSettlementsMax', 1, ADMISSION_OPEN_SETTLEMENTS_MAX) } : {}),
+    ...(m.has('horizonMax') ? { horizonMaxMs: duration(cx, m.get('horizonMax'), 'admission.horizonMax', 1) } : {}),
+    ...(m.has('commitGuard') ? { commitGuardMs: duration(cx, m.get('commitGuard'), 'admission.commitGuard', 0) } : {}),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,8 +419,8 @@ function parseExpect(cx: Cx, v: unknown, settlements: readonly ScenarioSettlemen
   const outcomes = Object.create(null) as Record<string, Outcome>;
   if (v === undefined) return Object.freeze({ outcomes: Object.freeze(outcomes), decideWithinMs: null, violations: Object.freeze([]) });
   const m = mapping(cx, v, 'expect', EXPECT_KEYS);
+  const ids = settlements.map((s) => s.id);
   if (m.has('outcomes')) {
-    const ids = settlements.map((s) => s.id);
     const entries = dict(cx, m.get('outcomes'), 'expect.outcomes', 'a mapping of settlement id → commit | abort | any', SCENARIO_SETTLEMENTS_MAX);
     for (const [id, outcome] of entries) {
       if (!ids.includes(id)) cx.fail(`expect.outcomes.${id}`, `unknown settlement ${quote(id)}`, `one of the settlement ids: ${listSome(ids)}`);
@@ -428,5 +443,18 @@ function parseExpect(cx: Cx, v: unknown, settlements: readonly ScenarioSettlemen
       violations.push(name);
     });
   }
-  return Object.freeze({ outcomes: Object.freeze(outcomes), decideWithinMs, violations: Object.freeze(violations) });
+  const refused = m.has('refused') ? { refused: parseRefused(cx, m.get('refused'), ids, outcomes) } : {};
+  return Object.freeze({ outcomes: Object.freeze(outcomes), decideWithinMs, violations: Object.freeze(violations), ...refused });
+}
+
+/** `expect.refused`: settlement id → the reason every node the intent reached refuses it with; such a settlement has no outcome. */
+function parseRefused(cx: Cx, v: unknown, ids: readonly string[], outcomes: Readonly<Record<string, Outcome>>): Readonly<Record<string, RefusalReason>> {
+  const refused = Object.create(null) as Record<string, RefusalReason>;
+  const entries = dict(cx, v, 'expect.refused', `a mapping of settlement id → ${REFUSAL_REASONS.join(' | ')}`, SCENARIO_SETTLEMENTS_MAX);
+  for (const [id, reason] of entries) {
+    if (!ids.includes(id)) cx.fail(`expect.refused.${id}`, `unknown settlement ${quote(id)}`, `one of the settlement ids: ${listSome([...ids])}`);
+    if (outcomes[id] !== undefined) cx.fail(`expect.refused.${id}`, `${quote(id)} also has an expected outcome`, 'a settlement either refused or with an outcome, not both');
+    refused[id] = oneOf(cx, reason, `expect.refused.${id}`, REFUSAL_REASONS);
+  }
+  return Object.freeze(refused);
 }

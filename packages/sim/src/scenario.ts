@@ -6,7 +6,7 @@
  * block's ranges) and scenario-yaml.ts (YAML reading and the value readers); random.ts draws a
  * family's member for a seed.
  */
-import type { ByzantineBehaviour } from '@tandem/node';
+import type { ByzantineBehaviour, RefusalReason } from '@tandem/node';
 
 export type NodeIndex = number; // 1..n  (YAML names nodes n1..nN)
 
@@ -78,6 +78,15 @@ export interface Expectations {
   readonly outcomes: Readonly<Record<string, Outcome>>;
   readonly decideWithinMs: number | null;
   readonly violations: readonly string[];
+  /** Settlements every node the intent reached refuses, with this reason (absent: none expected). */
+  readonly refused?: Readonly<Record<string, RefusalReason>>;
+}
+
+/** The `admission:` block: node admission parameters for every node (absent keys keep the node's defaults). */
+export interface AdmissionSpec {
+  readonly openSettlementsMax?: number;
+  readonly horizonMaxMs?: number;
+  readonly commitGuardMs?: number;
 }
 
 /** An inclusive range `[lo, hi]` of a scenario's `random:` block (ms, probability or count). */
@@ -163,6 +172,8 @@ export interface Scenario {
    * with one is a family: drawScenario(scenario, seed) picks the member a seed runs.
    */
   readonly random?: RandomSpec | null;
+  /** The `admission:` block, or absent (the nodes' defaults). */
+  readonly admission?: AdmissionSpec;
 }
 
 /** The invariant names of docs/results.md that `expect.violations` may list. */
@@ -182,6 +193,7 @@ export const INVARIANT_NAMES: readonly string[] = Object.freeze([
   'no-double-execution',
   'conservation',
   'ledgers-match-reports',
+  'admission',
 ]);
 
 /** Bounds on what one scenario may ask for (TIGER_STYLE: a bound on everything). */
@@ -196,6 +208,8 @@ export const APPLY_ERROR_TIMES_MAX = 1_000;
 /** Bounds on what one seed may draw from a `random:` block. */
 export const RANDOM_PARTITIONS_MAX = 16;
 export const RANDOM_WEIGHT_MAX = 1_000_000;
+/** Bound on `admission.openSettlementsMax` (the node's default is 5,000). */
+export const ADMISSION_OPEN_SETTLEMENTS_MAX = 1_000_000;
 
 /** Defaults of format v1 (scenarios/README.md) and of this loader. */
 export const SCENARIO_DEFAULTS = Object.freeze({

@@ -102,7 +102,8 @@ export class Simulation {
     this.asset = this.world.asset;
     this.payment = this.world.payment;
     this.network = new SimNetwork(this.core, this.world.nodes, rng.fork('network'));
-    const wiring = { send: this.network.send.bind(this.network), runtimeParams: options.runtimeParams ?? DEFAULT_RUNTIME_PARAMS };
+    // The scenario's `admission:` block overrides the runtime parameters it names, for every node.
+    const wiring = { send: this.network.send.bind(this.network), runtimeParams: { ...(options.runtimeParams ?? DEFAULT_RUNTIME_PARAMS), ...scenario.admission } };
     this.startNode = (node) => startNode(this.core, this.world, rng, node, wiring);
     this.faults = new SimFaults(this.core, this.world, this.network, this.startNode);
     this.parties = new PartyAgents(this.core, this.world);

@@ -171,7 +171,7 @@ describe('scenario library', () => {
     checkWellFormed(s);
     expect(s.name).toBe(basename(f, '.yaml'));
     expect(s.description.length).toBeGreaterThan(40);
-    for (const x of s.settlements) expect(s.expect.outcomes[x.id]).toBeDefined();
+    for (const x of s.settlements) expect(s.expect.outcomes[x.id] ?? s.expect.refused?.[x.id]).toBeDefined();
     // Library policy: deadlines of at least 5 s (except the explore scenarios, kept short so CI can
     // run hundreds of seeds), liveness bounds wherever no invariant is broken on purpose.
     if (!f.startsWith('explore-')) for (const x of s.settlements) expect(x.deadlineAfterMs).toBeGreaterThanOrEqual(5_000);
@@ -253,6 +253,14 @@ describe('parseScenario: values and defaults', () => {
     expect(s.faults.filter((f) => f.kind === 'crash')).toHaveLength(2);
   });
 
+  it('reads the admission block (only the keys given) and expect.refused', () => {
+    const s = parseScenario(`${MINIMAL}admission: { openSettlementsMax: 2, commitGuard: 5s }\nexpect: { refused: { s1: full } }\n`, FILE);
+    expect(s.admission).toEqual({ openSettlementsMax: 2, commitGuardMs: 5_000 });
+    expect({ ...s.expect.refused }).toEqual({ s1: 'full' });
+    expect(parseScenario(`${MINIMAL}admission: { horizonMax: 2h }\n`, FILE).admission).toEqual({ horizonMaxMs: 7_200_000 });
+    expect(parseScenario(MINIMAL, FILE).admission).toBeUndefined();
+  });
+
   it('accepts a settlement id of exactly 64 bytes, and `constructor` as an id', () => {
     const id64 = 'é'.repeat(32); // 2 bytes each in UTF-8
     const s = parseScenario(edit('id: s1', `id: ${id64}`, MINIMAL), FILE);
@@ -299,6 +307,12 @@ describe('parseScenario: errors name the file, the key path and what was expecte
     ['partition of one group', edit('[[n1, n2], [n3, n4]]', '[[n1, n2, n3, n4]]'), 'faults[0].partition', 'at least two groups'],
     ['unknown settlement in outcomes', edit('s2: any }', 's2: any, s9: commit }'), 'expect.outcomes.s9', 's1, s2'],
     ['bad outcome', edit('s1: commit,', 's1: commited,'), 'expect.outcomes.s1', 'commit, abort, any'],
+    ['misspelt admission key', `${MINIMAL}admission: { commitGaurd: 1s }\n`, 'admission.commitGaurd', 'one of openSettlementsMax, horizonMax, commitGuard'],
+    ['admission bound of zero', `${MINIMAL}admission: { openSettlementsMax: 0 }\n`, 'admission.openSettlementsMax', '1 to 1000000'],
+    ['admission duration without unit', `${MINIMAL}admission: { horizonMax: 400 }\n`, 'admission.horizonMax', 'unit'],
+    ['unknown refusal reason', `${MINIMAL}expect: { refused: { s1: busy } }\n`, 'expect.refused.s1', 'full, late, window-too-short, horizon'],
+    ['refusal of an unknown settlement', `${MINIMAL}expect: { refused: { s9: full } }\n`, 'expect.refused.s9', 's1'],
+    ['refused and with an outcome', `${MINIMAL}expect: { outcomes: { s1: commit }, refused: { s1: full } }\n`, 'expect.refused.s1', 'not both'],
     ['unknown settlement in a leg fault', edit('settlement: s1,', 'settlement: s7,'), 'faults[3].settlement', 's1, s2'],
     ['duplicate id', edit('id: s2', 'id: s1'), 'settlements[1].id', 'unique'],
     ['empty id', edit('id: s2', 'id: ""'), 'settlements[1].id', 'non-empty'],

@@ -17,8 +17,13 @@ describe('scenario library at pinned seeds', () => {
         expect(r.ok, whyNotOk(r)).toBe(true);
         const key = `${file} seed ${seed}`;
         expect(r.historyHash, hashMoved(key)).toBe(RECORDED_HISTORY_HASHES[key]);
-        // Every settlement reached a decision and both legs ended in a final state.
+        // Every settlement reached a decision and both legs ended in a final state; one the nodes
+        // refused at intake (expect.refused) was never prepared: both legs untouched.
         for (const s of r.settlements) {
+          if (scenario.expect.refused?.[s.id] !== undefined) {
+            expect([s.decision, s.asset, s.payment], `${file} ${s.id} refused`).toEqual([null, 'none', 'none']);
+            continue;
+          }
           expect(s.decision, `${file} ${s.id}`).not.toBeNull();
           expect(['locked', 'held'], `${file} ${s.id} asset`).not.toContain(s.asset);
           expect(['locked', 'held'], `${file} ${s.id} payment`).not.toContain(s.payment);

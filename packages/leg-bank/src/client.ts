@@ -1,6 +1,21 @@
 import type { Credential } from '@tandem/http';
-import { type Authorization, type LegView, type Report, type Terms, encodeReport, encodeTerms, toHex } from '@tandem/protocol';
-import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
+import { type Authorization, type Entry, type LegView, type Report, type ReportV2, type Terms, type TreeMultiproof, EncodeError, encodeReport, encodeTerms, toHex } from '@tandem/protocol';
+import {
+  type ApplyOutcome,
+  type BatchLegAdapter,
+  type PrepareOutcome,
+  type ProvenEntry,
+  type ReclaimOutcome,
+  type RootOutcome,
+  type Refusal,
+  TransientLegError,
+  entriesCountProblem,
+  entryShapeProblem,
+  refuseAll,
+  refused,
+  reportShapeProblem,
+} from '@tandem/legs';
+import { applyOutcomesFromJson, entryToJson, multiproofToJson, provenEntryToJson, reportV2ToJson, rootOutcomeFromJson } from '@tandem/legs/json';
 import type { AccountBalance, BankEvent, BankSettlementView } from './model.js';
 import {
   type Json,
@@ -41,7 +56,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * commit on the server; retrying is still safe, because prepare is idempotent by settlement id
  * and a report applied twice answers `duplicate`.
  */
-export class HttpBankAdapter implements LegAdapter {
+export class HttpBankAdapter implements BatchLegAdapter {
   readonly leg = 'payment' as const;
   readonly url: string;
   private readonly credential: Credential;
@@ -84,6 +99,38 @@ export class HttpBankAdapter implements LegAdapter {
 
   async reclaim(settlementId: Uint8Array): Promise<ReclaimOutcome> {
     return reclaimOutcomeFromJson(await this.call('POST', `/holds/${toHex(settlementId)}/reclaim`, {}), 'reclaim');
+  }
+
+  async submitRoot(report: ReportV2): Promise<RootOutcome> {
+    const encoded = encodedOrRefusal(() => ({ report: reportV2ToJson(report) }));
+    if (encoded.kind === 'refused') return encoded;
+    return rootOutcomeFromJson(await this.call('POST', '/roots', encoded.body), 'submitRoot');
+  }
+
+  /**
+   * An item whose entry cannot be encoded is refused here (the ledger would refuse it the same way);
+   * the rest are sent. A proof with a sibling that is not 32 bytes is a malformed request: the bank
+   * answers 400 and this throws BankRequestError.
+   */
+  async applyEntries(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]> {
+    const count = entriesCountProblem(items.length);
+    if (count !== null) return refuseAll(items.length, count);
+    const problems = items.map((item) => entryShapeProblem(item.entry));
+    const sent = items.filter((_, k) => problems[k] === null).map(provenEntryToJson);
+    const answered = sent.length === 0 ? [] : applyOutcomesFromJson(await this.call('POST', `/roots/${toHex(root)}/entries`, { items: sent }), 'applyEntries');
+    if (answered.length !== sent.length) throw new Error(`bank answered ${answered.length} outcomes for ${sent.length} entries`);
+    let next = 0;
+    return problems.map((problem) => (problem === null ? answered[next++]! : refused(problem)));
+  }
+
+  async applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]> {
+    const count = entriesCountProblem(entries.length);
+    if (count !== null) return refuseAll(entries.length, count);
+    const encoded = encodedOrRefusal(() => ({ report: reportV2ToJson(report), entries: entries.map(entryToJson), multiproof: multiproofToJson(multiproof) }));
+    if (encoded.kind === 'refused') return refuseAll(entries.length, encoded.reason);
+    const answered = applyOutcomesFromJson(await this.call('POST', '/batches', encoded.body), 'applyBatch');
+    if (answered.length !== entries.length) throw new Error(`bank answered ${answered.length} outcomes for ${entries.length} entries`);
+    return answered;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -154,6 +201,16 @@ export class HttpBankAdapter implements LegAdapter {
     // 5xx: the server's transaction rolled back; nothing changed, so the call may be retried.
     if (res.status >= 500) throw new TransientLegError(`bank answered ${res.status} (${method} ${path}): ${message}`);
     throw new BankRequestError(res.status, `bank refused the request ${method} ${path} (${res.status}): ${message}`);
+  }
+}
+
+/** A body whose values cannot be encoded (malformed report or entry) is refused without a request: the ledger would refuse it too. */
+function encodedOrRefusal(encode: () => Json): { readonly kind: 'encoded'; readonly body: Json } | Refusal {
+  try {
+    return { kind: 'encoded', body: encode() };
+  } catch (e) {
+    if (e instanceof EncodeError) return refused(`malformed request: ${e.message}`);
+    throw e;
   }
 }
 

@@ -1,16 +1,23 @@
-import { type Authorization, type LegView, type LockRecord, type Report, type Terms, U256_MAX, encodeReport, expectedLock, toHex } from '@tandem/protocol';
+import { type Authorization, type Entry, type LegView, type LockRecord, type Report, type ReportV2, type Terms, type TreeMultiproof, U256_MAX, assert, encodeReport, expectedLock, toHex } from '@tandem/protocol';
 import {
+  type ApplyDecision,
   type ApplyOutcome,
   type BankVenue,
-  type LegAdapter,
+  type BatchLegAdapter,
   type LegChecks,
   type LegOptions,
   type PrepareOutcome,
+  type ProvenEntry,
   type ReclaimOutcome,
+  type RootOutcome,
+  type VerifiedRoot,
   LEG_NAMING,
   TransientLegError,
+  appliedEntryMarker,
   authorizationProblem,
   bankVenueProblem,
+  entriesCountProblem,
+  entryProofProblem,
   commitEvent,
   legChecksOf,
   lockEvent,
@@ -20,12 +27,19 @@ import {
   prepareWithFunds,
   preparedId,
   processApply,
+  processBatchRoot,
+  processEntry,
   processReclaim,
+  processRoot,
+  refuseAll,
   refused,
   rejectEvent,
   reportAnchorProblem,
   reportShapeProblem,
+  reportV2Problem,
   returnEvent,
+  rootOutcomeOf,
+  storedRoot,
   unlockedAbortEvent,
 } from '@tandem/legs';
 import {
@@ -38,7 +52,7 @@ import {
   HISTORY_PAGE_MAX,
   checkName,
 } from './model.js';
-import { accountBalance } from './rows.js';
+import { type SettlementRow, accountBalance } from './rows.js';
 import { DEFAULT_SCHEMA, applySchema, checkSchemaName } from './schema.js';
 import { type Sql, type SqlQueryable, isTransientDbError, openSql } from './sql.js';
 import { LedgerStore } from './store.js';
@@ -73,12 +87,13 @@ type Tell = (change: TransferChange) => void;
  * in-memory MemoryBankLedger shares. A prepare places a hold (a pending transfer counting
  * against the payer's available balance) with the payer's authorization; a COMMIT report posts
  * it to the payee, an ABORT or a reclaim voids it; at most one report per settlement id,
- * verified against the group key stored with the hold.
+ * verified against the group key stored with the hold. Under protocol 2 a report's root is
+ * verified once (roots table), then entries by proof, many per transaction.
  *
  * Every call is one transaction, taking its locks in the order store.ts describes. History
  * entries are stamped with the leg's clock (`nowMs`).
  */
-export class PgBankLedger implements LegAdapter {
+export class PgBankLedger implements BatchLegAdapter {
   readonly leg = 'payment' as const;
   readonly venue: BankVenue;
   readonly schema: string;
@@ -152,7 +167,7 @@ export class PgBankLedger implements LegAdapter {
       // The payee's account is created with the hold, so the transfer's credit side exists.
       if (!accounts.has(lock.to)) await this.store.createAccount(tx, lock.to, lock.unit);
       const seq = await this.store.nextSeq(tx);
-      const transferId = await this.store.hold(tx, id, lock, seq);
+      const transferId = await this.store.hold(tx, id, lock, this.checks.anchor.configDigest, seq);
       await this.store.insertHistory(tx, seq, this.nowMs(), { ...lockEvent(NAMING, toHex(id), lock), transferId });
       tell(transferChange('hold', 'pending', id, transferId, lock, seq));
       return LOCKED;
@@ -168,35 +183,106 @@ export class PgBankLedger implements LegAdapter {
   async applyReport(report: Report): Promise<ApplyOutcome> {
     const problem = reportShapeProblem(report) ?? reportAnchorProblem(report, this.checks.anchor);
     if (problem !== null) return refused(problem);
-    const encoded = encodeReport(report);
     const id = report.settlementId;
-    const idHex = toHex(id);
     return this.runTelling('applyReport', async (tx, tell) => {
       await this.store.lockSettlement(tx, id);
-      const rec = await this.store.readSettlement(tx, id);
-      const decision = processApply(rec, report, this.nowMs(), this.checks);
-      switch (decision.kind) {
-        case 'refused':
-        case 'duplicate':
-          return decision;
-        case 'abort-closed': {
-          const seq = await this.store.nextSeq(tx);
-          await this.store.insertAborted(tx, id, encoded, seq);
-          await this.store.insertHistory(tx, seq, this.nowMs(), unlockedAbortEvent(decision.kind, idHex));
-          return APPLIED;
-        }
-        case 'abort-recorded': {
-          const seq = await this.store.nextSeq(tx);
-          await this.store.setAppliedReport(tx, id, encoded);
-          await this.store.insertHistory(tx, seq, this.nowMs(), unlockedAbortEvent(decision.kind, idHex));
-          return APPLIED;
-        }
-        case 'commit':
-        case 'abort':
-          await this.resolveHold(tx, id, decision.kind === 'commit', decision.lock, encoded, tell);
-          return APPLIED;
-      }
+      const decision = processApply(await this.store.readSettlement(tx, id), report, this.nowMs(), this.checks);
+      if (decision.kind === 'commit' || decision.kind === 'abort') await this.store.lockAccounts(tx, decision.lock.unit, [decision.lock.from, decision.lock.to]);
+      return this.writeApply(tx, id, decision, () => encodeReport(report), tell);
     });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // BatchLegAdapter (protocol v2)
+
+  async submitRoot(report: ReportV2): Promise<RootOutcome> {
+    const problem = reportV2Problem(report, this.checks);
+    if (problem !== null) return refused(problem);
+    // The signature is checked outside any transaction: a stored root never changes.
+    const decision = processRoot(report, await this.rootCount(report.root), this.checks);
+    if (decision.kind !== 'store') return rootOutcomeOf(decision);
+    const inserted = await this.run('submitRoot', (tx) => this.store.insertRoot(tx, decision.root, this.nowMs()));
+    return inserted ? { kind: 'stored' } : { kind: 'duplicate' };
+  }
+
+  async applyEntries(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]> {
+    const count = entriesCountProblem(items.length);
+    if (count !== null) return refuseAll(items.length, count);
+    const verified = storedRoot(root, root.length === 32 ? await this.rootCount(root) : null, this.checks);
+    if ('kind' in verified) return refuseAll(items.length, verified.reason);
+    const problems = items.map((item) => entryProofProblem(verified, item));
+    const proven = items.filter((_, k) => problems[k] === null).map((item) => item.entry);
+    const applied = proven.length === 0 ? [] : await this.runTelling('applyEntries', (tx, tell) => this.applyProven(tx, verified, proven, tell));
+    assert(applied.length === proven.length, 'one outcome per proven entry');
+    let next = 0;
+    return problems.map((problem) => (problem === null ? applied[next++]! : refused(problem)));
+  }
+
+  async applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]> {
+    const stored = reportV2Problem(report, this.checks) === null ? await this.rootCount(report.root) : null;
+    const decision = processBatchRoot(report, stored, entries, multiproof, this.checks);
+    if (decision.kind === 'refused') return refuseAll(entries.length, decision.reason);
+    return this.runTelling('applyBatch', async (tx, tell) => {
+      if (decision.kind === 'store') await this.store.insertRoot(tx, decision.root, this.nowMs());
+      return this.applyProven(tx, decision.root, entries, tell);
+    });
+  }
+
+  private async rootCount(root: Uint8Array): Promise<number | null> {
+    return this.guard('rootCount', () => this.store.rootCount(this.sql, this.checks.anchor.configDigest, root));
+  }
+
+  /**
+   * Applies entries proven under `root`, in order, in the caller's transaction. Locks in the
+   * global order: every settlement first, then every account a lock of theirs moves, then (per
+   * write) the ledger head.
+   */
+  private async applyProven(tx: SqlQueryable, root: VerifiedRoot, entries: readonly Entry[], tell: Tell): Promise<ApplyOutcome[]> {
+    await this.store.lockSettlements(tx, entries.map((e) => e.settlementId));
+    const records: (SettlementRow | null)[] = [];
+    for (const e of entries) records.push(await this.store.readSettlement(tx, e.settlementId));
+    const byCurrency = new Map<string, string[]>();
+    for (const rec of records) if (rec?.lock != null) byCurrency.set(rec.lock.unit, [...(byCurrency.get(rec.lock.unit) ?? []), rec.lock.from, rec.lock.to]);
+    for (const currency of [...byCurrency.keys()].sort()) await this.store.lockAccounts(tx, currency, byCurrency.get(currency)!);
+    const outcomes: ApplyOutcome[] = [];
+    const seen = new Set<string>();
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[k]!;
+      const idHex = toHex(entry.settlementId);
+      // An id met before in this call was maybe written since: read it again.
+      const rec = seen.has(idHex) ? await this.store.readSettlement(tx, entry.settlementId) : records[k]!;
+      seen.add(idHex);
+      const decision = processEntry(rec, root, entry, this.nowMs(), this.checks.anchor);
+      outcomes.push(await this.writeApply(tx, entry.settlementId, decision, () => appliedEntryMarker(root.root, entry), tell));
+    }
+    assert(outcomes.length === entries.length, 'one outcome per entry');
+    return outcomes;
+  }
+
+  /** Carries out an apply decision (accounts already locked): the value moves, the applied marker is stored, history written. */
+  private async writeApply(tx: SqlQueryable, id: Uint8Array, decision: ApplyDecision, markerOf: () => Uint8Array, tell: Tell): Promise<ApplyOutcome> {
+    const idHex = toHex(id);
+    switch (decision.kind) {
+      case 'refused':
+      case 'duplicate':
+        return decision;
+      case 'abort-closed': {
+        const seq = await this.store.nextSeq(tx);
+        await this.store.insertAborted(tx, id, markerOf(), seq);
+        await this.store.insertHistory(tx, seq, this.nowMs(), unlockedAbortEvent(decision.kind, idHex));
+        return APPLIED;
+      }
+      case 'abort-recorded': {
+        const seq = await this.store.nextSeq(tx);
+        await this.store.setAppliedReport(tx, id, markerOf());
+        await this.store.insertHistory(tx, seq, this.nowMs(), unlockedAbortEvent(decision.kind, idHex));
+        return APPLIED;
+      }
+      case 'commit':
+      case 'abort':
+        await this.resolveHold(tx, id, decision.kind === 'commit', decision.lock, markerOf(), tell);
+        return APPLIED;
+    }
   }
 
   async reclaim(settlementIdBytes: Uint8Array): Promise<ReclaimOutcome> {
@@ -335,9 +421,8 @@ export class PgBankLedger implements LegAdapter {
     return null;
   }
 
-  /** COMMIT posts the hold to the payee, ABORT voids it; the report is stored with the new state. */
+  /** COMMIT posts the hold to the payee, ABORT voids it (accounts already locked); the applied marker is stored with the new state. */
   private async resolveHold(tx: SqlQueryable, id: Uint8Array, commit: boolean, lock: LockRecord, encoded: Uint8Array, tell: Tell): Promise<void> {
-    await this.store.lockAccounts(tx, lock.unit, [lock.from, lock.to]);
     const seq = await this.store.nextSeq(tx);
     const transferId = await this.store.resolve(tx, id, lock, commit ? 'posted' : 'voided', seq);
     await this.store.setState(tx, id, commit ? 'committed' : 'aborted', encoded, seq);

@@ -51,7 +51,7 @@ export interface TransferChange {
 /** The leg view plus what only the bank knows: the transfer, the report applied, why it refused. */
 export interface BankSettlementView extends LegView {
   readonly transfer: Transfer | null;
-  /** encodeReport bytes of the one report applied for this id. */
+  /** The applied marker of the one report or entry applied for this id: encodeReport bytes (v1), keccak256(root ‖ leaf) (v2). */
   readonly appliedReport: Uint8Array | null;
   readonly rejectReason: string | null;
 }

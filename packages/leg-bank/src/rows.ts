@@ -12,6 +12,7 @@ export interface SettlementRow {
   readonly state: LegState;
   readonly lock: LockRecord | null;
   readonly appliedReport: Uint8Array | null;
+  readonly configDigest: Uint8Array | null;
   readonly rejectReason: string | null;
   readonly height: bigint;
 }
@@ -70,6 +71,7 @@ export function settlementRow(id: Uint8Array, r: Row): SettlementRow {
     state: legState(r.state),
     lock,
     appliedReport: r.applied_report === null ? null : bytes(r.applied_report),
+    configDigest: r.config_digest === null ? null : bytes(r.config_digest),
     rejectReason: r.reject_reason === null ? null : str(r.reject_reason),
     height: big(r.height),
   };

@@ -4,8 +4,8 @@ import type { Sql } from './sql.js';
 /** The ledger's tables live in one schema, so several ledgers (and tests) can share a database. */
 export const DEFAULT_SCHEMA = 'tandem_bank';
 
-/** The table layout's version; bump it (and write a migration) when the layout changes. */
-export const SCHEMA_VERSION = 1;
+/** The table layout's version; bump it (and write a migration, MIGRATIONS) when the layout changes. */
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -23,7 +23,9 @@ export function checkSchemaName(schema: string): string {
  * - no overdraft: `held <= balance` on every account (holds count against the balance);
  * - one hold per settlement id (UNIQUE), one settlement record per id (PRIMARY KEY);
  * - a lock record is complete or absent, and present for every state that needs one;
- * - committed and aborted records carry the report that got them there (at most one per id);
+ * - committed and aborted records carry the applied marker of the report or entry that got them
+ *   there (at most one per id);
+ * - a root (protocol v2) is stored once per (configuration digest, root), with its count;
  * - history is append-only (triggers refuse UPDATE, DELETE and TRUNCATE).
  */
 export function schemaSql(schemaName: string): string {
@@ -69,14 +71,26 @@ CREATE TABLE IF NOT EXISTS ${s}.settlements (
   valid_until_ms   BIGINT CHECK (valid_until_ms >= 0),
   reclaim_at_ms    BIGINT CHECK (reclaim_at_ms >= valid_until_ms),
   group_public_key BYTEA CHECK (octet_length(group_public_key) = 96),
+  -- The configuration digest the lock was made under (v2 entries need a root stored under it).
+  config_digest    BYTEA CHECK (octet_length(config_digest) = 32),
   reject_reason    TEXT,
-  applied_report   BYTEA CHECK (octet_length(applied_report) = 174), -- encodeReport: body 126 + signature 48
+  -- The applied marker: encodeReport (v1: body 126 + signature 48), or keccak256(root ‖ leaf) (v2).
+  applied_report   BYTEA CONSTRAINT settlements_applied_report_check CHECK (octet_length(applied_report) IN (32, 174)),
   height           BIGINT NOT NULL CHECK (height > 0),
   CONSTRAINT settlements_lock_whole CHECK (num_nulls(payer, payee, currency, amount, venue, valid_until_ms, reclaim_at_ms, group_public_key) IN (0, 8)),
   CONSTRAINT settlements_lock_needed CHECK (state NOT IN ('locked', 'committed', 'reclaimed') OR payer IS NOT NULL),
   CONSTRAINT settlements_rejected_unlocked CHECK (state <> 'rejected' OR (payer IS NULL AND reject_reason IS NOT NULL)),
   CONSTRAINT settlements_report_applied CHECK (state NOT IN ('committed', 'aborted') OR applied_report IS NOT NULL),
   CONSTRAINT settlements_report_unapplied CHECK (state NOT IN ('locked', 'reclaimed') OR applied_report IS NULL)
+);
+
+-- Roots of reports v2 whose signature verified: entries are then applied by proof under them.
+CREATE TABLE IF NOT EXISTS ${s}.roots (
+  config_digest BYTEA NOT NULL CHECK (octet_length(config_digest) = 32),
+  root          BYTEA NOT NULL CHECK (octet_length(root) = 32),
+  count         INTEGER NOT NULL CHECK (count BETWEEN 1 AND 65535),
+  stored_at_ms  BIGINT NOT NULL,
+  PRIMARY KEY (config_digest, root)
 );
 
 -- Two-phase transfers as in TigerBeetle: a hold is a pending transfer; post or void resolves it.
@@ -121,6 +135,24 @@ CREATE OR REPLACE TRIGGER history_no_truncate BEFORE TRUNCATE ON ${s}.history
 `;
 }
 
+/**
+ * Statements that bring a layout of version v to v + 1 (key v), run after schemaSql, which
+ * creates what is missing (here: the roots table) but never changes an existing table.
+ */
+function migrations(schemaName: string): ReadonlyMap<number, readonly string[]> {
+  const s = `"${checkSchemaName(schemaName)}"`;
+  return new Map([
+    [
+      1,
+      [
+        `ALTER TABLE ${s}.settlements ADD COLUMN IF NOT EXISTS config_digest BYTEA CHECK (octet_length(config_digest) = 32)`,
+        `ALTER TABLE ${s}.settlements DROP CONSTRAINT IF EXISTS settlements_applied_report_check`,
+        `ALTER TABLE ${s}.settlements ADD CONSTRAINT settlements_applied_report_check CHECK (octet_length(applied_report) IN (32, 174))`,
+      ],
+    ],
+  ]);
+}
+
 /** A fixed advisory lock key for schema changes: the ASCII bytes "tandembk" as a signed 64-bit integer. */
 const SCHEMA_LOCK_KEY = advisoryKey(utf8('tandembk'));
 
@@ -144,8 +176,17 @@ export async function applySchema(sql: Sql, schemaName: string): Promise<void> {
   await sql.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK_KEY]);
     for (const statement of splitStatements(script)) await tx.query(statement);
-    const rows = await tx.query(`SELECT schema_version FROM "${schemaName}".ledger_meta`);
-    const found = rows[0]?.schema_version;
+    const meta = `"${schemaName}".ledger_meta`;
+    let found = (await tx.query(`SELECT schema_version FROM ${meta}`))[0]?.schema_version;
+    const steps = migrations(schemaName);
+    // Bounded: the version rises by one per step, up to SCHEMA_VERSION.
+    while (typeof found === 'number' && found < SCHEMA_VERSION) {
+      const step = steps.get(found);
+      if (step === undefined) break;
+      for (const statement of step) await tx.query(statement);
+      found += 1;
+      await tx.query(`UPDATE ${meta} SET schema_version = $1`, [found]);
+    }
     if (found !== SCHEMA_VERSION) throw new Error(`schema "${schemaName}" has layout version ${String(found)}, this code needs ${SCHEMA_VERSION}`);
   });
 }

@@ -2,6 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import { type Credential, type TlsFiles, HttpError, parseJsonBody, readBody, sendJson, serveGuarded } from '@tandem/http';
 import { type Authorization, type Report, DecodeError, decodeReport, decodeTerms, equalBytes, fromHex } from '@tandem/protocol';
 import { TransientLegError } from '@tandem/legs';
+import {
+  applyOutcomesToJson,
+  entriesFromJson,
+  multiproofFromJson,
+  provenEntriesFromJson,
+  reportV2FromJson,
+  rootFromHex,
+  rootOutcomeToJson,
+} from '@tandem/legs/json';
 import type { PgBankLedger } from './ledger.js';
 import { BankInputError } from './model.js';
 import {
@@ -26,7 +35,10 @@ export interface BankServerOptions {
   readonly tls?: TlsFiles | null;
   /** Default 0: any free port (read it from the returned `url`). */
   readonly port?: number;
-  /** Largest request body accepted; default 64 KiB (a report is 348 hex digits, terms about 2 KB). */
+  /**
+   * Largest request body accepted; default 1 MiB (a report is 348 hex digits, terms about 2 KB; a
+   * call of 128 proven entries about 150 KB).
+   */
   readonly bodyBytesMax?: number;
   /** Unexpected failures (answered 500 without their text): a bug, or a database error. */
   readonly onError?: (error: unknown) => void;
@@ -40,7 +52,7 @@ export interface BankServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_BODY_BYTES_MAX = 64 * 1024;
+const DEFAULT_BODY_BYTES_MAX = 1024 * 1024;
 const HISTORY_DEFAULT_LIMIT = 100;
 
 /**
@@ -58,6 +70,9 @@ const HISTORY_DEFAULT_LIMIT = 100;
  * | POST /holds/{id}/void | `{ report }`, an ABORT for id | apply outcome |
  * | POST /holds/{id}/reclaim | | reclaim outcome |
  * | POST /reports | `{ report }` (either decision) | apply outcome |
+ * | POST /roots | `{ report: hex(encodeReportV2) }` | root outcome (`stored`, `duplicate`, `refused`) |
+ * | POST /roots/{root}/entries | `{ items: [{ entry: hex(encodeEntry), proof: { index, count, siblings } }…] }` | `{ outcomes: [apply outcome…] }` |
+ * | POST /batches | `{ report, entries: [hex(encodeEntry)…], multiproof: { indices, count, siblings } }` | `{ outcomes: [apply outcome…] }` |
  * | GET /settlements/{id} | | settlement view (state, finalityHeight, lock, transfer, appliedReport, rejectReason) |
  * | GET /history | `?after=SEQ&limit=N` | `{ events: [event…] }` |
  *
@@ -144,6 +159,20 @@ async function handle(ledger: PgBankLedger, req: IncomingMessage, bodyBytesMax: 
       if (parts.length !== 1) break;
       route('POST');
       return ledger.applyReport(reportOf(await body()));
+    case 'roots':
+      route('POST');
+      if (parts.length === 1) return rootOutcomeToJson(await ledger.submitRoot(reportV2FromJson((await body()).report, 'body.report')));
+      if (parts.length === 3 && parts[2] === 'entries') {
+        const root = rootFromHex(parts[1], 'root');
+        return applyOutcomesToJson(await ledger.applyEntries(root, provenEntriesFromJson((await body()).items, 'body.items')));
+      }
+      break;
+    case 'batches': {
+      if (parts.length !== 1) break;
+      route('POST');
+      const b = await body();
+      return applyOutcomesToJson(await ledger.applyBatch(reportV2FromJson(b.report, 'body.report'), entriesFromJson(b.entries, 'body.entries'), multiproofFromJson(b.multiproof, 'body.multiproof')));
+    }
     case 'settlements':
       if (parts.length !== 2) break;
       route('GET');

@@ -2,15 +2,15 @@
  * The bank ledger's SQL: every statement the ledger runs, on the tables of one schema (schema.ts).
  * No rule lives here — what to write is decided by the leg rules of @tandem/legs, in ledger.ts.
  *
- * Writers take their locks in one global order — the settlement (an advisory lock on its id),
- * then account rows sorted by (currency, id), then the ledger head row — so concurrent calls on
- * several connections never deadlock, and a second call for the same id sees what the first
- * committed.
+ * Writers take their locks in one global order — a root row (v2), then the settlements (advisory
+ * locks on their ids, several in ascending key order), then account rows sorted by (currency, id),
+ * then the ledger head row — so concurrent calls on several connections never deadlock, and a
+ * second call for the same id sees what the first committed.
  */
 import { type LegState, type LockRecord, fromHex } from '@tandem/protocol';
-import type { NewLegEvent } from '@tandem/legs';
+import type { NewLegEvent, VerifiedRoot } from '@tandem/legs';
 import type { AccountBalance, BankEvent, Transfer } from './model.js';
-import { type AccountRow, type SettlementRow, accountBalance, accountRow, big, historyEvent, settlementRow, str, transferOf } from './rows.js';
+import { type AccountRow, type SettlementRow, accountBalance, accountRow, big, historyEvent, safeNumber, settlementRow, str, transferOf } from './rows.js';
 import { advisoryKey } from './schema.js';
 import type { SqlQueryable } from './sql.js';
 
@@ -23,6 +23,7 @@ export class LedgerStore {
   private readonly settlements: string;
   private readonly transfers: string;
   private readonly history: string;
+  private readonly roots: string;
 
   /** `schema` must have passed checkSchemaName: it is spliced into the SQL text. */
   constructor(schema: string) {
@@ -32,6 +33,24 @@ export class LedgerStore {
     this.settlements = q('settlements');
     this.transfers = q('transfers');
     this.history = q('history');
+    this.roots = q('roots');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Roots (protocol v2): stored once, never changed, so a count read outside a transaction stays true.
+
+  async rootCount(q: SqlQueryable, configDigest: Uint8Array, root: Uint8Array): Promise<number | null> {
+    const rows = await q.query(`SELECT count::text AS count FROM ${this.roots} WHERE config_digest = $1 AND root = $2`, [configDigest, root]);
+    return rows[0] === undefined ? null : safeNumber(rows[0].count);
+  }
+
+  /** Stores a verified root; false if it was stored already (by a concurrent call). */
+  async insertRoot(tx: SqlQueryable, root: VerifiedRoot, atMs: number): Promise<boolean> {
+    const rows = await tx.query(
+      `INSERT INTO ${this.roots} (config_digest, root, count, stored_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING count`,
+      [root.configDigest, root.root, root.count, atMs],
+    );
+    return rows.length === 1;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -42,10 +61,16 @@ export class LedgerStore {
     await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(id)]);
   }
 
+  /** lockSettlement for several ids, in ascending key order (the lock order), each once. */
+  async lockSettlements(tx: SqlQueryable, ids: readonly Uint8Array[]): Promise<void> {
+    const keys = [...new Set(ids.map(advisoryKey))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+    for (const key of keys) await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [key]);
+  }
+
   async readSettlement(q: SqlQueryable, id: Uint8Array): Promise<SettlementRow | null> {
     const rows = await q.query(
       `SELECT state, payer, payee, currency, amount::text AS amount, venue, valid_until_ms::text AS valid_until_ms, reclaim_at_ms::text AS reclaim_at_ms,
-              group_public_key, reject_reason, applied_report, height::text AS height
+              group_public_key, config_digest, reject_reason, applied_report, height::text AS height
        FROM ${this.settlements} WHERE settlement_id = $1`,
       [id],
     );
@@ -53,11 +78,11 @@ export class LedgerStore {
     return r === undefined ? null : settlementRow(id, r);
   }
 
-  private async insertLocked(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, seq: bigint): Promise<void> {
+  private async insertLocked(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, configDigest: Uint8Array, seq: bigint): Promise<void> {
     await tx.query(
-      `INSERT INTO ${this.settlements} (settlement_id, state, payer, payee, currency, amount, venue, valid_until_ms, reclaim_at_ms, group_public_key, height)
-       VALUES ($1, 'locked', $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [id, lock.from, lock.to, lock.unit, lock.amount.toString(), lock.venue, lock.validUntilMs, lock.reclaimAtMs, lock.groupPublicKey, seq.toString()],
+      `INSERT INTO ${this.settlements} (settlement_id, state, payer, payee, currency, amount, venue, valid_until_ms, reclaim_at_ms, group_public_key, config_digest, height)
+       VALUES ($1, 'locked', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [id, lock.from, lock.to, lock.unit, lock.amount.toString(), lock.venue, lock.validUntilMs, lock.reclaimAtMs, lock.groupPublicKey, configDigest, seq.toString()],
     );
   }
 
@@ -117,10 +142,10 @@ export class LedgerStore {
     return rows.map((r) => accountBalance(str(r.id), str(r.currency), accountRow(r)));
   }
 
-  /** Places the hold: the payer's `held` grows and a pending transfer is created; returns its id. */
-  async hold(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, seq: bigint): Promise<bigint> {
+  /** Places the hold (made under `configDigest`): the payer's `held` grows and a pending transfer is created; returns its id. */
+  async hold(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, configDigest: Uint8Array, seq: bigint): Promise<bigint> {
     await tx.query(`UPDATE ${this.accounts} SET held = held + $3 WHERE id = $1 AND currency = $2`, [lock.from, lock.unit, lock.amount.toString()]);
-    await this.insertLocked(tx, id, lock, seq);
+    await this.insertLocked(tx, id, lock, configDigest, seq);
     const rows = await tx.query(
       `INSERT INTO ${this.transfers} (settlement_id, debit_account, credit_account, currency, amount, status, created_seq)
        VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id::text AS id`,

@@ -4,14 +4,14 @@
  * schema idempotence, exact u256 amounts, input validation, and a differential property test
  * against the in-memory MemoryBankLedger (same outcomes, views and history for random operations).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type Report, type Terms, U256_MAX, encodeReport, settlementId, reclaimAtMs, toHex, validUntilMs } from '@tandem/protocol';
 import { TANDEM_BLS_DST, blsVerify } from '@tandem/crypto';
 import { type SignatureCheck, MemoryBankLedger } from '@tandem/legs';
 import { authorize, createLegFixture, signReport } from '@tandem/legs/conformance';
 import { type Sql, type TransferChange, BankInputError, PgBankLedger } from '../src/index.js';
-import { BANK_VENUE, START_MS, type TestLedger, bankReport, bankTerms, freshLedger, fx, payerAuth } from './support.js';
+import { BANK_VENUE, START_MS, bankReport, bankTerms, freshLedger, fx, ledgersPerTest, payerAuth } from './support.js';
 
 export interface BehaviourOptions {
   /** True when the Sql runs transactions on several connections at once (a `pg` pool). */
@@ -35,21 +35,7 @@ const verifyReportMemo = memoized((pk, msg, sig) => blsVerify(pk, msg, sig, TAND
 
 export function ledgerBehaviour(name: string, getSql: () => Sql, options: BehaviourOptions): void {
   describe(`PgBankLedger behaviour on ${name}`, () => {
-    const open: TestLedger[] = [];
-    async function fresh(extra: Parameters<typeof freshLedger>[2] = {}): Promise<TestLedger> {
-      const l = await freshLedger(getSql(), 'beh', extra);
-      open.push(l);
-      return l;
-    }
-    afterEach(async () => {
-      for (const l of open.splice(0)) {
-        try {
-          expect(await l.ledger.conservationProblem()).toBeNull();
-        } finally {
-          await l.dispose(); // also after a failure: a real server keeps schemas
-        }
-      }
-    });
+    const fresh = ledgersPerTest(getSql, 'beh');
 
     const mode = options.concurrentConnections ? 'in parallel on several connections' : 'queued on one connection';
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll } from 'vitest';
 import { legConformance } from '@tandem/legs/conformance';
 import { type Sql, PgliteSql } from '../src/index.js';
-import { freshLedger, paymentHarness } from './support.js';
+import { ledgerHarness } from './support.js';
 import { ledgerBehaviour } from './behaviour.js';
+import { ledgerBehaviourV2 } from './behaviour-v2.js';
 
 // One embedded database for the whole file (PGlite takes seconds to start); every ledger gets
 // its own schema in it.
@@ -14,14 +15,7 @@ afterAll(async () => {
   await sql.close();
 });
 
-legConformance('PgBankLedger on PGlite', async () => {
-  const { ledger, clock, dispose } = await freshLedger(sql, 'conf');
-  return paymentHarness(ledger, clock, {
-    fund: (a, c, x) => ledger.fund(a, c, x),
-    balance: (a, c) => ledger.balance(a, c),
-    conservationProblem: () => ledger.conservationProblem(),
-    close: dispose,
-  });
-});
+legConformance('PgBankLedger on PGlite', (protocol) => ledgerHarness(sql, 'conf', protocol), { v2: true });
 
 ledgerBehaviour('PGlite', () => sql, { concurrentConnections: false });
+ledgerBehaviourV2('PGlite', () => sql, { concurrentConnections: false });

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientLegError } from '@tandem/legs';
 import { legConformance } from '@tandem/legs/conformance';
 import { type Sql, PgBankLedger, PgPoolSql, openSql } from '../src/index.js';
-import { BANK_VENUE, START_MS, freshLedger, fx, paymentHarness } from './support.js';
+import { BANK_VENUE, START_MS, freshLedger, fx, ledgerHarness } from './support.js';
 import { ledgerBehaviour } from './behaviour.js';
+import { ledgerBehaviourV2 } from './behaviour-v2.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 const POOL_SIZE = 8;
@@ -27,17 +28,10 @@ if (databaseUrl === '') {
     await sql.close();
   });
 
-  legConformance('PgBankLedger on PostgreSQL', async () => {
-    const { ledger, clock, dispose } = await freshLedger(sql, 'pgconf');
-    return paymentHarness(ledger, clock, {
-      fund: (a, c, x) => ledger.fund(a, c, x),
-      balance: (a, c) => ledger.balance(a, c),
-      conservationProblem: () => ledger.conservationProblem(),
-      close: dispose,
-    });
-  });
+  legConformance('PgBankLedger on PostgreSQL', (protocol) => ledgerHarness(sql, 'pgconf', protocol), { v2: true });
 
   ledgerBehaviour('PostgreSQL', () => sql, { concurrentConnections: true });
+  ledgerBehaviourV2('PostgreSQL', () => sql, { concurrentConnections: true });
 
   describe('PgBankLedger on PostgreSQL: connections', () => {
     it('uses a pg pool for a postgres:// URL', () => {

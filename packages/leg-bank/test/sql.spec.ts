@@ -33,7 +33,7 @@ describe('schema text', () => {
     const fn = statements.find((x) => x.startsWith('CREATE OR REPLACE FUNCTION'));
     expect(fn).toMatch(/RAISE EXCEPTION[\s\S]*END\n\$\$;$/);
     expect(statements.every((x) => x.endsWith(';'))).toBe(true);
-    expect(statements.filter((x) => x.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(6);
+    expect(statements.filter((x) => x.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(7);
   });
 
   it('derives advisory keys from the first 8 bytes as a signed 64-bit integer', () => {

@@ -1,6 +1,7 @@
 /** Shared pieces of the leg-bank tests: keys, fresh ledgers in their own schema, conformance harnesses. */
+import { afterEach, expect } from 'vitest';
 import { type Terms, settlementId, validUntilMs } from '@tandem/protocol';
-import type { BankVenue, LegAdapter } from '@tandem/legs';
+import type { BankVenue, LegAdapter, LegAnchor } from '@tandem/legs';
 import { type LegHarness, authorize, createLegFixture, signReport } from '@tandem/legs/conformance';
 import { type PgBankLedgerOptions, type Sql, PgBankLedger } from '../src/index.js';
 
@@ -38,6 +39,33 @@ export async function freshLedger(sql: Sql, label: string, extra: Partial<PgBank
   };
 }
 
+/** The fixture's anchor for a protocol version. */
+export function anchorFor(protocol: 1 | 2): LegAnchor {
+  return protocol === 2 ? fx.anchorV2 : fx.anchor;
+}
+
+/**
+ * Fresh ledgers for one describe block (call it inside the block): after each test every ledger
+ * made is checked for conservation and disposed, also after a failure (a real server keeps schemas).
+ */
+export function ledgersPerTest(getSql: () => Sql, label: string, defaults: Partial<PgBankLedgerOptions> = {}): (extra?: Partial<PgBankLedgerOptions>) => Promise<TestLedger> {
+  const open: TestLedger[] = [];
+  afterEach(async () => {
+    for (const l of open.splice(0)) {
+      try {
+        expect(await l.ledger.conservationProblem()).toBeNull();
+      } finally {
+        await l.dispose();
+      }
+    }
+  });
+  return async (extra = {}) => {
+    const l = await freshLedger(getSql(), label, { ...defaults, ...extra });
+    open.push(l);
+    return l;
+  };
+}
+
 /** The conformance harness around any payment adapter whose clock, funding and balances the test controls. */
 export function paymentHarness(
   adapter: LegAdapter,
@@ -48,6 +76,7 @@ export function paymentHarness(
     conservationProblem?(): Promise<string | null>;
     close(): Promise<void>;
   },
+  anchor: LegAnchor = fx.anchor,
 ): LegHarness {
   return {
     adapter,
@@ -55,7 +84,7 @@ export function paymentHarness(
     venue: { leg: 'payment', ...BANK_VENUE },
     unit: 'USD',
     startMs: clock.nowMs,
-    anchor: fx.anchor,
+    anchor,
     dealer: fx.dealer,
     partyKeys: fx.partySecretKeys,
     setNowMs: async (ms: number) => {
@@ -69,6 +98,13 @@ export function paymentHarness(
     ...(io.conservationProblem === undefined ? {} : { conservationProblem: io.conservationProblem }),
     close: io.close,
   };
+}
+
+/** The conformance harness of a fresh ledger on `sql` (its own schema), anchored to `protocol`. */
+export async function ledgerHarness(sql: Sql, label: string, protocol: 1 | 2): Promise<LegHarness> {
+  const { ledger, clock, dispose } = await freshLedger(sql, label, { anchor: anchorFor(protocol) });
+  const io = { fund: ledger.fund.bind(ledger), balance: ledger.balance.bind(ledger), conservationProblem: () => ledger.conservationProblem(), close: dispose };
+  return paymentHarness(ledger, clock, io, anchorFor(protocol));
 }
 
 /** Payment terms on BANK_VENUE: `payer` pays `amount` USD to `payee`. */

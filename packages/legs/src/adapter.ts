@@ -1,4 +1,4 @@
-import type { LegName, Terms, Authorization, LegView, Report } from '@tandem/protocol';
+import type { LegName, Terms, Authorization, LegView, Report, ReportV2, Entry, TreeProof, TreeMultiproof } from '@tandem/protocol';
 
 /**
  * What the leg checks reports against: fixed when the leg is set up, never taken from a report
@@ -8,6 +8,12 @@ export interface LegAnchor {
   readonly networkId: Uint8Array;
   readonly configDigest: Uint8Array;
   readonly groupPublicKey: Uint8Array;
+  /**
+   * The one protocol version the leg accepts reports of (default 1): a v1 leg refuses roots, a v2
+   * leg refuses v1 reports. Running both on one leg would be unsafe: a v1 instance and a v2
+   * height share no quorum, so each could decide differently for one settlement.
+   */
+  readonly protocol?: 1 | 2;
 }
 
 /** Where an asset leg lives: the chain and the escrow contract that terms must name. */
@@ -37,6 +43,18 @@ export type ApplyOutcome =
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'refused'; readonly reason: string };
 
+/** What submitting a report v2 did: its root stored now, stored before (idempotent), or refused. */
+export type RootOutcome =
+  | { readonly kind: 'stored' }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'refused'; readonly reason: string };
+
+/** One entry of a decided batch with its proof under the batch's root. */
+export interface ProvenEntry {
+  readonly entry: Entry;
+  readonly proof: TreeProof;
+}
+
 export type ReclaimOutcome = { readonly kind: 'reclaimed' } | { readonly kind: 'refused'; readonly reason: string };
 
 /**
@@ -64,4 +82,36 @@ export interface LegAdapter {
   applyReport(report: Report): Promise<ApplyOutcome>;
   /** Returns locked value to its owner after the reclaim time, if no report was applied. */
   reclaim(settlementId: Uint8Array): Promise<ReclaimOutcome>;
+}
+
+/**
+ * A leg of protocol v2 (batches): it verifies a report v2's root once (its threshold signature
+ * under the anchor's group key), then each entry by a Merkle proof, and applies each entry by the
+ * same rules as applyReport (this package's README, "Protocol v2"). One call is one write of the
+ * leg, however many entries it carries. Only a leg anchored to protocol 2 accepts roots.
+ */
+export interface BatchLegAdapter extends LegAdapter {
+  /**
+   * Checks the report's anchors (version 2, network id, configuration digest) and its signature,
+   * then stores its root under the configuration digest with its count. Idempotent.
+   */
+  submitRoot(report: ReportV2): Promise<RootOutcome>;
+  /**
+   * Applies entries proven under a root stored before: one outcome per item, in order. An item
+   * whose proof does not verify is refused alone; an unknown root refuses every item.
+   */
+  applyEntries(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]>;
+  /**
+   * submitRoot and applyEntries in one call: `entries` are the batch's entries at
+   * `multiproof.indices`, in that order. A root or a multiproof that does not verify refuses every
+   * entry (and nothing is stored); otherwise one outcome per entry, a refused one skipped with
+   * its reason.
+   */
+  applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]>;
+}
+
+/** Does this adapter take roots and entries (protocol v2)? */
+export function isBatchLegAdapter(adapter: LegAdapter): adapter is BatchLegAdapter {
+  const a = adapter as Partial<BatchLegAdapter>;
+  return typeof a.submitRoot === 'function' && typeof a.applyEntries === 'function' && typeof a.applyBatch === 'function';
 }

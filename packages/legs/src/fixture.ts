@@ -3,11 +3,16 @@ import {
   type ClusterConfig,
   type Report,
   type ReportBody,
+  type ReportBodyV2,
+  type ReportV2,
   concatBytes,
   configDigest,
+  configDigestV2,
+  defaultV2Params,
   networkIdFromName,
   quorum,
   reportDigest,
+  reportDigestV2,
   utf8,
 } from '@tandem/protocol';
 import { TANDEM_BLS_DST, blsSign, combinePartials, dealerKeygen, groupPublicKey, identityKeygen } from '@tandem/crypto';
@@ -26,7 +31,10 @@ export interface PartyKeys {
 
 /** Keys for leg tests: a 3-of-4 dealer, the anchor it implies, and three parties. */
 export interface LegFixture {
+  /** The protocol 1 anchor. */
   readonly anchor: LegAnchor;
+  /** The same cluster under protocol 2 (its v2 configuration digest, default v2 parameters). */
+  readonly anchorV2: LegAnchor;
   readonly dealer: Dealer;
   readonly parties: ReadonlyMap<string, PartyKeys>;
   /** Party name → Ed25519 public key: what a leg is configured with. */
@@ -71,10 +79,12 @@ export function createLegFixture(seed = 'tandem/legs/conformance'): LegFixture {
   const members = Array.from({ length: FIXTURE_N }, (_, i) => ({ index: i + 1, id: `n${i + 1}`, identityKey: identityKeygen(random).publicKey }));
   const cluster: ClusterConfig = { networkId: networkIdFromName(seed), n: FIXTURE_N, t, members, commitments: dealer.commitments };
   const anchor: LegAnchor = { networkId: cluster.networkId, configDigest: configDigest(cluster), groupPublicKey: groupPublicKey(dealer.commitments) };
+  const anchorV2: LegAnchor = { ...anchor, configDigest: configDigestV2(cluster, defaultV2Params(FIXTURE_N)), protocol: 2 };
   const parties = new Map<string, PartyKeys>();
   for (const name of CONFORMANCE_PARTIES) parties.set(name, identityKeygen(random));
   return {
     anchor,
+    anchorV2,
     dealer,
     parties,
     partyPublicKeys: new Map([...parties].map(([name, k]) => [name, k.publicKey])),
@@ -82,15 +92,24 @@ export function createLegFixture(seed = 'tandem/legs/conformance'): LegFixture {
   };
 }
 
-/** A threshold report: partials of the given share indices over reportDigest(body), combined. */
-export function signReport(dealer: Dealer, body: ReportBody, indices: readonly number[] = [1, 2, 3]): Report {
-  const digest = reportDigest(body);
+/** The partials of the given share indices over `digest`, combined. */
+function thresholdSign(dealer: Dealer, digest: Uint8Array, indices: readonly number[]): Uint8Array {
   const partials = indices.map((index) => {
     const share = dealer.shares.find((s) => s.index === index);
     if (share === undefined) throw new Error(`dealer has no share ${index}`);
     return { index, signature: blsSign(share.secret, digest, TANDEM_BLS_DST) };
   });
-  return { ...body, signature: combinePartials(partials) };
+  return combinePartials(partials);
+}
+
+/** A threshold report: partials of the given share indices over reportDigest(body), combined. */
+export function signReport(dealer: Dealer, body: ReportBody, indices: readonly number[] = [1, 2, 3]): Report {
+  return { ...body, signature: thresholdSign(dealer, reportDigest(body), indices) };
+}
+
+/** A threshold report v2: partials of the given share indices over reportDigestV2(body), combined. */
+export function signReportV2(dealer: Dealer, body: ReportBodyV2, indices: readonly number[] = [1, 2, 3]): ReportV2 {
+  return { ...body, signature: thresholdSign(dealer, reportDigestV2(body), indices) };
 }
 
 /** A party's authorization (network id ‖ settlement id), as the legs check it. */

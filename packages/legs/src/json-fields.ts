@@ -4,7 +4,7 @@
  * its dotted path (`lock.amount`, `authorization.signature`, …). Big integers travel as decimal
  * strings because JSON numbers lose precision past 2^53.
  */
-import { STRING_BYTES_MAX, fromHex, utf8 } from '@tandem/protocol';
+import { DecodeError, STRING_BYTES_MAX, fromHex, utf8 } from '@tandem/protocol';
 
 /** Input that does not match the wire format. `field` is the dotted path of the offending value. */
 export class WireError extends Error {
@@ -92,4 +92,22 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'object') return 'an object';
   return String(v);
+}
+
+/** An array of at most `maxLength` items (each still to be read by the caller). */
+export function arrayField(v: unknown, field: string, maxLength: number, minLength = 0): readonly unknown[] {
+  if (!Array.isArray(v)) throw new WireError(field, `expected an array, got ${describe(v)}`);
+  if (v.length > maxLength || v.length < minLength) throw new WireError(field, `expected ${minLength}..${maxLength} items, got ${v.length}`);
+  return v;
+}
+
+/** Hex of a canonical binary encoding, decoded by `decode`: its DecodeError becomes a WireError on `field`. */
+export function encodedField<T>(v: unknown, field: string, bytes: number | null, maxBytes: number, decode: (b: Uint8Array) => T): T {
+  const b = hexField(v, field, bytes, maxBytes);
+  try {
+    return decode(b);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new WireError(field, e.message);
+    throw e;
+  }
 }

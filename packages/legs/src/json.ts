@@ -18,7 +18,6 @@ import {
   type LockRecord,
   type Report,
   type Terms,
-  DecodeError,
   G2_POINT_BYTES,
   REPORT_BODY_BYTES,
   BLS_SIGNATURE_BYTES,
@@ -31,10 +30,12 @@ import {
   encodeTerms,
   toHex,
 } from '@tandem/protocol';
-import type { ApplyOutcome, PrepareOutcome, ReclaimOutcome } from './adapter.js';
-import { WireError, decimalField, fieldPath, hexField, intField, objectField, oneOfField, stringField } from './json-fields.js';
+import type { ApplyOutcome, PrepareOutcome, ReclaimOutcome, RootOutcome } from './adapter.js';
+import { LEG_CALL_ENTRIES_MAX } from './rules/entry.js';
+import { arrayField, decimalField, encodedField, fieldPath, hexField, intField, objectField, oneOfField, stringField } from './json-fields.js';
 
 export * from './json-fields.js';
+export * from './json-v2.js';
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -58,13 +59,7 @@ export function termsToJson(t: Terms): string {
 }
 
 export function termsFromJson(v: unknown, field = 'terms'): Terms {
-  const bytes = hexField(v, field, null, TERMS_BYTES_MAX);
-  try {
-    return decodeTerms(bytes);
-  } catch (e) {
-    if (e instanceof DecodeError) throw new WireError(field, e.message);
-    throw e;
-  }
+  return encodedField(v, field, null, TERMS_BYTES_MAX, decodeTerms);
 }
 
 export function reportToJson(r: Report): string {
@@ -72,13 +67,7 @@ export function reportToJson(r: Report): string {
 }
 
 export function reportFromJson(v: unknown, field = 'report'): Report {
-  const bytes = hexField(v, field, REPORT_BYTES);
-  try {
-    return decodeReport(bytes);
-  } catch (e) {
-    if (e instanceof DecodeError) throw new WireError(field, e.message);
-    throw e;
-  }
+  return encodedField(v, field, REPORT_BYTES, REPORT_BYTES, decodeReport);
 }
 
 export interface AuthorizationJson {
@@ -228,4 +217,21 @@ export function applyOutcomeFromJson(v: unknown, field = ''): ApplyOutcome {
 
 export function reclaimOutcomeFromJson(v: unknown, field = ''): ReclaimOutcome {
   return outcomeFromJson(v, field, ['reclaimed'], ['refused']) as ReclaimOutcome;
+}
+
+export const rootOutcomeToJson = (o: RootOutcome): RootOutcome => outcomeToJson(o);
+
+export function rootOutcomeFromJson(v: unknown, field = ''): RootOutcome {
+  return outcomeFromJson(v, field, ['stored', 'duplicate'], ['refused']) as RootOutcome;
+}
+
+/** The answer of applyEntries and applyBatch: `{ outcomes: [outcome…] }`, one per entry. */
+export function applyOutcomesToJson(outcomes: readonly ApplyOutcome[]): { readonly outcomes: ApplyOutcome[] } {
+  return { outcomes: outcomes.map(applyOutcomeToJson) };
+}
+
+export function applyOutcomesFromJson(v: unknown, field = ''): ApplyOutcome[] {
+  const o = objectField(v, field, ['outcomes']);
+  const path = fieldPath(field, 'outcomes');
+  return arrayField(o.outcomes, path, LEG_CALL_ENTRIES_MAX).map((x, k) => applyOutcomeFromJson(x, `${path}[${k}]`));
 }

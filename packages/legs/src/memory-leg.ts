@@ -1,17 +1,20 @@
 import {
   type Authorization,
+  type Entry,
   type LegName,
   type LegState,
   type LegView,
   type LockRecord,
   type Report,
+  type ReportV2,
   type Terms,
+  type TreeMultiproof,
   assert,
   encodeReport,
   expectedLock,
   toHex,
 } from '@tandem/protocol';
-import type { ApplyOutcome, LegAdapter, PrepareOutcome, ReclaimOutcome } from './adapter.js';
+import type { ApplyOutcome, BatchLegAdapter, PrepareOutcome, ProvenEntry, ReclaimOutcome, RootOutcome } from './adapter.js';
 import { TransientLegError } from './adapter.js';
 import { type BalanceEntry, conservationProblemOf } from './balances.js';
 import type { LegEvent } from './events.js';
@@ -20,7 +23,10 @@ import type { SettlementOnLeg } from './rules/record.js';
 import { authorizationProblem } from './rules/authorization.js';
 import { type PrepareDecision, prepareOnRecord, prepareRefusal, prepareWithFunds, preparedId } from './rules/prepare.js';
 import { reportAnchorProblem, reportShapeProblem } from './rules/report.js';
-import { processApply } from './rules/apply.js';
+import { type ApplyDecision, processApply } from './rules/apply.js';
+import { type VerifiedRoot, processRoot, reportV2Problem, rootOutcomeOf, storedRoot } from './rules/root.js';
+import { appliedEntryMarker, entriesCountProblem, entryProofProblem, processEntry } from './rules/entry.js';
+import { processBatchRoot, refuseAll } from './rules/batch.js';
 import { processReclaim } from './rules/reclaim.js';
 import {
   type LegNaming,
@@ -39,9 +45,9 @@ import {
 export interface MemoryLegFaults {
   /** The leg durably refuses this prepare (policy): state `rejected`. */
   rejectPrepare?(settlementIdHex: string): boolean;
-  /** applyReport throws TransientLegError for this id (and changes nothing). */
+  /** applyReport (and applyEntries, applyBatch with an entry for this id) throws TransientLegError, changing nothing. */
   failApply?(settlementIdHex: string): boolean;
-  /** Every adapter call (prepare, observe, applyReport, reclaim) throws TransientLegError. */
+  /** Every adapter call (prepare, observe, applyReport, reclaim, and the v2 calls) throws TransientLegError. */
   unavailable?(): boolean;
 }
 
@@ -91,10 +97,13 @@ export interface MemoryLegSpec {
 
 /** Bound on the event log: the simulator runs bounded scenarios; more means a runaway loop. */
 export const LEG_EVENTS_MAX = 10_000_000;
+/** Bound on the roots stored, for the same reason. */
+export const LEG_ROOTS_MAX = 10_000_000;
 
 interface SettlementRecord extends SettlementOnLeg {
   state: LegState;
   appliedReport: Uint8Array | null;
+  configDigest: Uint8Array | null;
   /** Leg height of this record's last state change. */
   height: number;
   /** Leg time at which the lock was made (finality counts from here). */
@@ -107,7 +116,7 @@ interface SettlementRecord extends SettlementOnLeg {
  * synchronously (the promises are already settled when returned): the simulator's determinism
  * relies on it.
  */
-export class MemoryLeg implements LegAdapter {
+export class MemoryLeg implements BatchLegAdapter {
   readonly leg: LegName;
   private readonly spec: MemoryLegSpec;
   private readonly naming: LegNaming;
@@ -117,6 +126,8 @@ export class MemoryLeg implements LegAdapter {
   private readonly finalityMs: number;
   private readonly logClockMs: () => number;
   private readonly records = new Map<string, SettlementRecord>();
+  /** Verified roots: `configDigestHex:rootHex` → count. */
+  private readonly roots = new Map<string, number>();
   private readonly minted = new Map<string, bigint>();
   private readonly log: LegEvent[] = [];
 
@@ -166,17 +177,82 @@ export class MemoryLeg implements LegAdapter {
     if (this.faults.failApply?.(idHex) === true) throw new TransientLegError(`${this.leg} leg: transient failure applying a report for ${idHex}`);
     const anchorProblem = reportAnchorProblem(report, this.checks.anchor);
     if (anchorProblem !== null) return { kind: 'refused', reason: anchorProblem };
-    const rec = this.records.get(idHex);
     // The event carries the time of the check, not of the end of the (slow) signature check: on a
     // loaded host a COMMIT accepted just before validUntil must not look applied after it.
     const checkedAtMs = this.logClockMs();
-    const decision = processApply(rec ?? null, report, this.nowMs(), this.checks);
+    const decision = processApply(this.records.get(idHex) ?? null, report, this.nowMs(), this.checks);
+    return this.writeApply(decision, idHex, () => encodeReport(report), checkedAtMs);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // BatchLegAdapter (protocol v2)
+
+  async submitRoot(report: ReportV2): Promise<RootOutcome> {
+    this.ensureAvailable('submitRoot');
+    const problem = reportV2Problem(report, this.checks);
+    if (problem !== null) return { kind: 'refused', reason: problem };
+    const decision = processRoot(report, this.storedCount(report.root), this.checks);
+    if (decision.kind === 'store') this.storeRoot(decision.root);
+    return rootOutcomeOf(decision);
+  }
+
+  async applyEntries(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]> {
+    this.ensureAvailable('applyEntries');
+    const count = entriesCountProblem(items.length);
+    if (count !== null) return refuseAll(items.length, count);
+    const verified = storedRoot(root, this.storedCount(root), this.checks);
+    if ('kind' in verified) return refuseAll(items.length, verified.reason);
+    this.ensureApplicable(items.map((i) => i.entry));
+    const checkedAtMs = this.logClockMs();
+    return items.map((item) => {
+      const problem = entryProofProblem(verified, item);
+      return problem === null ? this.applyEntry(verified, item.entry, checkedAtMs) : { kind: 'refused', reason: problem };
+    });
+  }
+
+  async applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]> {
+    this.ensureAvailable('applyBatch');
+    const decision = processBatchRoot(report, this.storedCount(report.root), entries, multiproof, this.checks);
+    if (decision.kind === 'refused') return refuseAll(entries.length, decision.reason);
+    this.ensureApplicable(entries);
+    if (decision.kind === 'store') this.storeRoot(decision.root);
+    const checkedAtMs = this.logClockMs();
+    return entries.map((entry) => this.applyEntry(decision.root, entry, checkedAtMs));
+  }
+
+  /** The count stored for `root` under the anchor's configuration (the only one this leg accepts), or null. */
+  private storedCount(root: Uint8Array): number | null {
+    return this.roots.get(`${toHex(this.checks.anchor.configDigest)}:${toHex(root)}`) ?? null;
+  }
+
+  private storeRoot(root: VerifiedRoot): void {
+    if (this.roots.size >= LEG_ROOTS_MAX) throw new Error(`assertion failed: more than ${LEG_ROOTS_MAX} roots`);
+    this.roots.set(`${toHex(root.configDigest)}:${toHex(root.root)}`, root.count);
+  }
+
+  /** The failApply fault for a batch: any of its ids failing fails the whole call before anything changes. */
+  private ensureApplicable(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const idHex = toHex(e.settlementId);
+      if (this.faults.failApply?.(idHex) === true) throw new TransientLegError(`${this.leg} leg: transient failure applying an entry for ${idHex}`);
+    }
+  }
+
+  private applyEntry(root: VerifiedRoot, entry: Entry, checkedAtMs: number): ApplyOutcome {
+    const idHex = toHex(entry.settlementId);
+    const decision = processEntry(this.records.get(idHex) ?? null, root, entry, this.nowMs(), this.checks.anchor);
+    return this.writeApply(decision, idHex, () => appliedEntryMarker(root.root, entry), checkedAtMs);
+  }
+
+  /** Carries out an apply decision: moves the value, records the applied marker and logs the event (stamped `checkedAtMs`). */
+  private writeApply(decision: ApplyDecision, idHex: string, markerOf: () => Uint8Array, checkedAtMs: number): ApplyOutcome {
     if (decision.kind === 'refused' || decision.kind === 'duplicate') return decision;
-    const reportBytes = encodeReport(report);
+    const marker = markerOf();
+    const rec = this.records.get(idHex);
     if (decision.kind === 'abort-closed' || decision.kind === 'abort-recorded') {
       const seq = this.append(unlockedAbortEvent(decision.kind, idHex));
-      if (rec === undefined) this.records.set(idHex, { state: 'aborted', lock: null, appliedReport: reportBytes, height: seq, lockedAtMs: this.nowMs() });
-      else rec.appliedReport = reportBytes; // state stays 'rejected'; its view does not change
+      if (rec === undefined) this.records.set(idHex, { state: 'aborted', lock: null, appliedReport: marker, configDigest: null, height: seq, lockedAtMs: this.nowMs() });
+      else rec.appliedReport = marker; // state stays 'rejected'; its view does not change
       return { kind: 'applied' };
     }
     assert(rec !== undefined, 'a report applied to a lock has a record');
@@ -184,7 +260,7 @@ export class MemoryLeg implements LegAdapter {
     if (decision.kind === 'commit') this.spec.book.settle(lock.from, lock.to, lock.unit, lock.amount);
     else this.spec.book.unlock(lock.from, lock.unit, lock.amount);
     rec.state = decision.kind === 'commit' ? 'committed' : 'aborted';
-    rec.appliedReport = reportBytes;
+    rec.appliedReport = marker;
     rec.height = this.append(decision.kind === 'commit' ? commitEvent(this.naming, idHex, lock) : returnEvent(this.naming.abort, idHex, lock), checkedAtMs);
     return { kind: 'applied' };
   }
@@ -287,14 +363,14 @@ export class MemoryLeg implements LegAdapter {
     switch (decision.kind) {
       case 'reject': {
         const seq = this.append(rejectEvent(idHex, lock, decision.reason));
-        this.records.set(idHex, { state: 'rejected', lock: null, appliedReport: null, height: seq, lockedAtMs: this.nowMs() });
+        this.records.set(idHex, { state: 'rejected', lock: null, appliedReport: null, configDigest: null, height: seq, lockedAtMs: this.nowMs() });
         return { kind: 'rejected', reason: decision.reason };
       }
       case 'lock': {
         const locked = this.spec.book.lock(lock.from, lock.unit, lock.amount);
         assert(locked, 'funds were checked before locking');
         const seq = this.append(lockEvent(this.naming, idHex, lock));
-        this.records.set(idHex, { state: 'locked', lock, appliedReport: null, height: seq, lockedAtMs: this.nowMs() });
+        this.records.set(idHex, { state: 'locked', lock, appliedReport: null, configDigest: this.checks.anchor.configDigest, height: seq, lockedAtMs: this.nowMs() });
         return { kind: 'locked' };
       }
       default:

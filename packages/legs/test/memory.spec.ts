@@ -55,8 +55,9 @@ function makeLeg(kind: LegKind, extra: Partial<Omit<MemoryLegOptions<unknown>, '
   return { leg, clock };
 }
 
-function harness(kind: LegKind): Promise<LegHarness> {
-  const { leg, clock } = makeLeg(kind);
+function harness(kind: LegKind, protocol: 1 | 2 = 1): Promise<LegHarness> {
+  const anchor = protocol === 2 ? fx.anchorV2 : fx.anchor;
+  const { leg, clock } = makeLeg(kind, { anchor });
   const venue = kind.leg === 'asset' ? ({ leg: 'asset', ...ASSET_VENUE } as const) : ({ leg: 'payment', ...BANK_VENUE } as const);
   return Promise.resolve({
     adapter: leg,
@@ -64,7 +65,7 @@ function harness(kind: LegKind): Promise<LegHarness> {
     venue,
     unit: kind.unit,
     startMs: START_MS,
-    anchor: fx.anchor,
+    anchor,
     dealer: fx.dealer,
     partyKeys: fx.partySecretKeys,
     setNowMs: async (ms: number) => {
@@ -78,8 +79,8 @@ function harness(kind: LegKind): Promise<LegHarness> {
   });
 }
 
-legConformance('MemoryAssetChain', () => harness(KINDS[0]!));
-legConformance('MemoryBankLedger', () => harness(KINDS[1]!));
+legConformance('MemoryAssetChain', (protocol) => harness(KINDS[0]!, protocol), { v2: true });
+legConformance('MemoryBankLedger', (protocol) => harness(KINDS[1]!, protocol), { v2: true });
 
 /** Terms whose asset leg is on ASSET_VENUE and payment leg on BANK_VENUE, so one report serves both legs. */
 function dvpTerms(nonce: string, o: { seller?: string; buyer?: string; payer?: string; payee?: string; amount?: bigint; deadlineMs?: number } = {}): Terms {

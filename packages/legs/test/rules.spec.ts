@@ -17,23 +17,14 @@ import {
   processReclaim,
   reportAnchorProblem,
 } from '../src/index.js';
+import { testLock } from './lock-record.js';
 
 const ANCHOR_KEY = new Uint8Array(96).fill(1);
 const LOCK_KEY = new Uint8Array(96).fill(2);
 const VALID_UNTIL_MS = 40_000;
 const RECLAIM_AT_MS = 50_000;
 
-const LOCK: LockRecord = {
-  settlementId: new Uint8Array(32).fill(9),
-  amount: 100n,
-  from: 'bob',
-  to: 'alice',
-  unit: 'USD',
-  venue: 'bank-a/deposits',
-  validUntilMs: VALID_UNTIL_MS,
-  reclaimAtMs: RECLAIM_AT_MS,
-  groupPublicKey: LOCK_KEY,
-};
+const LOCK: LockRecord = testLock(new Uint8Array(32).fill(9), LOCK_KEY, VALID_UNTIL_MS, RECLAIM_AT_MS);
 
 function report(decision: Report['decision'], validUntilMs = VALID_UNTIL_MS): Report {
   return {
@@ -66,8 +57,8 @@ function checksAccepting(validKey: Uint8Array): LegChecks & { readonly keysAsked
   return { ...checks, keysAsked };
 }
 
-const locked: SettlementOnLeg = { state: 'locked', lock: LOCK, appliedReport: null };
-const rejected: SettlementOnLeg = { state: 'rejected', lock: null, appliedReport: null };
+const locked: SettlementOnLeg = { state: 'locked', lock: LOCK, appliedReport: null, configDigest: new Uint8Array(32).fill(4) };
+const rejected: SettlementOnLeg = { state: 'rejected', lock: null, appliedReport: null, configDigest: null };
 
 describe('prepare', () => {
   it('answers a known id without acting: locked again, or closed naming its state', () => {
@@ -129,10 +120,10 @@ describe('apply', () => {
 
   it('one report per id: the same again is a duplicate, another is refused; a reclaimed id refuses every report', () => {
     const checks = checksAccepting(LOCK_KEY);
-    const committed: SettlementOnLeg = { state: 'committed', lock: LOCK, appliedReport: encodeReport(report('COMMIT')) };
+    const committed: SettlementOnLeg = { ...locked, state: 'committed', appliedReport: encodeReport(report('COMMIT')) };
     expect(processApply(committed, report('COMMIT'), 0, checks)).toEqual({ kind: 'duplicate' });
     expect(processApply(committed, report('ABORT'), 0, checks)).toEqual({ kind: 'refused', reason: 'another report was already applied' });
-    expect(processApply({ state: 'reclaimed', lock: LOCK, appliedReport: null }, report('ABORT'), 0, checks)).toEqual({
+    expect(processApply({ ...locked, state: 'reclaimed' }, report('ABORT'), 0, checks)).toEqual({
       kind: 'refused',
       reason: 'value was reclaimed: reports are refused',
     });

@@ -13,5 +13,8 @@ export * from './venue.js';
 export * from './prepare.js';
 export * from './report.js';
 export * from './apply.js';
+export * from './root.js';
+export * from './entry.js';
+export * from './batch.js';
 export * from './reclaim.js';
 export * from './moves.js';

@@ -20,6 +20,8 @@ export interface LegOptions<Venue> {
 /** What the rules check against: fixed when the leg is set up, never taken from a call. */
 export interface LegChecks {
   readonly anchor: LegAnchor;
+  /** anchor.protocol, defaulted: the one version of reports this leg accepts. */
+  readonly protocol: 1 | 2;
   readonly parties: ReadonlyMap<string, Uint8Array>;
   readonly verifyReport: SignatureCheck;
   readonly verifyAuthorization: SignatureCheck;
@@ -31,10 +33,13 @@ export function legChecksOf(options: LegOptions<unknown>): LegChecks {
   if (a.networkId.length !== 32) throw new Error('anchor.networkId must be 32 bytes');
   if (a.configDigest.length !== 32) throw new Error('anchor.configDigest must be 32 bytes');
   if (a.groupPublicKey.length !== 96) throw new Error('anchor.groupPublicKey must be 96 bytes');
+  const protocol = a.protocol ?? 1;
+  if (protocol !== 1 && protocol !== 2) throw new Error(`anchor.protocol must be 1 or 2, got ${String(protocol)}`);
   // Copies: a caller mutating its arrays later must not move this leg's anchor.
-  const anchor: LegAnchor = { networkId: a.networkId.slice(), configDigest: a.configDigest.slice(), groupPublicKey: a.groupPublicKey.slice() };
+  const anchor: LegAnchor = { networkId: a.networkId.slice(), configDigest: a.configDigest.slice(), groupPublicKey: a.groupPublicKey.slice(), protocol };
   return {
     anchor,
+    protocol,
     parties: options.parties,
     verifyReport: options.verifyReport ?? defaultVerifyReport,
     verifyAuthorization: options.verifyAuthorization ?? defaultVerifyAuthorization,

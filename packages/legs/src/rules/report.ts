@@ -15,8 +15,12 @@ export function reportShapeProblem(r: Report): string | null {
   return null;
 }
 
-/** Null when a (well-formed) report is for the anchor's network and configuration; else which is not. */
+/** Why a leg anchored to protocol 2 refuses v1 reports (a configuration runs one version). */
+export const V1_REPORT_ON_V2_LEG = 'report v1 refused: this leg is anchored to protocol 2';
+
+/** Null when a (well-formed) report is for the anchor's protocol, network and configuration; else which is not. */
 export function reportAnchorProblem(r: Report, anchor: LegAnchor): string | null {
+  if ((anchor.protocol ?? 1) !== 1) return V1_REPORT_ON_V2_LEG;
   if (!equalBytes(r.networkId, anchor.networkId)) return 'report is for another network';
   if (!equalBytes(r.configDigest, anchor.configDigest)) return 'report is for another configuration';
   return null;

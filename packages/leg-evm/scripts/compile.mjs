@@ -20,6 +20,7 @@ const SOLC_VERSION = '0.8.37';
 const OUTPUTS = [
   { source: 'contracts/TandemToken.sol', name: 'TandemToken', tsName: 'tandemToken' },
   { source: 'contracts/DvpEscrow.sol', name: 'DvpEscrow', tsName: 'dvpEscrow' },
+  { source: 'contracts/DvpEscrowV2.sol', name: 'DvpEscrowV2', tsName: 'dvpEscrowV2' },
   { source: 'contracts/test/BlsHarness.sol', name: 'BlsHarness', tsName: 'blsHarness' },
 ];
 const SETTINGS = {

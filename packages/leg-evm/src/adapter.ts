@@ -1,5 +1,6 @@
 /**
- * The EVM asset leg: a LegAdapter over the DvpEscrow contract through viem and JSON-RPC.
+ * The EVM asset leg: a LegAdapter over the DvpEscrow contract (protocol 1), and a BatchLegAdapter
+ * over DvpEscrowV2 (protocol 2, escrow-batch.ts), through viem and JSON-RPC.
  *
  * Every rule is enforced by the contract; the adapter reads first so that the common refusals
  * (closed ids, duplicates, foreign reports) cost no transaction, simulates every write (a revert
@@ -12,7 +13,6 @@ import {
   type TransactionReceipt,
   BaseError,
   bytesToHex,
-  decodeErrorResult,
   encodeFunctionData,
   getAddress,
   hexToBytes,
@@ -24,8 +24,11 @@ import {
   type LegState,
   type LegView,
   type LockRecord,
+  type Entry,
   type Report,
+  type ReportV2,
   type Terms,
+  type TreeMultiproof,
   decodeTerms,
   encodeReport,
   encodeReportBody,
@@ -34,16 +37,24 @@ import {
   settlementId,
   toHex,
 } from '@tandem/protocol';
-import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, prepareOnRecord, refused, reportAnchorProblem, reportShapeProblem } from '@tandem/legs';
+import { type ApplyOutcome, type BatchLegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, prepareOnRecord, refused, reportAnchorProblem, reportShapeProblem } from '@tandem/legs';
+import type { ProvenEntry, RootOutcome } from '@tandem/legs';
 import { dvpEscrowAbi } from './artifacts.js';
 import type { LockAuthorizer } from './authorization.js';
 import type { ChainClients } from './chain.js';
+import { EscrowBatch } from './escrow-batch.js';
+import { type OnChainRecord, type Submitted, ZERO_HASH, preApplyProblem, revertReason } from './escrow-record.js';
 import { g1ToEip2537, g2FromEip2537 } from './points.js';
 
 export interface EvmEscrowAdapterOptions {
   /** Reads go through `publicClient`; `walletClient`'s account sends (and pays for) every transaction. */
   readonly clients: ChainClients;
   readonly escrow: Address;
+  /**
+   * The escrow's protocol: 1 (DvpEscrow, the default) takes v1 reports and refuses roots; 2
+   * (DvpEscrowV2) takes roots and entries and refuses v1 reports.
+   */
+  readonly protocol?: 1 | 2;
   /** Maps a protocol Authorization to the seller's EIP-712 lock authorization. */
   readonly authorizer: LockAuthorizer;
   /** Blocks a state must be buried under before `observe` reports it (reorg safety). Default 0. */
@@ -70,8 +81,11 @@ export interface ChainDurability {
 
 /** A transaction the adapter sent and saw mined (and, with `durability`, made durable). */
 export interface EscrowTransaction {
-  readonly call: 'lock' | 'settle' | 'reclaim';
-  /** The settlement the call was for: lowercase hex of its 32-byte id, without 0x (as the protocol's toHex writes it). */
+  readonly call: 'lock' | 'settle' | 'reclaim' | 'submitRoot' | 'settleBatch';
+  /**
+   * The settlement the call was for (for submitRoot and settleBatch, the batch's root): lowercase
+   * hex of its 32 bytes, without 0x (as the protocol's toHex writes it).
+   */
   readonly settlementIdHex: string;
   readonly hash: Hex;
   readonly blockNumber: bigint;
@@ -106,26 +120,11 @@ interface EscrowIdentity {
   readonly chainId: number;
   /** "<chainId>:0x<escrow, lower case>", as expectedLock writes it. */
   readonly venue: string;
+  /** The one protocol whose reports the escrow takes (the adapter's option). */
+  readonly protocol: 1 | 2;
 }
 
-/** One id's on-chain record, as `settlement(id)` returns it. */
-interface OnChainRecord {
-  readonly state: LegState;
-  readonly validUntilMs: bigint;
-  readonly reclaimAtMs: bigint;
-  readonly changedAtBlock: bigint;
-  readonly lockedAtBlock: bigint;
-  readonly amount: bigint;
-  readonly reportHash: Hex;
-}
-
-type Submitted =
-  | { readonly kind: 'mined'; readonly receipt: TransactionReceipt }
-  | { readonly kind: 'reverted'; readonly error: string; readonly reason: string };
-
-const ZERO_HASH: Hex = `0x${'00'.repeat(32)}`;
-
-export class EvmEscrowAdapter implements LegAdapter {
+export class EvmEscrowAdapter implements BatchLegAdapter {
   readonly leg = 'asset' as const;
   readonly escrow: Address;
   private readonly clients: ChainClients;
@@ -136,6 +135,8 @@ export class EvmEscrowAdapter implements LegAdapter {
   private readonly onTransaction: (tx: EscrowTransaction) => void;
   private identityPromise: Promise<EscrowIdentity> | null = null;
   private readonly lockCache = new Map<string, LockRecord>();
+  private readonly protocol: 1 | 2;
+  private readonly batch: EscrowBatch;
   /** Transactions are sent one at a time: one account, one nonce sequence. */
   private sendQueue: Promise<unknown> = Promise.resolve();
 
@@ -149,6 +150,15 @@ export class EvmEscrowAdapter implements LegAdapter {
     this.durability = options.durability ?? null;
     this.receiptTimeoutMs = options.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS;
     this.onTransaction = options.onTransaction ?? (() => {});
+    this.protocol = options.protocol ?? 1;
+    this.batch = new EscrowBatch({
+      escrow: this.escrow,
+      clients: this.clients,
+      anchor: () => this.identity(),
+      record: (id) => this.record(id, 'latest'),
+      submit: (data, what, id) => this.submit(data, what, id),
+      transient: (what, f) => this.transient(what, f),
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -221,7 +231,7 @@ export class EvmEscrowAdapter implements LegAdapter {
     }
     const reportHash = keccak256(encodeReport(report));
     const rec = await this.record(report.settlementId, 'latest');
-    const early = preApplyProblem(rec, report, reportHash);
+    const early = preApplyProblem(rec, report.decision, report.validUntilMs, reportHash, 'report');
     if (early !== null) return early;
     const data = encodeFunctionData({ abi: dvpEscrowAbi, functionName: 'settle', args: [bytesToHex(encodeReportBody(report)), bytesToHex(signature)] });
     const sent = await this.submit(data, 'settle', report.settlementId);
@@ -234,6 +244,21 @@ export class EvmEscrowAdapter implements LegAdapter {
 
   async reclaim(id: Uint8Array): Promise<ReclaimOutcome> {
     return this.durably(await this.reclaimNow(id));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // BatchLegAdapter (protocol 2: escrow-batch.ts; a protocol 1 escrow refuses all three)
+
+  async submitRoot(report: ReportV2): Promise<RootOutcome> {
+    return this.durably(await this.batch.submitRoot(report));
+  }
+
+  async applyEntries(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]> {
+    return this.durably(await this.batch.applyEntries(root, items));
+  }
+
+  async applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]> {
+    return this.durably(await this.batch.applyBatch(report, entries, multiproof));
   }
 
   private async reclaimNow(id: Uint8Array): Promise<ReclaimOutcome> {
@@ -284,6 +309,7 @@ export class EvmEscrowAdapter implements LegAdapter {
       groupPublicKey: g2FromEip2537(hexToBytes(key)),
       chainId,
       venue: `${chainId}:${this.escrow.toLowerCase()}`,
+      protocol: this.protocol,
     };
   }
 
@@ -442,14 +468,7 @@ function revertOf(e: unknown): { error: string; reason: string } | null {
   if (!(e instanceof BaseError)) return null;
   const data = revertData(e);
   if (data === null) return null;
-  if (data === '0x') return { error: 'revert', reason: 'reverted without a reason' };
-  try {
-    const decoded = decodeErrorResult({ abi: dvpEscrowAbi, data });
-    const args = (decoded.args ?? []).map((a) => (typeof a === 'bigint' ? a.toString() : String(a))).join(', ');
-    return { error: decoded.errorName, reason: `${decoded.errorName}(${args})` };
-  } catch {
-    return { error: 'revert', reason: `reverted with ${data.slice(0, 74)}` };
-  }
+  return revertReason(data);
 }
 
 /** The revert data somewhere in a viem error's cause chain (RPC errors carry it as `data`). */
@@ -465,18 +484,6 @@ function revertData(e: BaseError): Hex | null {
   });
   return found;
 }
-
-/** The contract's rules, checked against a fresh read so the usual refusals cost no transaction. */
-function preApplyProblem(rec: OnChainRecord, report: Report, reportHash: Hex): ApplyOutcome | null {
-  if (rec.reportHash !== ZERO_HASH) return rec.reportHash === reportHash ? { kind: 'duplicate' } : refused('another report was already applied');
-  if (rec.state === 'reclaimed') return refused('value was reclaimed: reports are refused');
-  if (rec.state !== 'locked' && report.decision === 'COMMIT') return refused('COMMIT refused: nothing is locked for this settlement');
-  if (rec.state === 'locked' && BigInt(report.validUntilMs) !== rec.validUntilMs) {
-    return refused(`report validUntil ${report.validUntilMs} ms != lock's ${rec.validUntilMs} ms`);
-  }
-  return null;
-}
-
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -18,7 +18,7 @@ import {
 } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import type { LegAnchor } from '@tandem/legs';
-import { dvpEscrowAbi, dvpEscrowBytecode, tandemTokenAbi, tandemTokenBytecode } from './artifacts.js';
+import { dvpEscrowAbi, dvpEscrowBytecode, dvpEscrowV2Abi, dvpEscrowV2Bytecode, tandemTokenAbi, tandemTokenBytecode } from './artifacts.js';
 import { ANVIL_DEV_PRIVATE_KEYS } from './anvil.js';
 import { g2ToEip2537 } from './points.js';
 
@@ -99,18 +99,19 @@ export async function deployToken(c: ChainClients, p: TokenParams): Promise<Addr
 }
 
 /**
- * Deploys a DvpEscrow anchored to a committee: its network id, configuration digest and group
- * key (96-byte compressed G2, converted to the EIP-2537 form the contract stores). The wallet's
- * account becomes the owner (it may register names, nothing else).
+ * Deploys a DvpEscrow (protocol 1, the default) or a DvpEscrowV2 (protocol 2) anchored to a
+ * committee: its network id, configuration digest and group key (96-byte compressed G2, converted
+ * to the EIP-2537 form the contract stores). The wallet's account becomes the owner (it may
+ * register names, nothing else).
  */
-export async function deployEscrow(c: ChainClients, anchor: LegAnchor): Promise<Address> {
+export async function deployEscrow(c: ChainClients, anchor: LegAnchor, protocol: 1 | 2 = 1): Promise<Address> {
   if (anchor.networkId.length !== 32 || anchor.configDigest.length !== 32) throw new Error('anchor ids must be 32 bytes');
-  const hash = await c.walletClient.deployContract({
-    abi: dvpEscrowAbi,
-    bytecode: dvpEscrowBytecode,
-    args: [bytesToHex(anchor.networkId), bytesToHex(anchor.configDigest), bytesToHex(g2ToEip2537(anchor.groupPublicKey))],
-  });
-  return deployed(c, hash, 'DvpEscrow');
+  const args = [bytesToHex(anchor.networkId), bytesToHex(anchor.configDigest), bytesToHex(g2ToEip2537(anchor.groupPublicKey))] as const;
+  const hash =
+    protocol === 1
+      ? await c.walletClient.deployContract({ abi: dvpEscrowAbi, bytecode: dvpEscrowBytecode, args })
+      : await c.walletClient.deployContract({ abi: dvpEscrowV2Abi, bytecode: dvpEscrowV2Bytecode, args });
+  return deployed(c, hash, protocol === 1 ? 'DvpEscrow' : 'DvpEscrowV2');
 }
 
 /** Sends a contract write and waits for it; throws if it reverted. */

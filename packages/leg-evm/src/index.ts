@@ -48,4 +48,5 @@ export {
   sendAndWait,
 } from './chain.js';
 export { EIP2537_G1_BYTES, EIP2537_G2_BYTES, g1FromEip2537, g1ToEip2537, g2FromEip2537, g2ToEip2537 } from './points.js';
-export { blsHarnessAbi, blsHarnessBytecode, dvpEscrowAbi, dvpEscrowBytecode, tandemTokenAbi, tandemTokenBytecode } from './artifacts.js';
+export { blsHarnessAbi, blsHarnessBytecode, dvpEscrowAbi, dvpEscrowBytecode, dvpEscrowV2Abi, dvpEscrowV2Bytecode, tandemTokenAbi, tandemTokenBytecode } from './artifacts.js';
+export { ESCROW_V2_INDEX_BYTES, packEntries, packIndices, settleBatchArgs, settleBatchCallArgs, settleEntryArgs, settleV2Args, submitRootArgs } from './escrow-v2.js';

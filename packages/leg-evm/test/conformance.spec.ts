@@ -1,5 +1,6 @@
 /**
- * The legs conformance suite, unchanged, against EvmEscrowAdapter on anvil. Harness choices:
+ * The legs conformance suite, unchanged, against EvmEscrowAdapter on anvil: v1 on DvpEscrow, v2
+ * on DvpEscrowV2 (its protocol 2 part). Harness choices:
  * parties alice/bob/carol are anvil accounts registered as names on the escrow; their Ed25519
  * authorizations are mapped to EIP-712 ones by a custodial authorizer holding their EVM keys;
  * the unit is the token's address; the leg clock is the frozen chain clock, moved by mining a
@@ -11,20 +12,25 @@ import { type LegHarness, legConformance } from '@tandem/legs/conformance';
 import { EvmEscrowAdapter } from '../src/adapter.js';
 import { type CustodiedParty, custodialAuthorizer } from '../src/authorization.js';
 import { addressString } from '../src/chain.js';
-import { balanceOf, chainTimeMs, fixture, freshDeployment, lockedByEvents, mint, setChainTimeMs, stopTestAnvil } from './local-chain.js';
+import { balanceOf, chainTimeMs, deploy, fixture, freshDeployment, lockedByEvents, mint, setChainTimeMs, stopTestAnvil } from './local-chain.js';
 
 afterAll(stopTestAnvil);
 
-async function makeHarness(): Promise<LegHarness> {
+/** Harnesses not closed yet: a second one (the v2 suite asks for a v1 leg mid-test) deploys afresh instead of rewinding the chain. */
+let open = 0;
+
+async function makeHarness(protocol: 1 | 2): Promise<LegHarness> {
   const fx = fixture();
-  const d = await freshDeployment();
+  const anchor = protocol === 1 ? fx.anchor : fx.anchorV2;
+  const d = open === 0 ? await freshDeployment(protocol) : await deploy(anchor, protocol);
+  open += 1;
   const custody = new Map<string, CustodiedParty>();
   for (const [name, account] of d.parties) {
     const identityKey = fx.partyPublicKeys.get(name);
     if (identityKey === undefined) throw new Error(`fixture has no key for ${name}`);
     custody.set(name, { identityKey, account });
   }
-  const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, authorizer: custodialAuthorizer(custody) });
+  const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, protocol, authorizer: custodialAuthorizer(custody) });
   const unit = addressString(d.token);
   const accountOf = (name: string) => {
     const a = d.parties.get(name);
@@ -40,7 +46,7 @@ async function makeHarness(): Promise<LegHarness> {
     venue: { leg: 'asset', chainId: BigInt(d.anvil.chainId), escrow: hexToBytes(d.escrow) },
     unit,
     startMs: await chainTimeMs(d),
-    anchor: fx.anchor,
+    anchor,
     dealer: fx.dealer,
     partyKeys: fx.partySecretKeys,
     setNowMs: (ms) => setChainTimeMs(d, ms),
@@ -57,8 +63,10 @@ async function makeHarness(): Promise<LegHarness> {
       const locked = await lockedByEvents(d);
       return held === locked ? null : `escrow holds ${held} tokens, its records lock ${locked}`;
     },
-    close: async () => {}, // the anvil is shared by the file and stopped by afterAll
+    close: async () => {
+      open -= 1; // the anvil is shared by the file and stopped by afterAll
+    },
   };
 }
 
-legConformance('EvmEscrowAdapter on anvil', makeHarness);
+legConformance('EvmEscrowAdapter on anvil', makeHarness, { v2: true });

@@ -11,8 +11,8 @@ import { tandemTokenAbi, dvpEscrowAbi } from '../src/artifacts.js';
 import { type ChainClients, anvilDevAccount, chainClients, deployEscrow, deployToken, registerNames, sendAndWait } from '../src/chain.js';
 
 let anvilPromise: Promise<Anvil> | null = null;
-/** The file's one deployment (fixture anchor) and an anvil snapshot of the chain right after it. */
-let base: { deployment: Deployment; snapshot: string } | null = null;
+/** The file's one deployment (both escrows, fixture anchors, one token) and an anvil snapshot of the chain right after it. */
+let base: { v1: Deployment; v2: Deployment; snapshot: string } | null = null;
 
 /** This test file's anvil, frozen clock (blocks keep the last timestamp until setChainTimeMs). */
 export function testAnvil(): Promise<Anvil> {
@@ -35,6 +35,9 @@ export function fixture(): LegFixture {
   return fixtureCache;
 }
 
+/** The escrows' settlement states (DvpEscrowBase.State; the protocol's LegState codes). */
+export const ESCROW_STATE = { none: 0, locked: 1, rejected: 2, committed: 3, aborted: 4, reclaimed: 5 } as const;
+
 /** Party name → anvil dev account index. Account 0 deploys, owns and relays. */
 export const PARTY_ACCOUNTS: ReadonlyMap<string, number> = new Map([
   ['alice', 1],
@@ -54,29 +57,34 @@ export interface Deployment {
 }
 
 /**
- * The fixture-anchored deployment on a chain reset to just after it (evm_revert to a snapshot,
- * which anvil consumes, so a new one is taken each time): every test starts from the same state
- * for the price of two RPC calls instead of eight transactions.
+ * The fixture-anchored deployment of `protocol` (DvpEscrow under the fixture's v1 anchor, or
+ * DvpEscrowV2 under its v2 anchor; both on one token) on a chain reset to just after it
+ * (evm_revert to a snapshot, which anvil consumes, so a new one is taken each time): every test
+ * starts from the same state for the price of two RPC calls instead of sixteen transactions.
  */
-export async function freshDeployment(): Promise<Deployment> {
+export async function freshDeployment(protocol: 1 | 2 = 1): Promise<Deployment> {
   if (base === null) {
-    const deployment = await deploy();
-    base = { deployment, snapshot: (await rpc(deployment.anvil.rpcUrl, 'evm_snapshot')) as string };
-    return deployment;
+    const v1 = await deploy(fixture().anchor, 1);
+    const v2 = await deploy(fixture().anchorV2, 2, v1.token);
+    base = { v1, v2, snapshot: (await rpc(v1.anvil.rpcUrl, 'evm_snapshot')) as string };
+  } else {
+    const { anvil } = base.v1;
+    if ((await rpc(anvil.rpcUrl, 'evm_revert', [base.snapshot])) !== true) throw new Error(`evm_revert ${base.snapshot} failed`);
+    base = { ...base, snapshot: (await rpc(anvil.rpcUrl, 'evm_snapshot')) as string };
   }
-  const { deployment, snapshot } = base;
-  if ((await rpc(deployment.anvil.rpcUrl, 'evm_revert', [snapshot])) !== true) throw new Error(`evm_revert ${snapshot} failed`);
-  base = { deployment, snapshot: (await rpc(deployment.anvil.rpcUrl, 'evm_snapshot')) as string };
-  return deployment;
+  return protocol === 1 ? base.v1 : base.v2;
 }
 
-/** Deploys a token and an escrow anchored at `anchor`; registers and approves every party. */
-export async function deploy(anchor: LegAnchor = fixture().anchor): Promise<Deployment> {
+/**
+ * Deploys a token (or uses `existingToken`) and an escrow (DvpEscrow, or DvpEscrowV2 for protocol
+ * 2) anchored at `anchor`; registers and approves every party.
+ */
+export async function deploy(anchor: LegAnchor = fixture().anchor, protocol: 1 | 2 = 1, existingToken?: Address): Promise<Deployment> {
   const anvil = await testAnvil();
   const clientsOf = (account: PrivateKeyAccount): ChainClients => chainClients({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, account });
   const owner = clientsOf(anvilDevAccount(0));
-  const token = await deployToken(owner, { name: 'Tandem OUSG', symbol: 'OUSG' });
-  const escrow = await deployEscrow(owner, anchor);
+  const token = existingToken ?? (await deployToken(owner, { name: 'Tandem OUSG', symbol: 'OUSG' }));
+  const escrow = await deployEscrow(owner, anchor, protocol);
   const parties = new Map([...PARTY_ACCOUNTS].map(([name, index]) => [name, anvilDevAccount(index)] as const));
   await registerNames(owner, escrow, new Map([...parties].map(([name, a]) => [name, a.address])));
   for (const [name, account] of parties) {

@@ -31,7 +31,8 @@ export function reportBodyFor(ctx: NodeContext, settlementId: Uint8Array, validU
   return { ...headerFor(ctx, settlementId), decision, round, validUntilMs };
 }
 
-function memberKey(ctx: NodeContext, index: number): Uint8Array | null {
+/** The identity key of member `index`, or null for an index outside 1..n. */
+export function memberKey(ctx: NodeContext, index: number): Uint8Array | null {
   if (!Number.isInteger(index) || index < 1 || index > ctx.n) return null;
   return ctx.cluster.members[index - 1]!.identityKey;
 }

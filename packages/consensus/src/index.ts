@@ -10,3 +10,6 @@ export * from './v2/validity.js';
 export * from './v2/ready.js';
 export * from './v2/proposer.js';
 export * from './v2/justification.js';
+export * from './v2/height-types.js';
+export { HeightInstance } from './v2/height.js';
+export { anchorMatches, signProposal2, signVote2 } from './v2/height-auth.js';

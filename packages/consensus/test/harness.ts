@@ -444,10 +444,10 @@ function uncovered(m: Message, self: number, rec: PersistedSettlement | null): s
 // ---------------------------------------------------------------------------------------------
 // A hand-routable network of instances
 
-export interface Envelope {
+export interface Envelope<M = Message> {
   readonly from: number;
   readonly to: number;
-  readonly message: Message;
+  readonly message: M;
 }
 
 export interface Timer {
@@ -461,16 +461,29 @@ export interface Timer {
 /** Bound on events one `run` call processes, so a livelock fails a test instead of hanging it. */
 const RUN_EVENTS_MAX = 5_000;
 
+/** What a network of instances needs of one (v1 settlement or v2 height): both take the same timeout, message and resend inputs. */
+export interface NetInstance<In, Ef> {
+  step(input: In): Ef[];
+  readonly decided: boolean;
+}
+
+/** The effects a network routes, as both protocol versions shape them. */
+type Routed<M> =
+  | { readonly type: 'broadcast'; readonly message: M }
+  | { readonly type: 'send'; readonly to: number; readonly message: M }
+  | { readonly type: 'schedule'; readonly step: Step; readonly round: number; readonly delayMs: number }
+  | { readonly type: 'persist'; readonly record: unknown };
+
 /**
- * n instances of one settlement, one per member, with an in-flight message queue and scheduled
- * timeouts on a virtual clock. Broadcasts go to every other member for which `link(from, to)`
- * holds at send time; the rest are lost (a lossy network, as docs/protocol.md's Delivery assumes).
+ * n instances, one per member, with an in-flight message queue and scheduled timeouts on a
+ * virtual clock. Broadcasts go to every other member for which `link(from, to)` holds at send
+ * time; the rest are lost (a lossy network, as docs/protocol.md's Delivery assumes).
  */
-export class Net {
-  readonly nodes: SettlementInstance[];
+export class InstanceNet<I extends NetInstance<In, Ef>, In, Ef extends { readonly type: string }, M, Rec> {
+  readonly nodes: I[];
   /** Every effect each node emitted, in order (log[m - 1]). */
-  readonly log: Effect[][];
-  inflight: Envelope[] = [];
+  readonly log: Ef[][];
+  inflight: Envelope<M>[] = [];
   timers: Timer[] = [];
   nowMs = 0;
   /** Is a message from `from` to `to` delivered? Evaluated when the message is sent. */
@@ -479,17 +492,21 @@ export class Net {
   readonly down = new Set<number>();
   private timerSeq = 0;
 
-  constructor(readonly fx: Fixture) {
-    this.nodes = fx.members.map((m) => SettlementInstance.create(fx.ctx(m), fx.terms));
-    this.log = fx.members.map(() => []);
+  constructor(
+    readonly members: readonly number[],
+    create: (m: number) => I,
+    private readonly resume: (m: number, rec: Rec) => { instance: I; effects: Ef[] },
+  ) {
+    this.nodes = members.map(create);
+    this.log = members.map(() => []);
   }
 
-  node(m: number): SettlementInstance {
+  node(m: number): I {
     return at(this.nodes, m);
   }
 
   /** Feeds one input to member m and routes its effects (nothing happens to a crashed member). */
-  input(m: number, input: Input): Effect[] {
+  input(m: number, input: In): Ef[] {
     if (this.down.has(m)) return [];
     const out = this.node(m).step(input);
     this.route(m, out);
@@ -497,27 +514,24 @@ export class Net {
   }
 
   /** Replaces member m's instance (a restart) and routes the effects of resuming. */
-  restart(m: number, rec: PersistedSettlement): Effect[] {
+  restart(m: number, rec: Rec): Ef[] {
     this.timers = this.timers.filter((t) => t.member !== m); // timers die with the process
-    const { instance, effects } = SettlementInstance.resume(this.fx.ctx(m), rec);
+    const { instance, effects } = this.resume(m, rec);
     this.nodes[m - 1] = instance;
     this.route(m, effects);
     return effects;
-  }
-
-  observe(m: number, legs: LegPair, deadline = false): Effect[] {
-    return this.input(m, observeInput(legs, deadline));
   }
 
   private reaches(from: number, to: number): boolean {
     return !this.down.has(from) && !this.down.has(to) && this.link(from, to);
   }
 
-  route(m: number, effects: readonly Effect[]): void {
+  route(m: number, effects: readonly Ef[]): void {
     at(this.log, m).push(...effects);
-    for (const e of effects) {
+    for (const effect of effects) {
+      const e = effect as unknown as Routed<M>;
       if (e.type === 'broadcast') {
-        for (const to of this.fx.members) if (to !== m && this.reaches(m, to)) this.inflight.push({ from: m, to, message: e.message });
+        for (const to of this.members) if (to !== m && this.reaches(m, to)) this.inflight.push({ from: m, to, message: e.message });
       } else if (e.type === 'send') {
         if (this.reaches(m, e.to)) this.inflight.push({ from: m, to: e.to, message: e.message });
       } else if (e.type === 'schedule') {
@@ -526,8 +540,17 @@ export class Net {
     }
   }
 
+  private inputMessage(from: number, to: number, message: M): void {
+    this.input(to, { type: 'message', from, message } as In);
+  }
+
+  private inputTimeout(t: Timer): void {
+    this.nowMs = Math.max(this.nowMs, t.atMs);
+    this.input(t.member, { type: 'timeout', step: t.step, round: t.round } as In);
+  }
+
   /** Delivers (in FIFO order) and removes the in-flight messages matching `pred`; returns how many. */
-  deliver(pred: (e: Envelope) => boolean = () => true, limit = RUN_EVENTS_MAX): number {
+  deliver(pred: (e: Envelope<M>) => boolean = () => true, limit = RUN_EVENTS_MAX): number {
     let count = 0;
     for (let i = 0; i < this.inflight.length && count < limit; ) {
       const env = this.inflight[i]!;
@@ -536,7 +559,7 @@ export class Net {
         continue;
       }
       this.inflight.splice(i, 1);
-      this.input(env.to, { type: 'message', from: env.from, message: env.message });
+      this.inputMessage(env.from, env.to, env.message);
       count++;
       // Earlier entries did not match and still do not; new messages were appended at the end,
       // so the scan continues at i and delivery stays FIFO.
@@ -554,13 +577,12 @@ export class Net {
       if (t.atMs < b.atMs || (t.atMs === b.atMs && t.seq < b.seq)) best = i;
     }
     const [t] = this.timers.splice(best, 1);
-    this.nowMs = Math.max(this.nowMs, t!.atMs);
-    this.input(t!.member, { type: 'timeout', step: t!.step, round: t!.round });
+    this.inputTimeout(t!);
     return true;
   }
 
   resendAll(): void {
-    for (const m of this.fx.members) this.input(m, { type: 'resend' });
+    for (const m of this.members) this.input(m, { type: 'resend' } as In);
   }
 
   /**
@@ -584,37 +606,51 @@ export class Net {
   deliverOne(i: number): void {
     const [env] = this.inflight.splice(i, 1);
     if (env === undefined) throw new Error(`no in-flight message at ${i}`);
-    this.input(env.to, { type: 'message', from: env.from, message: env.message });
+    this.inputMessage(env.from, env.to, env.message);
   }
 
   /** Fires the scheduled timeout at position i (any order: the instance ignores stale ones). */
   fireAt(i: number): void {
     const [t] = this.timers.splice(i, 1);
     if (t === undefined) throw new Error(`no timer at ${i}`);
-    this.nowMs = Math.max(this.nowMs, t.atMs);
-    this.input(t.member, { type: 'timeout', step: t.step, round: t.round });
+    this.inputTimeout(t);
   }
 
   live(): number[] {
-    return this.fx.members.filter((m) => !this.down.has(m));
+    return this.members.filter((m) => !this.down.has(m));
   }
 
   allDecided(): boolean {
     return this.live().every((m) => this.node(m).decided);
   }
 
-  reports(): (Report | null)[] {
-    return this.nodes.map((n) => n.report);
-  }
-
   /** The last record member m asked to persist. */
-  lastPersist(m: number): PersistedSettlement | null {
-    const persists = ofType(at(this.log, m), 'persist');
+  lastPersist(m: number): Rec | null {
+    const persists = at(this.log, m).filter((e) => e.type === 'persist') as unknown as { readonly record: Rec }[];
     return persists.length === 0 ? null : persists[persists.length - 1]!.record;
   }
 
-  effectsOf(m: number): Effect[] {
+  effectsOf(m: number): Ef[] {
     return at(this.log, m);
+  }
+}
+
+/** n instances of one settlement (v1). */
+export class Net extends InstanceNet<SettlementInstance, Input, Effect, Message, PersistedSettlement> {
+  constructor(readonly fx: Fixture) {
+    super(
+      fx.members,
+      (m) => SettlementInstance.create(fx.ctx(m), fx.terms),
+      (m, rec) => SettlementInstance.resume(fx.ctx(m), rec),
+    );
+  }
+
+  observe(m: number, legs: LegPair, deadline = false): Effect[] {
+    return this.input(m, observeInput(legs, deadline));
+  }
+
+  reports(): (Report | null)[] {
+    return this.nodes.map((n) => n.report);
   }
 }
 

@@ -49,7 +49,7 @@ function write(name: string, text: string): string {
 describe('tandem explore', () => {
   it('--json prints the issue-4 object and exits 0 when every seed is ok', async () => {
     const file = write('ok.yaml', RANDOM);
-    expect(await explore(file, '--seeds', '4', '--from', '10', '--json')).toBe(0);
+    expect(await explore(file, '--seeds', '4', '--from', '10', '--json', '--jobs', '1')).toBe(0);
     const r = JSON.parse(out.join(''));
     expect(r).toMatchObject({ runs: 4, failures: [], from: 10, failuresOmitted: 0 });
     expect(Number.isInteger(r.bothValid) && r.bothValid >= 0 && r.bothValid <= 4).toBe(true);
@@ -62,7 +62,7 @@ describe('tandem explore', () => {
 
   it('a failing seed exits 1 and lists it with what broke and a replay command that reproduces it', async () => {
     const file = write('wrong.yaml', RANDOM.replace('s1: any', 's1: commit'));
-    expect(await explore(file, '--seeds', '6', '--json')).toBe(1);
+    expect(await explore(file, '--seeds', '6', '--json', '--jobs', '1')).toBe(1);
     const r = JSON.parse(out.join(''));
     expect(r.runs).toBe(6);
     expect(r.failures.length).toBe(r.decisions.abort);
@@ -80,6 +80,31 @@ describe('tandem explore', () => {
     expect(replayed.settlements[0]).toMatchObject({ decision: 'abort', payment: 'rejected' });
   }, 60_000);
 
+  it('--jobs 2 prints what --jobs 1 prints; --shard 0/2 and 1/2 merged by `explore merge` print the same', async () => {
+    const file = write('wrong.yaml', RANDOM.replace('s1: any', 's1: commit'));
+    const run = async (...args: string[]) => {
+      out.length = 0;
+      const code = await explore(...args);
+      return { code, json: { ...JSON.parse(out.join('')), elapsedMs: 0 } };
+    };
+    const one = await run(file, '--seeds', '6', '--from', '3', '--jobs', '1', '--json');
+    expect(one.json.failures.length).toBeGreaterThan(0); // failures whose order can differ
+    expect(await run(file, '--seeds', '6', '--from', '3', '--jobs', '2', '--json')).toEqual(one);
+    const shards = [];
+    for (const i of [0, 1]) {
+      const shard = await run(file, '--seeds', '6', '--from', '3', '--jobs', '1', '--shard', `${i}/2`, '--json');
+      expect(shard.json).toMatchObject({ runs: 3, shard: { index: i, count: 2 } });
+      shards.push(write(`shard-${i}.json`, JSON.stringify(shard.json)));
+    }
+    expect(await run('merge', shards[1]!, shards[0]!, '--json')).toEqual(one);
+    out.length = 0;
+    expect(await explore('merge', shards[0]!)).toBe(2);
+    expect(err.join('')).toContain('merge: shard 1/2 missing');
+    expect(await explore('merge', join(dir, 'nope.json'), shards[0]!)).toBe(2);
+    expect(err.join('')).toContain('nope.json');
+    expect(out.join('')).toBe('');
+  }, 60_000);
+
   it('simulate FILE --seed S runs exactly the scenario that seed draws', async () => {
     const file = write('ok.yaml', RANDOM);
     expect(await main(['node', 'tandem', 'simulate', file, '--seed', '21', '--json'])).toBe(0);
@@ -95,19 +120,19 @@ describe('tandem explore', () => {
 
   it('prints a readable summary without --json', async () => {
     const file = write('wrong.yaml', RANDOM.replace('s1: any', 's1: commit'));
-    expect(await explore(file, '--seeds', '6')).toBe(1);
+    expect(await explore(file, '--seeds', '6', '--jobs', '1')).toBe(1);
     const text = out.join('');
     expect(text).toContain(`explore ${file}, seeds 1..6: NOT OK`);
     expect(text).toMatch(/runs\s+failures\s+both values valid\s+commit\s+abort\s+no decision/);
     expect(text).toMatch(new RegExp(`outcome of s1\\s+tandem simulate ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --seed \\d+`));
   }, 60_000);
 
-  it('draws a progress bar on stderr when stderr is a terminal', async () => {
+  it('draws a progress bar on stderr when stderr is a terminal, fed by the worker threads', async () => {
     const file = write('ok.yaml', RANDOM);
     const had = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
     Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
     try {
-      expect(await explore(file, '--seeds', '2', '--json')).toBe(0);
+      expect(await explore(file, '--seeds', '2', '--json', '--jobs', '2')).toBe(0);
     } finally {
       if (had) Object.defineProperty(process.stderr, 'isTTY', had);
       else delete (process.stderr as { isTTY?: boolean }).isTTY;
@@ -125,6 +150,10 @@ describe('tandem explore', () => {
     ['--seeds 1e3', ['--seeds', '1e3'], '--seeds'],
     ['--from -1', ['--seeds', '1', '--from', '-1'], '--from'],
     ['--from past the safe integers', ['--seeds', '2', '--from', String(Number.MAX_SAFE_INTEGER)], '--from'],
+    ['--jobs 0', ['--seeds', '1', '--jobs', '0'], '--jobs'],
+    ['--jobs two', ['--seeds', '1', '--jobs', 'two'], '--jobs'],
+    ['--shard 2/2', ['--seeds', '2', '--shard', '2/2'], '--shard'],
+    ['--shard 1', ['--seeds', '2', '--shard', '1'], '--shard'],
   ])('bad input (%s) exits 2 and names the option', async (_what, args, word) => {
     const file = write('ok.yaml', RANDOM);
     expect(await explore(file, ...args)).toBe(2);

@@ -8,13 +8,14 @@
  *   reads a real leg as it reads an in-memory one (cluster-collect.ts, the kill test).
  * - Faults are the in-memory legs' only.
  *
- * What neither leg keeps — a report or a reclaim it refused — `auditedLeg` writes to the leg
- * host's log (DIR/logs/leghost.log, appended to across restarts) as a `leg-refused` line.
+ * What neither leg keeps — a report, a root, an entry or a reclaim it refused — `auditedLeg`
+ * writes to the leg host's log (DIR/logs/leghost.log, appended to across restarts) as a
+ * `leg-refused` line.
  */
 import { type Address, maxUint256 } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { type LegName, type Report, toHex } from '@tandem/protocol';
-import type { LegAdapter } from '@tandem/legs';
+import { type Entry, type LegName, type Report, type ReportV2, toHex } from '@tandem/protocol';
+import type { ApplyOutcome, BatchLegAdapter } from '@tandem/legs';
 import { type ChainClients, type EscrowEventLog, sendAndWait, tandemTokenAbi } from '@tandem/leg-evm';
 import { BankInputError, type PgBankLedger } from '@tandem/leg-bank';
 import { AdminInputError, type LegAdmin, type LegBalances, type LegEventsPage } from '@tandem/leg-host';
@@ -77,8 +78,15 @@ export function realLegsAdmin(o: RealLegsAdminOptions): LegAdmin {
   };
 }
 
-/** `leg` as it is, with every refused report and reclaim written to the log (neither leg records them). */
-export function auditedLeg<T extends LegAdapter>(leg: T, log: (line: Record<string, unknown>) => void): LegAdapter {
+/** `leg` as it is, with every refused report, root, entry and reclaim written to the log (neither leg records them). */
+export function auditedLeg(leg: BatchLegAdapter, log: (line: Record<string, unknown>) => void): BatchLegAdapter {
+  const refusedEntries = (call: 'apply-entries' | 'apply-batch', root: Uint8Array, entries: readonly Entry[], outcomes: readonly ApplyOutcome[]) => {
+    outcomes.forEach((o, k) => {
+      const e = entries[k];
+      if (o.kind === 'refused' && e !== undefined) log({ event: 'leg-refused', leg: leg.leg, call, root: toHex(root), settlement: toHex(e.settlementId), decision: e.decision, reason: o.reason });
+    });
+    return outcomes;
+  };
   return {
     leg: leg.leg,
     prepare: (terms, authorization) => leg.prepare(terms, authorization),
@@ -93,5 +101,12 @@ export function auditedLeg<T extends LegAdapter>(leg: T, log: (line: Record<stri
       if (outcome.kind === 'refused') log({ event: 'leg-refused', leg: leg.leg, call: 'reclaim', settlement: toHex(id), reason: outcome.reason });
       return outcome;
     },
+    submitRoot: async (report: ReportV2) => {
+      const outcome = await leg.submitRoot(report);
+      if (outcome.kind === 'refused') log({ event: 'leg-refused', leg: leg.leg, call: 'submit-root', root: toHex(report.root), height: report.height, round: report.round, reason: outcome.reason });
+      return outcome;
+    },
+    applyEntries: async (root, items) => refusedEntries('apply-entries', root, items.map((i) => i.entry), await leg.applyEntries(root, items)),
+    applyBatch: async (report, entries, multiproof) => refusedEntries('apply-batch', report.root, entries, await leg.applyBatch(report, entries, multiproof)),
   };
 }

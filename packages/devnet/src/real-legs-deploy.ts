@@ -54,6 +54,8 @@ interface DeploymentRecord {
   readonly escrow: string;
   readonly tokens: Record<string, string>;
   readonly fromBlock: string;
+  /** The escrow's protocol (DvpEscrow 1, DvpEscrowV2 2); absent in records written before v2: 1. */
+  readonly protocol?: 1 | 2;
 }
 
 /** The deployment this cluster directory records (checked against the chain), or a new one. */
@@ -66,7 +68,7 @@ export async function ensureDeployment(o: DeployOptions): Promise<Deployment> {
     const fromBlock = (await o.owner.publicClient.getBlockNumber({ cacheTime: 0 })) + 1n;
     const tokens = new Map<string, Address>();
     for (const symbol of o.tokens) tokens.set(symbol, await deployToken(o.owner, { name: `Tandem ${symbol}`, symbol }));
-    const escrow = await deployEscrow(o.owner, o.anchor);
+    const escrow = await deployEscrow(o.owner, o.anchor, o.anchor.protocol ?? 1);
     await o.sync(); // the record never names contracts a crash could still take back
     const record: DeploymentRecord = {
       note: "this cluster's contracts: every start resumes them (never redeploys)",
@@ -75,6 +77,7 @@ export async function ensureDeployment(o: DeployOptions): Promise<Deployment> {
       escrow: escrow.toLowerCase(),
       tokens: Object.fromEntries([...tokens].map(([s, a]) => [s, a.toLowerCase()])),
       fromBlock: String(fromBlock),
+      protocol: o.anchor.protocol ?? 1,
     };
     writeFileDurably(o.file, JSON.stringify(record, null, 2) + '\n', 0o600);
     deployment = { escrow, tokens, fromBlock, resumed: false };
@@ -101,8 +104,9 @@ function readRecord(file: string): DeploymentRecord | null {
     typeof r.tokens === 'object' &&
     r.tokens !== null &&
     Object.values(r.tokens).every((a) => address.test(String(a))) &&
-    /^[0-9]+$/.test(String(r.fromBlock));
-  if (!fine) throw new Error(`${file}: not a deployment record (chainId, configDigest, escrow, tokens, fromBlock); restore it`);
+    /^[0-9]+$/.test(String(r.fromBlock)) &&
+    (r.protocol === undefined || r.protocol === 1 || r.protocol === 2);
+  if (!fine) throw new Error(`${file}: not a deployment record (chainId, configDigest, escrow, tokens, fromBlock, protocol); restore it`);
   return r;
 }
 
@@ -111,6 +115,9 @@ async function checkRecorded(o: DeployOptions, r: DeploymentRecord): Promise<Dep
   if (r.chainId !== o.chainId) throw new Error(`${o.file}: this cluster's contracts are on chain ${r.chainId}, not on chain ${o.chainId}; use that chain, or a new cluster directory`);
   if (r.configDigest !== toHex(o.anchor.configDigest)) {
     throw new Error(`${o.file}: the escrow was deployed for another committee (configuration ${r.configDigest.slice(0, 16)}…, the keys now give ${toHex(o.anchor.configDigest).slice(0, 16)}…); use a new cluster directory`);
+  }
+  if ((r.protocol ?? 1) !== (o.anchor.protocol ?? 1)) {
+    throw new Error(`${o.file}: the escrow was deployed for protocol ${r.protocol ?? 1}, the leg host runs protocol ${o.anchor.protocol ?? 1}; use a new cluster directory`);
   }
   const symbols = Object.keys(r.tokens).sort();
   if (symbols.join(',') !== [...o.tokens].sort().join(',')) {

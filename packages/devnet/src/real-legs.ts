@@ -213,6 +213,7 @@ async function deployAndServe(o: RealLegsOptions, chain: Chain): Promise<RealLeg
   const asset = new EvmEscrowAdapter({
     clients: owner,
     escrow,
+    protocol: o.anchor.protocol ?? 1,
     authorizer: custodialAuthorizer(custody, verifyAuthorization),
     confirmations: chain.confirmations,
     ...(chain.durability !== null ? { durability: chain.durability } : {}),

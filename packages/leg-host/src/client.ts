@@ -9,11 +9,41 @@
  *   talks to the wrong URL or with the wrong token (401/403), which retrying cannot fix;
  * - a 200 whose body does not decode strictly → a plain Error (a broken host).
  * Inputs that cannot be put on the wire are answered locally as the in-memory legs would answer
- * them: terms that do not encode → `rejected`, a malformed report → `refused`.
+ * them: terms that do not encode → `rejected`, a malformed report → `refused`; and for protocol
+ * v2, whatever the host's own decoder would refuse as malformed (a report v2, an entry, a proof
+ * or a multiproof that does not fit its codec) → `refused`, an item alone where the leg would
+ * refuse it alone.
  */
 import type { Credential } from '@tandem/http';
-import { type Authorization, type LegName, type LegView, type Report, type Terms, EncodeError, LEG_NAMES } from '@tandem/protocol';
-import { type ApplyOutcome, type LegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, reportShapeProblem } from '@tandem/legs';
+import {
+  type Authorization,
+  type Entry,
+  type LegName,
+  type LegView,
+  type Report,
+  type ReportV2,
+  type Terms,
+  type TreeMultiproof,
+  DECISIONS,
+  EncodeError,
+  LEG_NAMES,
+  TREE_HASH_BYTES,
+  toHex,
+} from '@tandem/protocol';
+import {
+  type ApplyOutcome,
+  type BatchLegAdapter,
+  type PrepareOutcome,
+  type ProvenEntry,
+  type ReclaimOutcome,
+  type Refusal,
+  type RootOutcome,
+  TransientLegError,
+  entriesCountProblem,
+  refuseAll,
+  refused,
+  reportShapeProblem,
+} from '@tandem/legs';
 import {
   type LegBalances,
   type LegEventsPage,
@@ -27,14 +57,28 @@ import {
   mintRequestToJson,
 } from './admin.js';
 import {
+  REASON_BYTES_MAX,
   WireError,
   applyOutcomeFromJson,
+  applyOutcomesFromJson,
   legViewFromJson,
   prepareOutcomeFromJson,
+  provenEntryFromJson,
+  provenEntryToJson,
   reclaimOutcomeFromJson,
+  rootOutcomeFromJson,
   settlementIdToHex,
 } from '@tandem/legs/json';
-import { type PrepareRequestJson, applyRequestToJson, errorMessageFromJson, prepareRequestToJson } from './wire.js';
+import {
+  type PrepareRequestJson,
+  applyRequestToJson,
+  batchRequestFromJson,
+  batchRequestToJson,
+  errorMessageFromJson,
+  prepareRequestToJson,
+  rootRequestFromJson,
+  rootRequestToJson,
+} from './wire.js';
 
 export interface HttpLegAdapterOptions {
   /** The leg host's base URL, e.g. `http://127.0.0.1:41234`. */
@@ -49,6 +93,12 @@ export interface HttpLegAdapterOptions {
 }
 
 export const RESPONSE_LIMIT_BYTES_DEFAULT = 1024 * 1024;
+/**
+ * Room per outcome in the answer of a batch call: a reason is at most REASON_BYTES_MAX bytes of
+ * UTF-8, and JSON may escape a byte into up to 6 (a control character as \u00XX). A batch
+ * call's answer may take this much per entry even when that is over responseLimitBytes.
+ */
+const OUTCOME_JSON_BYTES_MAX = 6 * REASON_BYTES_MAX + 64;
 /** Statuses that mean "not now": the host or a proxy in front of it is down or overloaded. */
 const TRANSIENT_STATUSES = [502, 503, 504];
 
@@ -140,8 +190,32 @@ async function readBounded(res: Response, limitBytes: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A LegAdapter served by a leg host over HTTP. */
-export class HttpLegAdapter implements LegAdapter {
+/**
+ * The body `encode` builds, if the host's decoder (`decode`, the one its server runs) reads it;
+ * else the refusal a leg answers malformed input with. Nothing is sent for a refused body.
+ */
+function onTheWire<J>(encode: () => J, decode: (body: unknown) => unknown): { readonly kind: 'sendable'; readonly body: J } | Refusal {
+  try {
+    const body = encode();
+    decode(body); // plain JSON values already: what the host parses from the text
+    return { kind: 'sendable', body };
+  } catch (e) {
+    if (e instanceof EncodeError || e instanceof WireError) return refused(`malformed request: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * A refusal for an entry whose decision is neither COMMIT nor ABORT: the entry encoding writes any
+ * decision but COMMIT with ABORT's code, so sending one would send another entry than the caller's.
+ */
+function decisionRefusal(entries: readonly Entry[]): Refusal | null {
+  const bad = entries.find((e) => !DECISIONS.includes(e.decision));
+  return bad === undefined ? null : refused(`malformed entry: unknown decision ${JSON.stringify(bad.decision)}`);
+}
+
+/** A LegAdapter served by a leg host over HTTP; a BatchLegAdapter too (the host answers 404 for a leg that is not). */
+export class HttpLegAdapter implements BatchLegAdapter {
   readonly leg: LegName;
   private readonly base: string;
   private readonly credential: Credential;
@@ -184,11 +258,46 @@ export class HttpLegAdapter implements LegAdapter {
     return this.call('POST', `/settlements/${settlementIdToHex(settlementId)}/reclaim`, {}, reclaimOutcomeFromJson);
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body: unknown, decode: (v: unknown) => T): Promise<T> {
+  async submitRoot(report: ReportV2): Promise<RootOutcome> {
+    const request = onTheWire(() => rootRequestToJson(report), rootRequestFromJson);
+    if (request.kind === 'refused') return request;
+    return this.call('POST', '/roots', request.body, rootOutcomeFromJson);
+  }
+
+  /** An item the host could not read is refused here, alone (as the leg refuses an item whose proof does not verify); the rest are sent. */
+  async applyEntries(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]> {
+    const count = entriesCountProblem(items.length);
+    if (count !== null) return refuseAll(items.length, count);
+    if (root.length !== TREE_HASH_BYTES) return refuseAll(items.length, `malformed root: must be ${TREE_HASH_BYTES} bytes`);
+    const checked = items.map((item) => decisionRefusal([item.entry]) ?? onTheWire(() => provenEntryToJson(item), (v) => provenEntryFromJson(v, 'item')));
+    const sent = checked.flatMap((c) => (c.kind === 'sendable' ? [c.body] : []));
+    const answered = sent.length === 0 ? [] : await this.batchCall(`/roots/${toHex(root)}/entries`, { items: sent }, sent.length);
+    let next = 0;
+    return checked.map((c) => (c.kind === 'sendable' ? answered[next++]! : c));
+  }
+
+  /** A body the host could not read refuses every entry, as the leg refuses a batch whose multiproof does not verify. */
+  async applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]> {
+    const count = entriesCountProblem(entries.length);
+    if (count !== null) return refuseAll(entries.length, count);
+    const request = decisionRefusal(entries) ?? onTheWire(() => batchRequestToJson(report, entries, multiproof), batchRequestFromJson);
+    if (request.kind === 'refused') return refuseAll(entries.length, request.reason);
+    return this.batchCall('/batches', request.body, entries.length);
+  }
+
+  /** A call answered with one outcome per entry sent: its answer may be larger than others (OUTCOME_JSON_BYTES_MAX each). */
+  private async batchCall(path: string, body: unknown, entries: number): Promise<ApplyOutcome[]> {
+    const limitBytes = Math.max(this.limitBytes, entries * OUTCOME_JSON_BYTES_MAX);
+    const outcomes = await this.call('POST', path, body, applyOutcomesFromJson, limitBytes);
+    if (outcomes.length !== entries) throw new Error(`${this.leg} leg host: POST ${path}: malformed answer: ${outcomes.length} outcomes for ${entries} entries`);
+    return outcomes;
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body: unknown, decode: (v: unknown) => T, limitBytes = this.limitBytes): Promise<T> {
     const what = `${this.leg} leg host: ${method} ${path}`;
     let answer: Answer;
     try {
-      answer = await exchange(this.base + path, method, body, this.credential, this.timeoutMs, this.limitBytes);
+      answer = await exchange(this.base + path, method, body, this.credential, this.timeoutMs, limitBytes);
     } catch (e) {
       if (e instanceof Unreachable) throw new TransientLegError(`${this.leg} leg host unreachable: ${e.message}`);
       throw new Error(`${what}: ${errorText(e)}`);

@@ -10,7 +10,8 @@
  *     "tokens": { "legs": "secrets/legs.token", "admin": "secrets/admin.token" },
  *     "host": "127.0.0.1",                  // optional (default 127.0.0.1); not loopback: needs "tls"
  *     "tls": { "certFile": "…", "keyFile": "…" },   // optional: serve HTTPS
- *     "port": 0                             // optional, 0 = a free port (default)
+ *     "port": 0,                            // optional, 0 = a free port (default)
+ *     "protocol": 1                         // optional (default 1): 2 for protocol v2 (batches)
  *   }
  *
  * `tokens` names the two token files (mode 0600, 64 hex digits; made by `tandem cluster up`, or
@@ -21,6 +22,11 @@
  * is read (networkId, configDigest, groupPublicKey; the group key must be a G2 point and equal
  * commitments[0]): the full check belongs to the nodes, which hold the shares. Every problem is a
  * ConfigError naming the file and the key.
+ *
+ * `protocol` is the one version of reports the legs accept (LegAnchor.protocol): a v1 leg refuses
+ * roots, a v2 leg refuses v1 reports. Under protocol 2 the anchor's configDigest must be the v2
+ * configuration digest. A cluster file that names its own `protocol` must name this one: a leg
+ * host never serves a cluster under another version than the one it was made for.
  */
 import { readFileSync } from 'node:fs';
 import { Credential, type TlsFiles, TokenFileError, isLoopback } from '@tandem/http';
@@ -80,12 +86,13 @@ function inFile<T>(path: string, read: () => T): T {
 export function loadLegHostConfig(path: string, readText: (p: string) => string = (p) => readFileSync(p, 'utf8')): LegHostConfig {
   const json = readJson(path, readText);
   const base = dirname(path);
-  const o = inFile(path, () => objectField(json, '', ['parties', 'asset', 'bank', 'tokens'], ['cluster', 'anchor', 'host', 'tls', 'port']));
+  const o = inFile(path, () => objectField(json, '', ['parties', 'asset', 'bank', 'tokens'], ['cluster', 'anchor', 'host', 'tls', 'port', 'protocol']));
   const hasCluster = Object.hasOwn(o, 'cluster');
   if (hasCluster === Object.hasOwn(o, 'anchor')) throw new ConfigError(`${path}: give exactly one of the keys "cluster" (a cluster file) and "anchor"`);
+  const protocol = inFile(path, () => protocolFromJson(o.protocol));
   const anchor = hasCluster
-    ? loadClusterAnchor(resolve(base, inFile(path, () => stringField(o.cluster, 'cluster', 4096, 1))), readText)
-    : inFile(path, () => anchorFromJson(o.anchor, 'anchor'));
+    ? loadClusterAnchor(resolve(base, inFile(path, () => stringField(o.cluster, 'cluster', 4096, 1))), readText, protocol)
+    : { ...inFile(path, () => anchorFromJson(o.anchor, 'anchor')), protocol };
   const partiesPath = resolve(base, inFile(path, () => stringField(o.parties, 'parties', 4096, 1)));
   const parties = loadParties(partiesPath, readText);
   const credentials = loadTokens(path, base, o.tokens);
@@ -102,6 +109,13 @@ export function loadLegHostConfig(path: string, readText: (p: string) => string 
       port: o.port === undefined ? 0 : intField(o.port, 'port', 0, 65535),
     };
   });
+}
+
+/** The config's `protocol`: 1 when absent. */
+function protocolFromJson(v: unknown): 1 | 2 {
+  if (v === undefined) return 1;
+  if (v !== 1 && v !== 2) throw new WireError('protocol', `expected 1 or 2 (the protocol version the legs accept), got ${JSON.stringify(v) ?? String(v)}`);
+  return v;
 }
 
 function hostFromJson(v: unknown, tls: boolean): string {
@@ -153,8 +167,11 @@ function anchorFromJson(v: unknown, field: string): LegAnchor {
   };
 }
 
-/** The anchor from a cluster file; its other keys are the nodes' business and are not checked here. */
-export function loadClusterAnchor(path: string, readText: (p: string) => string = (p) => readFileSync(p, 'utf8')): LegAnchor {
+/**
+ * The anchor from a cluster file, for legs of `protocol`; its other keys are the nodes' business
+ * and are not checked here, but for `protocol` when the file has one (it must be `protocol`).
+ */
+export function loadClusterAnchor(path: string, readText: (p: string) => string = (p) => readFileSync(p, 'utf8'), protocol: 1 | 2 = 1): LegAnchor {
   const json = readJson(path, readText);
   return inFile(path, () => {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WireError('', 'expected an object');
@@ -166,7 +183,10 @@ export function loadClusterAnchor(path: string, readText: (p: string) => string 
     if (toHex(hexField(first, 'commitments[0]', G2_POINT_BYTES)) !== toHex(anchor.groupPublicKey)) {
       throw new WireError('groupPublicKey', 'differs from commitments[0] (the group key is the constant term commitment)');
     }
-    return anchor;
+    if (o.protocol !== undefined && o.protocol !== protocol) {
+      throw new WireError('protocol', `the cluster runs protocol ${JSON.stringify(o.protocol)}, the leg host config says ${protocol} (its key "protocol", default 1)`);
+    }
+    return { ...anchor, protocol };
   });
 }
 

@@ -66,7 +66,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(`${JSON.stringify({ ready: true, url: host.url })}\n`);
-  log('info', 'leg host listening', { url: host.url, parties: [...config.parties.keys()] });
+  log('info', 'leg host listening', { url: host.url, protocol: config.anchor.protocol ?? 1, parties: [...config.parties.keys()] });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -5,6 +5,9 @@
  *   GET  /legs/:leg/settlements/:idHex                                         → LegView
  *   POST /legs/:leg/apply                      { report }                      → ApplyOutcome
  *   POST /legs/:leg/settlements/:idHex/reclaim                                 → ReclaimOutcome
+ *   POST /legs/:leg/roots                      { report: report v2 }           → RootOutcome
+ *   POST /legs/:leg/roots/:rootHex/entries     { items: [{ entry, proof }…] }  → { outcomes }
+ *   POST /legs/:leg/batches                    { report, entries, multiproof } → { outcomes }
  *   /admin/…                                   see admin.ts
  *
  * Two roles, each with its own token on the one listener: `legs` (the nodes: the /legs routes)
@@ -13,15 +16,17 @@
  * @tandem/http); a route called with the other role's token is 403.
  *
  * Status codes: 200 with the answer; 400 `{ error, field }` for input that does not decode (the
- * field is named); 404 unknown route or leg; 405 wrong method; 503 `{ error }` when the leg throws
+ * field is named); 404 unknown route or leg, or a protocol v2 route on a leg whose adapter is not
+ * a BatchLegAdapter; 405 wrong method; 413 a body over its route's limit (the two batch routes
+ * have their own, larger one); 503 `{ error }` when the leg throws
  * TransientLegError (the caller retries); 500 `{ error: "internal error" }` for anything else (a
  * bug; reported to `onError`, its text never sent). No input can crash the server: every
  * handler's failure becomes an answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Credential, type TlsFiles, HttpError, readJsonBody, sendError, sendJson, serveGuarded } from '@tandem/http';
-import { type LegName, LEG_NAMES } from '@tandem/protocol';
-import { type LegAdapter, TransientLegError } from '@tandem/legs';
+import { type LegName, LEG_NAMES, assert } from '@tandem/protocol';
+import { type ApplyOutcome, type BatchLegAdapter, type LegAdapter, TransientLegError, isBatchLegAdapter } from '@tandem/legs';
 import {
   type LegAdmin,
   AdminInputError,
@@ -37,12 +42,15 @@ import {
 import {
   WireError,
   applyOutcomeToJson,
+  applyOutcomesToJson,
   legViewToJson,
   prepareOutcomeToJson,
   reclaimOutcomeToJson,
+  rootFromHex,
+  rootOutcomeToJson,
   settlementIdFromHex,
 } from '@tandem/legs/json';
-import { applyRequestFromJson, emptyRequestFromJson, prepareRequestFromJson } from './wire.js';
+import { applyRequestFromJson, batchRequestFromJson, emptyRequestFromJson, entriesRequestFromJson, prepareRequestFromJson, rootRequestFromJson } from './wire.js';
 
 export interface ServedLegs {
   readonly asset?: LegAdapter;
@@ -65,8 +73,13 @@ export interface ServeLegsOptions {
   readonly tls?: TlsFiles | null;
   /** With an admin API, `credentials.admin` is required. */
   readonly admin?: LegAdmin;
-  /** Largest request body accepted. Default 64 KiB (a prepare is under 3 KiB). */
+  /** Largest request body accepted, but on the two batch routes. Default 64 KiB (a prepare is under 3 KiB). */
   readonly bodyLimitBytes?: number;
+  /**
+   * Largest body of POST …/roots/:root/entries and …/batches. Default 1 MiB: 256 entries with
+   * their proofs take at most about 320 KB, whatever the batch's size (16 siblings each).
+   */
+  readonly batchBodyLimitBytes?: number;
   /** Unexpected failures (answered 500): a bug in an adapter or here. */
   readonly onError?: (error: unknown) => void;
 }
@@ -79,6 +92,13 @@ export interface LegServer {
 }
 
 export const BODY_LIMIT_BYTES_DEFAULT = 64 * 1024;
+export const BATCH_BODY_LIMIT_BYTES_DEFAULT = 1024 * 1024;
+
+/** Body limits: of every request, and of the two batch routes. */
+interface BodyLimits {
+  readonly callBytes: number;
+  readonly batchBytes: number;
+}
 
 /** The role a request's token grants (see the module comment). */
 type Role = 'legs' | 'admin';
@@ -88,8 +108,10 @@ interface RequestContext {
   readonly role: Role;
   readonly segments: readonly string[];
   readonly query: URLSearchParams;
-  /** Reads and parses the body (undefined when empty); throws HttpError 413 / 400. */
+  /** Reads and parses the body (undefined when empty) within the call limit; throws HttpError 413 / 400. */
   readonly body: () => Promise<unknown>;
+  /** The same within the batch routes' limit. */
+  readonly batchBody: () => Promise<unknown>;
 }
 
 export async function serveLegs(legs: ServedLegs, opts: ServeLegsOptions): Promise<LegServer> {
@@ -99,11 +121,16 @@ export async function serveLegs(legs: ServedLegs, opts: ServeLegsOptions): Promi
   }
   if (opts.admin !== undefined && opts.credentials.admin === undefined) throw new Error('serveLegs: an admin API needs credentials.admin (its own token)');
   const onError = opts.onError ?? (() => {});
+  const limits: BodyLimits = { callBytes: opts.bodyLimitBytes ?? BODY_LIMIT_BYTES_DEFAULT, batchBytes: opts.batchBodyLimitBytes ?? BATCH_BODY_LIMIT_BYTES_DEFAULT };
+  for (const [key, bytes] of [['bodyLimitBytes', limits.callBytes], ['batchBodyLimitBytes', limits.batchBytes]] as const) {
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`serveLegs: ${key} must be a positive integer, got ${bytes}`);
+  }
   const router = new Router(legs, opts.admin ?? null);
   const roles = { legs: opts.credentials.legs, ...(opts.admin !== undefined ? { admin: opts.credentials.admin! } : {}) };
-  const server = await serveGuarded(
-    { name: 'leg host', host: opts.host, port: opts.port, roles, tls: opts.tls ?? null, bodyBytesMax: opts.bodyLimitBytes ?? BODY_LIMIT_BYTES_DEFAULT, onError },
-    (req, res, admitted) => respond(router, req, res, admitted.role as Role, admitted.bodyBytesMax, onError),
+  // The guard refuses what no route takes; each route then reads within its own limit.
+  const bodyBytesMax = Math.max(limits.callBytes, limits.batchBytes);
+  const server = await serveGuarded({ name: 'leg host', host: opts.host, port: opts.port, roles, tls: opts.tls ?? null, bodyBytesMax, onError }, (req, res, admitted) =>
+    respond(router, req, res, admitted.role as Role, limits, onError),
   );
   return { url: server.url, close: () => server.close() };
 }
@@ -111,7 +138,7 @@ export async function serveLegs(legs: ServedLegs, opts: ServeLegsOptions): Promi
 // ---------------------------------------------------------------------------------------------
 // One request
 
-async function respond(router: Router, req: IncomingMessage, res: ServerResponse, role: Role, bodyLimitBytes: number, onError: (e: unknown) => void): Promise<void> {
+async function respond(router: Router, req: IncomingMessage, res: ServerResponse, role: Role, limits: BodyLimits, onError: (e: unknown) => void): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://leg-host.invalid');
     const segments = pathSegments(url.pathname);
@@ -121,7 +148,8 @@ async function respond(router: Router, req: IncomingMessage, res: ServerResponse
       role,
       segments,
       query: url.searchParams,
-      body: () => (bodyPromise ??= readJsonBody(req, bodyLimitBytes)),
+      body: () => (bodyPromise ??= readJsonBody(req, limits.callBytes)),
+      batchBody: () => (bodyPromise ??= readJsonBody(req, limits.batchBytes)),
     };
     sendJson(res, 200, await router.route(ctx));
   } catch (e) {
@@ -189,7 +217,29 @@ class Router {
       emptyRequestFromJson(await ctx.body());
       return reclaimOutcomeToJson(await adapter.reclaim(id));
     }
+    if ((rest.length === 1 && (a === 'roots' || a === 'batches')) || (rest.length === 3 && a === 'roots' && c === 'entries')) return this.batchRoute(ctx, legName, rest);
     throw notFound(ctx);
+  }
+
+  /** The protocol v2 routes: roots, entries by proof, batches by multiproof. */
+  private async batchRoute(ctx: RequestContext, legName: string, rest: readonly string[]): Promise<unknown> {
+    allow(ctx, 'POST');
+    const adapter = this.batchAdapter(legName);
+    const [a, b] = rest;
+    if (a === 'roots' && rest.length === 1) return rootOutcomeToJson(await adapter.submitRoot(rootRequestFromJson(await ctx.body())));
+    if (a === 'roots') {
+      const root = rootFromHex(b, 'root');
+      const items = entriesRequestFromJson(await ctx.batchBody());
+      return outcomesToJson(await adapter.applyEntries(root, items), items.length);
+    }
+    const { report, entries, multiproof } = batchRequestFromJson(await ctx.batchBody());
+    return outcomesToJson(await adapter.applyBatch(report, entries, multiproof), entries.length);
+  }
+
+  private batchAdapter(name: string): BatchLegAdapter {
+    const adapter = this.adapter(name);
+    if (!isBatchLegAdapter(adapter)) throw new HttpError(404, `this host's ${name} leg does not take protocol v2 calls (roots, entries, batches)`);
+    return adapter;
   }
 
   private adapter(name: string): LegAdapter {
@@ -233,6 +283,12 @@ class Router {
         throw notFound(ctx);
     }
   }
+}
+
+/** One outcome per entry, in order: an adapter answering otherwise is a bug (a 500), never a short answer. */
+function outcomesToJson(outcomes: readonly ApplyOutcome[], entries: number): ReturnType<typeof applyOutcomesToJson> {
+  assert(outcomes.length === entries, `the leg answered ${outcomes.length} outcomes for ${entries} entries`);
+  return applyOutcomesToJson(outcomes);
 }
 
 function queryLeg(q: Map<string, string>): LegName {

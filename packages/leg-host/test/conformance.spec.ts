@@ -1,25 +1,22 @@
 /**
  * The shared leg conformance suite, run through the whole HTTP path:
  * HttpLegAdapter → serveLegs → MemoryAssetChain / MemoryBankLedger (with a virtual clock the
- * harness moves). Funding, balances and the conservation check go through the admin API.
+ * harness moves). Funding, balances and the conservation check go through the admin API. With
+ * `{ v2: true }` the protocol v2 part runs too, on legs anchored to protocol 2: roots, entries by
+ * proof and batches by multiproof, all over HTTP.
  */
 import type { LegName } from '@tandem/protocol';
-import type { AssetVenue, BankVenue } from '@tandem/legs';
-import { type LegHarness, createLegFixture, legConformance } from '@tandem/legs/conformance';
+import { type LegHarness, legConformance } from '@tandem/legs/conformance';
 import { Credential } from '@tandem/http';
 import { HttpLegAdapter, LegHostAdminClient, startMemoryLegHost } from '../src/index.js';
+import { ASSET_VENUE, BANK_VENUE, START_MS, TIMEOUT_MS, fx } from './support.js';
 
-const fx = createLegFixture();
-const ASSET_VENUE: AssetVenue = { chainId: 31337n, escrow: new Uint8Array(20).fill(0xab) };
-const BANK_VENUE: BankVenue = { bankId: 'bank-a', ledger: 'deposits' };
-const START_MS = 1_000_000;
-const TIMEOUT_MS = 5_000;
-
-async function harness(leg: LegName, unit: string): Promise<LegHarness> {
+async function harness(leg: LegName, unit: string, protocol: 1 | 2): Promise<LegHarness> {
+  const anchor = protocol === 2 ? fx.anchorV2 : fx.anchor;
   const clock = { nowMs: START_MS };
   const credentials = { legs: Credential.generate(), admin: Credential.generate() };
   const host = await startMemoryLegHost({
-    anchor: fx.anchor,
+    anchor,
     parties: fx.partyPublicKeys,
     assetVenue: ASSET_VENUE,
     bankVenue: BANK_VENUE,
@@ -35,7 +32,7 @@ async function harness(leg: LegName, unit: string): Promise<LegHarness> {
     venue,
     unit,
     startMs: START_MS,
-    anchor: fx.anchor,
+    anchor,
     dealer: fx.dealer,
     partyKeys: fx.partySecretKeys,
     setNowMs: async (ms) => {
@@ -49,5 +46,5 @@ async function harness(leg: LegName, unit: string): Promise<LegHarness> {
   };
 }
 
-legConformance('HttpLegAdapter → MemoryAssetChain', () => harness('asset', 'OUSG'));
-legConformance('HttpLegAdapter → MemoryBankLedger', () => harness('payment', 'USD'));
+legConformance('HttpLegAdapter → MemoryAssetChain', (protocol) => harness('asset', 'OUSG', protocol), { v2: true });
+legConformance('HttpLegAdapter → MemoryBankLedger', (protocol) => harness('payment', 'USD', protocol), { v2: true });

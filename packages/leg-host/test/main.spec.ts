@@ -9,10 +9,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Terms, settlementId, toHex } from '@tandem/protocol';
-import { authorize, createLegFixture } from '@tandem/legs/fixture';
+import { type Terms, reportTreeMultiproof, settlementId, toHex } from '@tandem/protocol';
+import { authorize, createLegFixture, signReport } from '@tandem/legs/fixture';
 import { Credential } from '@tandem/http';
 import { ConfigError, HttpLegAdapter, LegHostAdminClient, loadLegHostConfig } from '../src/index.js';
+import { fx as v2, reportOf } from './support.js';
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPO_DIR = resolve(PACKAGE_DIR, '../..');
@@ -80,6 +81,7 @@ describe('config file', () => {
     expect(c.assetVenue).toEqual({ chainId: 31337n, escrow: new Uint8Array(20).fill(0xab) });
     expect(c.bankVenue).toEqual({ bankId: 'bank-a', ledger: 'deposits' });
     expect([c.host, c.port, c.tls]).toEqual(['127.0.0.1', 0, null]);
+    expect(c.anchor.protocol).toBe(1);
     expect(c.credentials.legs.source).toBe(join(dir, 'ok', 'legs.token'));
     expect(c.credentials.admin.sameTokenAs(credentialsOf(join(dir, 'ok', 'leg-host.json')).admin)).toBe(true);
   });
@@ -90,6 +92,14 @@ describe('config file', () => {
     const c = loadLegHostConfig(path);
     expect(toHex(c.anchor.configDigest)).toBe(anchor.configDigest);
     expect(c.port).toBe(4567);
+  });
+
+  it('anchors the legs to the protocol it names (default 1), which a cluster file naming its own must match', () => {
+    expect(loadLegHostConfig(writeFiles('v2', { protocol: 2 })).anchor.protocol).toBe(2);
+    expect(loadLegHostConfig(writeFiles('v2-cluster', { protocol: 2 }, { protocol: 2 })).anchor.protocol).toBe(2);
+    const anchor = { networkId: toHex(fx.anchorV2.networkId), configDigest: toHex(fx.anchorV2.configDigest), groupPublicKey: toHex(fx.anchorV2.groupPublicKey) };
+    const inline = loadLegHostConfig(writeFiles('v2-inline', { anchor, cluster: undefined, protocol: 2 }));
+    expect([inline.anchor.protocol, toHex(inline.anchor.configDigest)]).toEqual([2, anchor.configDigest]);
   });
 
   it('names the file and the key of every problem', () => {
@@ -109,6 +119,9 @@ describe('config file', () => {
       ['digest', {}, { configDigest: 'zz' }, /cluster\.json: key "configDigest"/],
       ['point', {}, { groupPublicKey: 'ff'.repeat(96), commitments: ['ff'.repeat(96)] }, /cluster\.json: key "groupPublicKey": not a valid G2 point/],
       ['commitment', {}, { commitments: [toHex(fx.dealer.commitments[1]!)] }, /key "groupPublicKey": differs from commitments\[0\]/],
+      ['protocol', { protocol: 3 }, {}, /leg-host\.json: key "protocol": expected 1 or 2/],
+      ['protocol-text', { protocol: '2' }, {}, /leg-host\.json: key "protocol": expected 1 or 2 .*got "2"/],
+      ['protocol-cluster', {}, { protocol: 2 }, /cluster\.json: key "protocol": the cluster runs protocol 2, the leg host config says 1/],
     ];
     for (const [name, config, cluster, pattern] of cases) {
       const path = writeFiles(`bad-${name}`, config, cluster);
@@ -215,6 +228,25 @@ describe('main entry (built dist)', () => {
     expect(await withTimeout(r.exited, EXIT_TIMEOUT_MS, 'exit after SIGTERM')).toBe(0);
     expect(r.stderr()).toMatch(/"msg":"leg host stopped","signal":"SIGTERM"/);
     await expect(payment.observe(id)).rejects.toThrow(/unreachable/);
+  });
+
+  it('with "protocol": 2 serves legs that take roots and refuse v1 reports', async () => {
+    // The fixture reportOf signs with: its committee is the one this host is anchored to.
+    const anchor = { networkId: toHex(v2.anchorV2.networkId), configDigest: toHex(v2.anchorV2.configDigest), groupPublicKey: toHex(v2.anchorV2.groupPublicKey) };
+    const configPath = writeFiles('run-v2', { anchor, cluster: undefined, protocol: 2 });
+    const r = start(['--config', configPath]);
+    children.push(r.child);
+    const url = String((await readyLine(r)).url);
+    const payment = new HttpLegAdapter({ url, leg: 'payment', credential: credentialsOf(configPath).legs, timeoutMs: 5_000 });
+    const entry = { settlementId: new Uint8Array(32).fill(5), decision: 'ABORT' as const, validUntilMs: Date.now() + 60_000 };
+    const report = reportOf([entry], 1, Date.now());
+    expect(await payment.applyBatch(report, [entry], reportTreeMultiproof([entry], [0]))).toEqual([{ kind: 'applied' }]);
+    expect(await payment.submitRoot(report)).toEqual({ kind: 'duplicate' });
+    const v1 = signReport(v2.dealer, { networkId: v2.anchorV2.networkId, configDigest: v2.anchorV2.configDigest, settlementId: entry.settlementId, decision: 'ABORT', round: 0, validUntilMs: entry.validUntilMs });
+    expect((await payment.applyReport(v1)).kind).toBe('refused');
+    r.child.kill('SIGTERM');
+    expect(await withTimeout(r.exited, EXIT_TIMEOUT_MS, 'exit after SIGTERM')).toBe(0);
+    expect(r.stderr()).toMatch(/"msg":"leg host listening".*"protocol":2/);
   });
 
   it('exits 2 naming the key of a bad config, and 2 with usage on bad arguments', async () => {

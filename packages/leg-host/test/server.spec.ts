@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Server, createServer } from 'node:http';
+import { type createServer } from 'node:http';
 import { connect } from 'node:net';
 import { type Terms, settlementId, toHex, validUntilMs } from '@tandem/protocol';
-import { type AssetVenue, type BankVenue, type LegAdapter, MemoryBankLedger, TransientLegError } from '@tandem/legs';
-import { authorize, createLegFixture, signReport } from '@tandem/legs/fixture';
+import { type LegAdapter, MemoryBankLedger, TransientLegError } from '@tandem/legs';
+import { authorize, signReport } from '@tandem/legs/fixture';
 import { Credential } from '@tandem/http';
 import {
   type MemoryLegHost,
@@ -14,15 +14,7 @@ import {
   serveLegs,
   startMemoryLegHost,
 } from '../src/index.js';
-
-const fx = createLegFixture();
-const ASSET_VENUE: AssetVenue = { chainId: 31337n, escrow: new Uint8Array(20).fill(0xab) };
-const BANK_VENUE: BankVenue = { bankId: 'bank-a', ledger: 'deposits' };
-const START_MS = 1_000_000;
-const TIMEOUT_MS = 5_000;
-const LEGS = Credential.generate();
-const ADMIN = Credential.generate();
-const CREDENTIALS = { legs: LEGS, admin: ADMIN };
+import { ADMIN, ASSET_VENUE, BANK_VENUE, CREDENTIALS, LEGS, START_MS, TIMEOUT_MS, closedPortUrl, fx, post, raw, stub } from './support.js';
 
 function dvpTerms(nonce: string, amount = 100n): Terms {
   return {
@@ -40,48 +32,6 @@ const ID1 = settlementId(T1);
 const BOB_AUTH = authorize('bob', fx.partySecretKeys.get('bob')!, fx.anchor.networkId, ID1);
 const ALICE_AUTH = authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, ID1);
 const COMMIT1 = signReport(fx.dealer, { networkId: fx.anchor.networkId, configDigest: fx.anchor.configDigest, settlementId: ID1, decision: 'COMMIT', round: 0, validUntilMs: validUntilMs(T1) });
-
-/**
- * Status and parsed body of a raw request: tests speak HTTP directly to check the server's answers.
- * It carries the token of the routes it calls (admin for /admin, else legs) and declares a body
- * JSON, unless `init` says otherwise.
- */
-async function raw(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const credential = new URL(url).pathname.startsWith('/admin') ? ADMIN : LEGS;
-  const headers = credential.headers(init.body === undefined ? {} : { 'content-type': 'application/json' });
-  const res = await fetch(url, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
-  const text = await res.text();
-  return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>, headers: res.headers };
-}
-
-function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  return raw(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
-}
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPortUrl(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
-
-/** A stub HTTP server answering every request with `handler`; closed after each use. */
-async function stub(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 describe('leg host over HTTP', () => {
   const clock = { nowMs: START_MS };

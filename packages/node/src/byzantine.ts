@@ -5,7 +5,10 @@
  */
 import {
   type Decision,
+  type Entry,
   type LegView,
+  type ReportV2,
+  type TreeMultiproof,
   type Message,
   type SignedProposal,
   type SignedVote,
@@ -20,7 +23,7 @@ import {
 } from '@tandem/protocol';
 import { blsSign } from '@tandem/crypto';
 import type { Signer } from '@tandem/consensus';
-import type { LegAdapter } from '@tandem/legs';
+import { type LegAdapter, type ProvenEntry, isBatchLegAdapter } from '@tandem/legs';
 import type { Legs, Storage, Transport } from './ports.js';
 
 export type ByzantineBehaviour = 'equivocate' | 'silent' | 'lie-locked' | 'lie-rejected' | 'invalid-partial' | 'amnesia' | 'flood';
@@ -147,9 +150,20 @@ function floodingTransport(inner: Transport, signer: Signer, env: ByzantineEnv):
   };
 }
 
-/** Lying observations: the node reports what it was told to claim, whatever the legs say. */
+/**
+ * Lying observations: the node reports what it was told to claim, whatever the legs say. Writes go
+ * through unchanged, the protocol v2 ones too when the leg takes them (so the wrapped leg is a
+ * BatchLegAdapter exactly when the real one is).
+ */
 function lyingLegs(inner: Legs, env: ByzantineEnv, claim: 'locked' | 'rejected'): Legs {
   const wrap = (adapter: LegAdapter): LegAdapter => ({
+    ...(isBatchLegAdapter(adapter)
+      ? {
+          submitRoot: (r: ReportV2) => adapter.submitRoot(r),
+          applyEntries: (root: Uint8Array, items: readonly ProvenEntry[]) => adapter.applyEntries(root, items),
+          applyBatch: (r: ReportV2, entries: readonly Entry[], m: TreeMultiproof) => adapter.applyBatch(r, entries, m),
+        }
+      : {}),
     leg: adapter.leg,
     prepare: (t, a) => adapter.prepare(t, a),
     applyReport: (r) => adapter.applyReport(r),

@@ -1,11 +1,14 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { DecodeError, Reader, Writer, utf8 } from './bytes.js';
+import { DecodeError, EncodeError, Reader, Writer, utf8 } from './bytes.js';
 
 export type Decision = 'COMMIT' | 'ABORT';
 export const DECISIONS: readonly Decision[] = ['COMMIT', 'ABORT'];
 
 export function decisionCode(d: Decision): number {
-  return d === 'COMMIT' ? 1 : 2;
+  if (d === 'COMMIT') return 1;
+  if (d === 'ABORT') return 2;
+  // Untyped input (JSON, a Byzantine wrapper) must not encode as ABORT by default.
+  throw new EncodeError(`decision must be COMMIT or ABORT, got ${JSON.stringify(d)}`);
 }
 
 export function decisionFromCode(code: number, field: string, offset: number): Decision {

@@ -156,6 +156,12 @@ describe('report body', () => {
     expect([decisionCode('COMMIT'), decisionCode('ABORT')]).toEqual([1, 2]);
     expect([decisionFromCode(1, 'd', 0), decisionFromCode(2, 'd', 0)]).toEqual(['COMMIT', 'ABORT']);
   });
+
+  it('refuses to encode a decision that is neither COMMIT nor ABORT (never ABORT by default)', () => {
+    for (const bad of ['commit', 'NIL', '', null, undefined]) {
+      expect(() => decisionCode(bad as unknown as 'COMMIT')).toThrow(/decision must be COMMIT or ABORT/);
+    }
+  });
 });
 
 describe('report (body and signature)', () => {

@@ -9,3 +9,4 @@ export * from './memory-storage.js';
 export * from './signing-fence.js';
 export type { IntentLimits, IntentRefusal, OpenLoad, RefusalReason } from './admission.js';
 export { FULL_RETRY_AFTER_MAX_MS, FULL_RETRY_AFTER_MIN_MS, REFUSAL_REASONS } from './admission.js';
+export * from './v2/index.js';

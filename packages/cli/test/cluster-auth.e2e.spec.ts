@@ -8,27 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterCredentials, clusterCredentials, clusterDown, tokenFile } from '@tandem/devnet';
-import { main } from '../src/main.js';
+import { tandem } from './capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-cluster-auth-'));
 const ZERO_ID = '00'.repeat(32);
 type Credential = ClusterCredentials['control'];
 
-/** Runs `tandem …args`; returns the exit code and what it wrote. */
-async function tandem(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  try {
-    return { code: await main(['node', 'tandem', ...args]), out: out.join(''), err: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 interface Endpoint {
   readonly name: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { generatePrivateKey } from 'viem/accounts';
-import { PRIVATE_KEY_ENV } from '@tandem/devnet';
+import { PRIVATE_KEY_ENV, ensureProtocol } from '@tandem/devnet';
 import { main } from '../src/main.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tandem-cluster-up-options-'));
@@ -62,5 +62,18 @@ describe('tandem cluster up: the chain options on the command line', () => {
     expect(stderr).toContain(PRIVATE_KEY_ENV);
     expect(stderr).not.toContain(bad.slice(2, 60));
   });
-});
 
+  it('exits 2 starting a directory made with protocol 1 under --protocol 2, saying so', async () => {
+    const dir = tmp();
+    ensureProtocol(dir, 1); // what `cluster up` (protocol 1) recorded when it made the directory
+    const { code, stderr } = await run(['cluster', 'up', '--dir', dir, '--legs', 'memory', '--protocol', '2']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^tandem: --protocol 2: .* was created with protocol 1 .*a cluster directory keeps its protocol/);
+    expect(existsSync(join(dir, 'keys'))).toBe(false);
+  });
+
+  it('exits 2 for a --protocol that is neither 1 nor 2', async () => {
+    const { code, stderr } = await run(['cluster', 'up', '--dir', join(tmp(), 'c'), '--legs', 'memory', '--protocol', 'v2']);
+    expect([code, stderr]).toEqual([2, 'tandem: --protocol v2: expected 1 or 2\n']);
+  });
+});

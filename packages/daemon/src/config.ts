@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Credential, type TlsFiles, TokenFileError, isLoopback } from '@tandem/http';
 import { UsageError } from './errors.js';
+import { type ProtocolChoice, protocolChoice } from './protocol-config.js';
 
 /** A node's configuration file (`tandem node --config FILE`). Relative paths are relative to the file. */
 export interface NodeConfig {
@@ -37,6 +38,12 @@ export interface NodeConfig {
    * "unauthorizedOpenMax" }`; each absent one keeps the runtime's default (3654 days; 1000).
    */
   readonly intents?: IntentLimitsConfig;
+  /**
+   * The protocol version this node runs (`"protocol": 1 | 2`, default 1) and, for 2, its v2
+   * parameters (`"v2": { tickMs, … }`, each absent one the default for the cluster's size; the
+   * whole set must pass the v2 bounds, checked once the cluster file is read: protocol-config.ts).
+   */
+  readonly protocol: ProtocolChoice;
 }
 
 export interface IntentLimitsConfig {
@@ -44,7 +51,7 @@ export interface IntentLimitsConfig {
   readonly unauthorizedOpenMax?: number;
 }
 
-const KEYS = ['cluster', 'key', 'listen', 'peers', 'legs', 'dataDir', 'control', 'history', 'intents', 'linkFaults'];
+const KEYS = ['cluster', 'key', 'listen', 'peers', 'legs', 'dataDir', 'control', 'history', 'intents', 'linkFaults', 'protocol', 'v2'];
 const LEGS_KEYS = ['asset', 'payment', 'tokenFile'];
 const CONTROL_KEYS = ['host', 'port', 'tokenFile', 'tls'];
 const INTENT_KEYS = ['horizonMaxDays', 'unauthorizedOpenMax'];
@@ -153,6 +160,7 @@ export function loadNodeConfig(file: string): NodeConfig {
     dataDir: resolve(base, str(file, o['dataDir'], 'dataDir')),
     control: controlConfig(file, base, o['control']),
     linkFaults,
+    protocol: protocolChoice(file, o['protocol'], o['v2']),
     ...(o['history'] !== undefined ? { history: resolve(base, str(file, o['history'], 'history')) } : {}),
     ...(o['intents'] !== undefined ? { intents: intentLimits(file, o['intents']) } : {}),
   };

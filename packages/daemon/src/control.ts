@@ -10,7 +10,8 @@
  *                   or refused: 429 (reason `full`) or 422 (`late`, `window-too-short`, `horizon`)
  *                   { error, reason, retryAfterMs } (the node also logs `intent-refused`)
  *   GET  /settlements                     → { settlements: [{ id, decided, closed, split, stuck }] }
- *   GET  /settlements/:idHex              → the node's view of one settlement
+ *                                           (protocol 2: [{ id, decided, height, decision, closed, expired, refused }])
+ *   GET  /settlements/:idHex              → the node's view of one settlement (protocol 2: control-v2.ts)
  *   POST /faults/links  (only with "linkFaults": true in the config; else 404) → link-faults.ts
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,12 +27,49 @@ export interface NodeStatus {
   readonly peerId: string;
   readonly multiaddrs: readonly string[];
   readonly connected: readonly number[];
+  /** The protocol version this node runs. */
+  readonly protocol: 1 | 2;
   readonly settlements: number;
   readonly decided: number;
-  /** Settlements still open past their reclaim time plus the grace period (each logged at error level). */
-  readonly stuck: number;
-  /** Settlements with one leg committed and the other aborted or reclaimed (each logged at error level). */
-  readonly split: number;
+  /** Protocol 2: the newest decided height (0 before the first); protocol 1: null. */
+  readonly height: number | null;
+  /** Settlements still open past their reclaim time plus the grace period (each logged at error level); null: not tracked (protocol 2, for now). */
+  readonly stuck: number | null;
+  /** Settlements with one leg committed and the other aborted or reclaimed (each logged at error level); null: not tracked (protocol 2, for now). */
+  readonly split: number | null;
+}
+
+/**
+ * What the control API asks of the node's runtime, whichever protocol it runs: take an intent,
+ * list its settlements, and show one (the JSON bodies of GET /settlements and /settlements/:id).
+ */
+export interface ControlRuntime {
+  submit(terms: Terms, auths: Authorizations): IntentRefusal | null;
+  settlements(): readonly Record<string, unknown>[];
+  /** One settlement's view, or null when the node does not hold it. */
+  settlement(settlementIdHex: string): Record<string, unknown> | null;
+}
+
+/** The control API's view of a protocol-1 runtime. */
+export function controlOfV1(runtime: NodeRuntime): ControlRuntime {
+  return {
+    submit: (terms, auths) => runtime.submit(terms, auths),
+    settlements: () => runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decided, closed: d.closed, split: d.split, stuck: d.stuck })),
+    settlement: (idHex) => {
+      const st = runtime.settlementStatus(idHex);
+      if (st === null) return null;
+      return {
+        decided: st.decided,
+        decision: st.report?.decision ?? null,
+        round: st.report?.round ?? null,
+        report: st.report === null ? null : toHex(encodeReport(st.report)),
+        views: st.views,
+        closed: st.closed,
+        split: st.split,
+        stuck: st.stuck,
+      };
+    },
+  };
 }
 
 export interface ControlServer {
@@ -110,7 +148,7 @@ export interface LinkFaultControl {
  * Starts the control API. `links` offers the link-fault injector (cluster-mode scenarios only);
  * `onError` hears of failures answered 500 (a bug: their text is never sent).
  */
-export async function startControlServer(runtime: NodeRuntime, status: () => NodeStatus, listen: ControlListen, links: LinkFaultControl | null, onError: (e: unknown) => void): Promise<ControlServer> {
+export async function startControlServer(runtime: ControlRuntime, status: () => NodeStatus, listen: ControlListen, links: LinkFaultControl | null, onError: (e: unknown) => void): Promise<ControlServer> {
   const server = await serveGuarded(
     { name: 'control API', host: listen.host, port: listen.port, roles: { operator: listen.credential }, tls: listen.tls, bodyBytesMax: BODY_BYTES_MAX, optionNames: { host: 'control.host', tls: 'control.tls' }, onError },
     (req, res) =>
@@ -152,22 +190,12 @@ export async function startControlServer(runtime: NodeRuntime, status: () => Nod
     }
     // Every settlement at once (a runner following many): { settlements: [{ id, decided, closed, split, stuck }] }.
     if (req.method === 'GET' && path === '/settlements') {
-      return send(res, 200, { settlements: runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decided, closed: d.closed, split: d.split, stuck: d.stuck })) });
+      return send(res, 200, { settlements: runtime.settlements() });
     }
     const m = /^\/settlements\/([0-9a-f]{64})$/.exec(path);
     if (req.method === 'GET' && m) {
-      const st = runtime.settlementStatus(m[1]!);
-      if (st === null) return send(res, 404, { error: 'unknown settlement' });
-      return send(res, 200, {
-        decided: st.decided,
-        decision: st.report?.decision ?? null,
-        round: st.report?.round ?? null,
-        report: st.report === null ? null : toHex(encodeReport(st.report)),
-        views: st.views,
-        closed: st.closed,
-        split: st.split,
-        stuck: st.stuck,
-      });
+      const view = runtime.settlement(m[1]!);
+      return view === null ? send(res, 404, { error: 'unknown settlement' }) : send(res, 200, view);
     }
     send(res, 404, { error: `no route ${req.method} ${path}` });
   }

@@ -1,22 +1,26 @@
 /**
  * A Tandem node as a real process: the node runtime over libp2p (transport), the system clock and
  * timers, write-ahead files (storage), the leg adapters' HTTP endpoints (legs) and JSON logs. Same
- * runtime and consensus code as the simulator; only the ports differ.
+ * runtime and consensus code as the simulator; only the ports differ. The config's `protocol`
+ * chooses the runtime: NodeRuntime (1, engine-v1.ts) or NodeRuntimeV2 (2, engine-v2.ts).
  */
-import { P2pTransport, createTandemHost, type TandemHost } from '@tandem/p2p';
+import { createTandemHost, type TandemHost } from '@tandem/p2p';
 import { blsSign } from '@tandem/crypto';
 import { makeContext } from '@tandem/consensus';
-import { DEFAULT_RUNTIME_PARAMS, MemoVerifier, NativeIdentity, NodeRuntime } from '@tandem/node';
-import { assert, equalBytes } from '@tandem/protocol';
+import { DEFAULT_RUNTIME_PARAMS, MemoVerifier, NativeIdentity } from '@tandem/node';
+import { assert, configDigestV2, equalBytes, toHex } from '@tandem/protocol';
 import { HttpLegAdapter } from '@tandem/leg-host';
 import type { NodeConfig } from './config.js';
 import { type ControlServer, type NodeStatus, startControlServer } from './control.js';
+import type { Engine, EngineDeps } from './engine.js';
+import { engineV1 } from './engine-v1.js';
+import { engineV2 } from './engine-v2.js';
 import { UsageError } from './errors.js';
 import { loadClusterFile, loadKeyFile } from './keyfiles.js';
-import { logLine } from './log.js';
-import { openHistory } from './history.js';
+import { openHistoryLines } from './history.js';
 import { type LinkFaults, linkFaultsToJson, linkFilterOf } from './link-faults.js';
-import { type RunOptions, checkMultiaddrs, openNodeStorage, underKey } from './startup.js';
+import { v2Params } from './protocol-config.js';
+import { type RunOptions, checkMultiaddrs, openNodeStorage, openNodeStorageV2, underKey } from './startup.js';
 import { SystemTimers } from './timers.js';
 
 export interface RunningNode {
@@ -32,7 +36,8 @@ const LEG_TIMEOUT_MS = 5_000;
 
 /**
  * Starts a node. Anything the config leads to that fails (a damaged data directory, a path or
- * port it cannot use) is a ConfigKeyError naming the key, raised before anything is left running.
+ * port it cannot use, v2 parameters out of bounds) is a ConfigKeyError naming the key, raised
+ * before anything is left running.
  */
 export async function runNode(config: NodeConfig, write: (line: string) => void = (l) => process.stdout.write(l + '\n'), options: RunOptions = {}): Promise<RunningNode> {
   const cluster = loadClusterFile(config.cluster);
@@ -45,12 +50,13 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
     return { index, multiaddrs: p.multiaddrs };
   });
   checkMultiaddrs(config);
+  const v2 = config.protocol.version === 2 ? v2Params(config.protocol, cluster.config.n) : null;
   const note = (event: string, fields: Record<string, unknown>) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event, ...fields }));
-  const { storage, fence } = openNodeStorage(config.dataDir, id, cluster.config.networkId, options, note);
+  // The storage is opened (and checked) before anything listens: a damaged directory leaves nothing running.
+  const stored = v2 === null ? { v: 1 as const, ...openNodeStorage(config.dataDir, id, cluster.config.networkId, options, note) } : { v: 2 as const, storage: openNodeStorageV2(config.dataDir, id, cluster.config.networkId, options, note) };
   const historyFile = config.history;
-  const history = historyFile !== undefined ? await underKey('history', `cannot append to ${historyFile}`, () => openHistory(historyFile)) : null;
-  const host = await underKey('listen', 'cannot listen', () => createTandemHost({ cluster: cluster.config, self, identitySecretKey: key.identitySecretKey, listen: config.listen, peers }));
-  const transport = new P2pTransport(host, { onError: (e) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'transport-error', error: String(e) })) });
+  const history = historyFile !== undefined ? await underKey('history', `cannot append to ${historyFile}`, () => openHistoryLines(historyFile)) : null;
+  const host = await underKey('listen', 'cannot listen', () => createTandemHost({ cluster: cluster.config, self, identitySecretKey: key.identitySecretKey, listen: config.listen, peers, protocol: stored.v }));
   // Ed25519 through node:crypto: the key is prepared once, verification falls back to ZIP-215.
   const identity = new NativeIdentity();
   const identitySigner = identity.signerOf(key.identitySecretKey);
@@ -59,65 +65,42 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
     sign: (domain: string, msg: Uint8Array) => identitySigner.sign(domain, msg),
     partialSign: (msg: Uint8Array) => blsSign(key.blsShareSecretKey, msg),
   };
-  // Resends repeat the same bytes every few hundred ms: remember what was already verified.
-  const ctx = makeContext(cluster.config, self, signer, new MemoVerifier(identity));
-  // Re-armed in bounded steps: deadlines and windows months or years ahead fire on time (timers.ts).
-  const timers = new SystemTimers();
-  const runtime = new NodeRuntime({
-    ctx,
-    transport,
-    clock: { nowMs: () => Date.now() },
-    timers,
-    params: { ...DEFAULT_RUNTIME_PARAMS, ...config.intents },
-    storage,
-    ...(fence !== null ? { fence } : {}),
+  const deps: EngineDeps = {
+    id,
+    // Resends repeat the same bytes every few hundred ms: remember what was already verified.
+    ctx: makeContext(cluster.config, self, signer, new MemoVerifier(identity)),
+    host,
+    // Re-armed in bounded steps: deadlines and windows months or years ahead fire on time (timers.ts).
+    timers: new SystemTimers(),
     legs: {
       asset: new HttpLegAdapter({ url: config.legs.asset, leg: 'asset', credential: config.legs.credential, timeoutMs: LEG_TIMEOUT_MS }),
       payment: new HttpLegAdapter({ url: config.legs.payment, leg: 'payment', credential: config.legs.credential, timeoutMs: LEG_TIMEOUT_MS }),
     },
-    log: {
-      event: (e) => {
-        const nowMs = Date.now();
-        write(logLine(id, e, nowMs));
-        history?.write(nowMs, e);
-      },
-    },
-  });
-  transport.onMessage((from, m) => runtime.receive(from, m));
-  transport.onPeerConnected((peer) => runtime.peerConnected(peer));
-  await transport.start();
-  runtime.start();
-  const status = (): NodeStatus => {
-    const ds = runtime.decisions();
-    return {
-      id,
-      index: self,
-      peerId: host.peerId.toString(),
-      multiaddrs: host.multiaddrs(),
-      connected: host.connectedMembers(),
-      settlements: ds.length,
-      decided: ds.filter((d) => d.decided).length,
-      stuck: ds.filter((d) => d.stuck).length,
-      split: ds.filter((d) => d.split).length,
-    };
+    write,
+    history,
+    onTransportError: (e) => note('transport-error', { error: String(e) }),
   };
+  const params = { ...DEFAULT_RUNTIME_PARAMS, ...config.intents };
+  const engine: Engine = stored.v === 1 ? engineV1(deps, stored.storage, stored.fence, params) : engineV2(deps, stored.storage, v2!, params);
+  await engine.start();
+  const status = (): NodeStatus => ({ id, index: self, peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), connected: host.connectedMembers(), protocol: engine.protocol, ...engine.counts() });
   // The fault shim for cluster-mode scenarios and tests (link-faults.ts): only when the config asks.
   const links = !config.linkFaults ? null : {
     n: cluster.config.n,
     set: (faults: LinkFaults) => {
-      transport.setLinkFilter(linkFilterOf(faults, Math.random));
-      write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'link-faults', ...linkFaultsToJson(faults) }));
+      engine.setLinkFilter(linkFilterOf(faults, Math.random));
+      note('link-faults', linkFaultsToJson(faults));
     },
   };
-  const control = await underKey('control.port', `cannot listen on ${config.control.host}:${config.control.port}`, () => startControlServer(runtime, status, config.control, links, (e) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'control-error', error: String(e) })))).catch(async (e: unknown) => {
-    runtime.stop();
-    timers.cancelAll();
-    await transport.stop();
+  const control = await underKey('control.port', `cannot listen on ${config.control.host}:${config.control.port}`, () => startControlServer(engine.control, status, config.control, links, (e) => note('control-error', { error: String(e) }))).catch(async (e: unknown) => {
+    await engine.stop();
     await host.stop();
     history?.close();
     throw e;
   });
-  write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'started', peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), control: control.url, observeOnly: fence !== null }));
+  // Under v2 the legs must be anchored to this digest (it covers the v2 parameters): logged to compare.
+  const v2Digest = v2 === null ? {} : { configDigestV2: toHex(configDigestV2(cluster.config, v2)) };
+  note('started', { peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), control: control.url, protocol: engine.protocol, ...v2Digest, observeOnly: stored.v === 1 && stored.fence !== null });
   let stopped = false;
   return {
     id,
@@ -127,13 +110,11 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      runtime.stop();
-      timers.cancelAll();
+      await engine.stop();
       await control.close();
-      await transport.stop();
       await host.stop();
       history?.close();
-      write(JSON.stringify({ t: new Date().toISOString(), node: id, event: 'stopped' }));
+      note('stopped', {});
     },
   };
 }

@@ -13,8 +13,8 @@
  * worst a torn last one, which the reader skips.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { decodeMessage, decodeReport, encodeMessage, encodeReport } from '@tandem/protocol';
-import type { NodeEvent } from '@tandem/node';
+import { decodeMessage, decodeReport, encodeMessage, encodeMessageV2, encodeReport } from '@tandem/protocol';
+import type { NodeEvent, NodeEventV2 } from '@tandem/node';
 import { fromJson, toJson } from './json.js';
 
 export interface TimedEvent {
@@ -36,6 +36,15 @@ export function encodeHistoryLine(tMs: number, e: NodeEvent): string {
       event = { ...e };
   }
   return toJson({ tMs, event });
+}
+
+/**
+ * A protocol-2 node's history line: `{"tMs", "protocol": 2, "event"}`, a signed message as its
+ * canonical v2 wire bytes, other events as their fields. (The cluster-mode checker reads v1
+ * histories only, for now.)
+ */
+export function encodeHistoryLineV2(tMs: number, e: NodeEventV2): string {
+  return toJson({ tMs, protocol: 2, event: e.type === 'signed' ? { ...e, message: encodeMessageV2(e.message) } : e });
 }
 
 /** Decodes one line; throws on anything malformed (the caller decides whether to skip it). */
@@ -73,17 +82,28 @@ export interface HistoryWriter {
   close(): void;
 }
 
-/** Appends each event as one line to `file` (created if missing, mode 0600). */
-export function openHistory(file: string): HistoryWriter {
+/** A history file opened for appending whole lines (created if missing, mode 0600). */
+export interface HistoryLines {
+  append(line: string): void;
+  close(): void;
+}
+
+export function openHistoryLines(file: string): HistoryLines {
   const fd = openSync(file, 'a', 0o600);
   let open = true;
   return {
-    write: (tMs, e) => {
-      if (open) writeSync(fd, encodeHistoryLine(tMs, e) + '\n');
+    append: (line) => {
+      if (open) writeSync(fd, line + '\n');
     },
     close: () => {
       if (open) closeSync(fd);
       open = false;
     },
   };
+}
+
+/** Appends each event as one line to `file` (created if missing, mode 0600). */
+export function openHistory(file: string): HistoryWriter {
+  const lines = openHistoryLines(file);
+  return { write: (tMs, e) => lines.append(encodeHistoryLine(tMs, e)), close: () => lines.close() };
 }

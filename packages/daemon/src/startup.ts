@@ -10,6 +10,7 @@ import { SigningFence } from '@tandem/node';
 import type { NodeConfig } from './config.js';
 import { ConfigKeyError, UsageError } from './errors.js';
 import { FileStorage } from './storage.js';
+import { FileStorageV2 } from './storage-v2.js';
 
 /** How a node starts when its storage check fails: refuse (the default), or observe-only. */
 export type RecoverMode = 'observe-only';
@@ -122,4 +123,21 @@ function listenFailure(e: Error): string {
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => `cannot listen on ${m[1]}: ${osReason(new Error(m[2]))}`);
   return failed.length > 0 ? failed.join('; ') : `cannot listen: ${e.message.split('\n')[0]}`;
+}
+
+/**
+ * Opens a protocol-2 node's write-ahead log (storage-v2.ts), owned by `n1@<network id>/v2`; logs
+ * what a crash left that was put right. There is no observe-only recovery for protocol 2 yet.
+ */
+export function openNodeStorageV2(dataDir: string, nodeId: string, networkId: Uint8Array, options: RunOptions, log: (event: string, fields: Record<string, unknown>) => void): FileStorageV2 {
+  if (options.recover !== undefined) throw new UsageError(`--recover ${options.recover}: not available for a protocol-2 node yet (restore its data directory, or give it a new identity)`);
+  let opened: ReturnType<typeof FileStorageV2.open>;
+  try {
+    opened = FileStorageV2.open(dataDir, { owner: `${nodeId}@${toHex(networkId)}/v2` });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new ConfigKeyError('dataDir', `${dataDir}: cannot use it: ${osReason(e)}`);
+  }
+  for (const what of opened.repaired) log('storage-repaired', { what });
+  return opened.storage;
 }

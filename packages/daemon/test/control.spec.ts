@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Credential } from '@tandem/http';
 import type { NodeRuntime } from '@tandem/node';
 import { type Terms, encodeTerms, settlementId, toHex } from '@tandem/protocol';
-import { type ControlServer, type LinkFaults, UsageError, loadNodeConfig, startControlServer } from '../src/index.js';
+import { type ControlServer, ConfigKeyError, type LinkFaults, UsageError, controlOfV1, loadNodeConfig, startControlServer, v2Params } from '../src/index.js';
+import { defaultV2Params } from '@tandem/protocol';
 
 const TOKEN = Credential.generate();
 const TERMS: Terms = {
@@ -31,7 +32,7 @@ const runtime = {
   decisions: () => [],
   settlementStatus: () => null,
 } as unknown as NodeRuntime;
-const status = () => ({ id: 'n1', index: 1, peerId: 'p', multiaddrs: [], connected: [], settlements: 0, decided: 0, stuck: 0, split: 0 });
+const status = () => ({ id: 'n1', index: 1, peerId: 'p', multiaddrs: [], connected: [], protocol: 1 as const, settlements: 0, decided: 0, height: null, stuck: 0, split: 0 });
 const linkSets: LinkFaults[] = [];
 const errors: unknown[] = [];
 
@@ -40,8 +41,8 @@ let faulty: ControlServer; // as the cluster-mode runner starts it
 
 beforeAll(async () => {
   const listen = { host: '127.0.0.1', port: 0, credential: TOKEN, tls: null };
-  plain = await startControlServer(runtime, status, listen, null, (e) => errors.push(e));
-  faulty = await startControlServer(runtime, status, listen, { n: 4, set: (f) => linkSets.push(f) }, (e) => errors.push(e));
+  plain = await startControlServer(controlOfV1(runtime), status, listen, null, (e) => errors.push(e));
+  faulty = await startControlServer(controlOfV1(runtime), status, listen, { n: 4, set: (f) => linkSets.push(f) }, (e) => errors.push(e));
 });
 
 afterAll(async () => {
@@ -176,5 +177,45 @@ describe('node config: credentials, TLS, link faults', () => {
     }
     const tls = loadNodeConfig(config({}, { host: '0.0.0.0', tls: { certFile: 'cert.pem', keyFile: 'key.pem' } }));
     expect(tls.control.tls).toEqual({ certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') });
+  });
+
+  it('reads "protocol" (default 1) and the v2 parameters, the defaults for n filling in the rest', () => {
+    expect(loadNodeConfig(config()).protocol).toEqual({ version: 1 });
+    expect(loadNodeConfig(config({ protocol: 1 })).protocol).toEqual({ version: 1 });
+    const c = loadNodeConfig(config({ protocol: 2, v2: { tickMs: 50, commitGuardMs: 8000 } }));
+    expect(c.protocol).toEqual({ version: 2, v2: { tickMs: 50, commitGuardMs: 8000 } });
+    if (c.protocol.version !== 2) throw new Error('expected protocol 2');
+    expect(v2Params(c.protocol, 4)).toEqual({ ...defaultV2Params(4), tickMs: 50, commitGuardMs: 8000 });
+    expect(v2Params({ version: 2, v2: {} }, 7)).toEqual(defaultV2Params(7));
+  });
+
+  it('refuses a bad protocol or bad v2 parameters, naming the key', () => {
+    const cases: [string, RegExp][] = [
+      [config({ protocol: 3 }), /key "protocol": expected 1 or 2/],
+      [config({ protocol: '2' }), /key "protocol": expected 1 or 2/],
+      [config({ v2: { tickMs: 100 } }), /key "v2": expected no "v2" parameters unless "protocol" is 2/],
+      [config({ protocol: 2, v2: [] }), /key "v2": expected an object with some of tickMs, /],
+      [config({ protocol: 2, v2: { tickMS: 100 } }), /key "v2\.tickMS": expected no such key \(allowed: tickMs, /],
+      [config({ protocol: 2, v2: { tickMs: 1.5 } }), /key "v2\.tickMs": expected a non-negative integer/],
+      [config({ protocol: 2, v2: { skewMaxMs: -1 } }), /key "v2\.skewMaxMs": expected a non-negative integer/],
+    ];
+    for (const [file, message] of cases) {
+      expect(() => loadNodeConfig(file), String(message)).toThrow(UsageError);
+      expect(() => loadNodeConfig(file), String(message)).toThrow(message);
+    }
+    // In the file's range but out of the v2 bounds: named once n is known (the cluster file), with v2ParamsProblem's text.
+    const bounds: [Record<string, number>, RegExp][] = [
+      [{ tickMs: 0 }, /^key "v2\.tickMs": tickMs must be an integer in 1\.\./],
+      [{ skewMaxMs: 2500 }, /^key "v2\.skewMaxMs": skewMaxMs must be an integer in 0\.\.2499, got 2500/],
+      [{ batchEntriesMax: 1000 }, /^key "v2\.batchEntriesMax": batchEntriesMax must be an integer in 1\.\.261, got 1000/],
+      [{ openSettlementsMax: 100_000 }, /^key "v2\.openSettlementsMax": openSettlementsMax · tickMs \(10000000\) must be at most/],
+    ];
+    for (const [v2, message] of bounds) {
+      const c = loadNodeConfig(config({ protocol: 2, v2 }));
+      if (c.protocol.version !== 2) throw new Error('expected protocol 2');
+      const choice = c.protocol;
+      expect(() => v2Params(choice, 4), String(message)).toThrow(ConfigKeyError);
+      expect(() => v2Params(choice, 4), String(message)).toThrow(message);
+    }
   });
 });

@@ -10,18 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Credential } from '@tandem/http';
 import { DEFAULT_RUNTIME_PARAMS, type IntentRefusal, type NodeRuntime } from '@tandem/node';
 import { type Terms, encodeTerms, toHex } from '@tandem/protocol';
-import { type ControlServer, UsageError, intentLimits, logLine, refusalStatus, startControlServer } from '../src/index.js';
+import { type ControlServer, UsageError, controlOfV1, intentLimits, logLine, refusalStatus, startControlServer } from '../src/index.js';
 
 const TOKEN = Credential.generate();
 
 /** What the stand-in runtime answers the next intent. */
 let answer: IntentRefusal | null = null;
 const runtime = { submit: () => answer, decisions: () => [], settlementStatus: () => null } as unknown as NodeRuntime;
-const status = () => ({ id: 'n1', index: 1, peerId: 'p', multiaddrs: [], connected: [], settlements: 3, decided: 1, stuck: 1, split: 1 });
+const status = () => ({ id: 'n1', index: 1, peerId: 'p', multiaddrs: [], connected: [], protocol: 1 as const, settlements: 3, decided: 1, height: null, stuck: 1, split: 1 });
 let server: ControlServer;
 
 beforeAll(async () => {
-  server = await startControlServer(runtime, status, { host: '127.0.0.1', port: 0, credential: TOKEN, tls: null }, null, () => {});
+  server = await startControlServer(controlOfV1(runtime), status, { host: '127.0.0.1', port: 0, credential: TOKEN, tls: null }, null, () => {});
 });
 afterAll(async () => {
   await server.close();

@@ -10,6 +10,7 @@ import { legHostReady, spawnLegHost } from './leg-host-process.js';
 import { type ClusterState, clusterPaths, readState, writeState } from './paths.js';
 import { NODE_MAIN, alive, nodeEnvironment, spawnLogged, stopProcesses } from './processes.js';
 import { clusterCredentials } from './secrets.js';
+import { checkNodeProtocol } from './protocol.js';
 import { waitConnected } from './up.js';
 
 /** Stops every process of the cluster in `dirArg` and removes its state; returns how many it stopped. */
@@ -33,6 +34,7 @@ export function restartNode(dirArg: string, id: string): number {
   const node = st.nodes.find((x) => x.id === id);
   if (node === undefined) throw new UsageError(`${id}: no such node in ${dir} (it has ${st.nodes.map((x) => x.id).join(', ')})`);
   if (alive(node.pid)) throw new UsageError(`${id} is still running (pid ${node.pid}); stop it first`);
+  checkNodeProtocol(dir, node.config);
   const child = spawnLogged(NODE_MAIN, ['--config', node.config], node.log, nodeEnvironment());
   const nodes = st.nodes.map((x) => (x.id === id ? { ...x, pid: child.pid! } : x));
   writeState(dir, { ...st, nodes });

@@ -1,4 +1,5 @@
 export * from './paths.js';
+export * from './protocol.js';
 export * from './http.js';
 export * from './processes.js';
 export * from './parties.js';

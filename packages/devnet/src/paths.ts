@@ -12,6 +12,7 @@
  *   DIR/data/nK.history.jsonl                     each node's full-fidelity history
  *   DIR/logs/leghost.log, DIR/logs/nK.log         process output (JSON lines)
  *   DIR/state.json                                pids, control URLs, leg URL, venues
+ *   DIR/protocol.json                             the protocol version the directory was made with (protocol.ts)
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +48,8 @@ export interface ClusterState {
   readonly nodes: readonly ClusterNode[];
   readonly venues: ClusterVenues;
   readonly startedAt: string;
+  /** The protocol version the cluster runs (absent in states written before v2: 1). */
+  readonly protocol?: 1 | 2;
 }
 
 export function clusterPaths(dir: string) {
@@ -60,6 +63,7 @@ export function clusterPaths(dir: string) {
     data: join(dir, 'data'),
     logs: join(dir, 'logs'),
     state: join(dir, 'state.json'),
+    protocol: join(dir, 'protocol.json'),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * `settle`: submits one DvP settlement to a running cluster and follows it live — both legs
  * prepared, observed, decided in round r, the report delivered and applied on each leg — then
- * verifies the report under the cluster's group key.
+ * verifies the report under the cluster's group key. Under protocol 2 it was decided in a batch:
+ * the height, the batch's size, its report v2 and the settlement's gas share (settle-v2.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import type { Credential } from '@tandem/http';
 import { PostError, getJson, postJson } from './http.js';
 import { type BankTransfer, type ChainTransaction, awaitLogLines } from './leg-host-log.js';
 import { partySigner } from './parties.js';
+import { type BatchView, type ReportV2Summary, assetDelivery, batchLines, checkReportV2, gasShareOf } from './settle-v2.js';
 import { clusterPaths, readState } from './paths.js';
 import { clusterCredentials } from './secrets.js';
 
@@ -54,15 +56,19 @@ export interface SettleResult {
   readonly decision: 'commit' | 'abort';
   readonly asset: AssetOutcome;
   readonly payment: PaymentOutcome;
-  readonly report: { decision: string; round: number; validUntilMs: number; signature: string; digest: string; verified: boolean };
+  readonly report: { decision: string; round: number; validUntilMs: number; signature: string; digest: string; verified: boolean } | ReportV2Summary;
+  /** Protocol 2: the height whose batch decided it, the batch's size, and the settlement's share of the escrow call's gas (real legs; else null). */
+  readonly height?: number;
+  readonly batchSize?: number;
+  readonly gasShare?: number | null;
   /** Real legs only: every escrow transaction mined for this settlement (lock, settle, reclaim). */
   readonly transactions?: readonly ChainTransaction[];
   /** Real legs only: every change of this settlement's bank transfer, oldest first. */
   readonly bankTransfers?: readonly BankTransfer[];
 }
 
-/** A node's view of one settlement (GET /settlements/ID on its control API). */
-interface NodeView {
+/** A node's view of one settlement (GET /settlements/ID on its control API; protocol 2 adds BatchView). */
+interface NodeView extends BatchView {
   decided: boolean;
   decision: 'COMMIT' | 'ABORT' | null;
   round: number | null;
@@ -147,30 +153,40 @@ export async function runSettlement(req: SettleRequest, say: (line: string) => v
   if (accepted === 0) throw new UsageError(`${dir}: no node accepted the intent (their answers are above; is the cluster up? pnpm tandem cluster status --dir ${req.dir})`);
   say(`intent sent to ${accepted} of ${st.nodes.length} nodes; both legs are prepared in parallel with the parties' authorizations`);
 
-  const last = await follow(st.nodes.map((n) => `${n.control}/settlements/${idHex}`), control, terms.deadlineMs + terms.reportWindowMs + terms.marginMs + 5_000, say);
-  if (last === null || !last.decided || last.report === null) {
+  const urls = st.nodes.map((n) => `${n.control}/settlements/${idHex}`);
+  const last = await follow(urls, control, terms.deadlineMs + terms.reportWindowMs + terms.marginMs + 5_000, say);
+  if (last === null || !last.decided || last.report === null || last.decision === null) {
     process.stderr.write(`tandem settle: no decision for ${idHex} before the reclaim time; see pnpm tandem cluster logs --dir ${req.dir}\n`);
     return { code: 1, result: null };
   }
-  const report = decodeReport(fromHex(last.report));
-  const valid = blsVerify(cluster.config.commitments[0]!, reportDigest(report), report.signature, TANDEM_BLS_DST);
+  const groupKey = cluster.config.commitments[0]!;
+  const v2 = (st.protocol ?? 1) === 2 ? checkReportV2(last.report, last.decision, groupKey) : null;
+  const report = v2 === null ? decodeReport(fromHex(last.report)) : null;
+  const valid = v2?.verified ?? blsVerify(groupKey, reportDigest(report!), report!.signature, TANDEM_BLS_DST);
   const stateOf = (leg: LegName) => last.views[leg]?.state ?? 'none';
-  const logged = st.legs === 'real' ? await awaitLogLines(paths.logs, idHex, stateOf('asset'), stateOf('payment')) : null;
-  const settleTx = logged?.transactions.find((t) => t.call === 'settle') ?? null;
+  const logged = st.legs === 'real' ? await awaitLogLines(paths.logs, idHex, stateOf('asset'), stateOf('payment'), v2?.root) : null;
+  const share = v2 === null || logged === null ? null : gasShareOf(logged.transactions, await assetDelivery(urls, control));
+  const settleTx = share?.tx ?? logged?.transactions.find((t) => t.call === 'settle') ?? null;
   const result: SettleResult = {
     id: idHex,
-    decision: report.decision === 'COMMIT' ? 'commit' : 'abort',
+    decision: last.decision === 'COMMIT' ? 'commit' : 'abort',
     asset: { state: stableName('asset', last.views.asset) as AssetState, txHash: settleTx?.hash ?? null, gasUsed: settleTx === null ? null : Number(settleTx.gasUsed) },
     payment: { state: stableName('payment', last.views.payment) as PaymentState, transferId: logged?.bankTransfers.at(-1)?.transferId ?? null },
-    report: { decision: report.decision, round: report.round, validUntilMs: report.validUntilMs, signature: toHex(report.signature), digest: toHex(reportDigest(report)), verified: valid },
+    report: v2 ?? { decision: report!.decision, round: report!.round, validUntilMs: report!.validUntilMs, signature: toHex(report!.signature), digest: toHex(reportDigest(report!)), verified: valid },
+    ...(v2 !== null ? { height: v2.height, batchSize: v2.count, gasShare: share?.gasShare ?? null } : {}),
     ...(logged !== null ? { transactions: logged.transactions, bankTransfers: logged.bankTransfers } : {}),
   };
   const told = (leg: LegName) => TOLD[leg][stateOf(leg)] ?? stateOf(leg);
-  say(`report: ${report.decision}, round ${report.round}, validUntil ${new Date(report.validUntilMs).toISOString()}`);
-  say(`  signature ${toHex(report.signature)}`);
-  say(`  verifies under the group key ${toHex(cluster.config.commitments[0]!).slice(0, 16)}…: ${valid ? 'VALID' : 'INVALID'}`);
+  if (v2 !== null) for (const line of batchLines(v2, groupKey, share)) say(line);
+  else {
+    say(`report: ${report!.decision}, round ${report!.round}, validUntil ${new Date(report!.validUntilMs).toISOString()}`);
+    say(`  signature ${toHex(report!.signature)}`);
+    say(`  verifies under the group key ${toHex(groupKey).slice(0, 16)}…: ${valid ? 'VALID' : 'INVALID'}`);
+  }
   say(`asset: ${told('asset')}; payment: ${told('payment')}`);
-  for (const tx of logged?.transactions ?? []) say(`  escrow ${tx.call}: tx ${tx.hash}, block ${tx.block}, gas ${tx.gasUsed}${tx.call === 'settle' ? ' (the report verified on-chain)' : ''}`);
+  // Under v2 the settleBatch that applied this settlement is in the batch lines; another one for its root is another node's call.
+  const onChain: Record<string, string> = { settle: ' (the report verified on-chain)', settleBatch: " (another node's call for this root)" };
+  for (const tx of logged?.transactions ?? []) if (tx !== share?.tx) say(`  escrow ${tx.call}: tx ${tx.hash}, block ${tx.block}, gas ${tx.gasUsed}${onChain[tx.call] ?? ''}`);
   if (result.payment.transferId !== null) {
     const steps = logged!.bankTransfers.map((b) => (b.kind === 'hold' ? 'held' : b.status)).join(', then ');
     say(`  bank transfer ${result.payment.transferId}: ${steps}`);
@@ -202,7 +218,8 @@ async function follow(urls: readonly string[], control: Credential, giveUpAtMs: 
       if (p === 'locked') once('payment-locked', 'payment leg held at the bank');
       if (a === 'rejected') once('asset-rejected', 'asset leg REJECTED the prepare');
       if (p === 'rejected') once('payment-rejected', 'payment leg REJECTED the prepare');
-      if (v.decided) once('decided', `decided ${v.decision} in round ${v.round}: threshold report assembled`);
+      if (v.decided && typeof v.height === 'number') once('decided', `decided ${v.decision} at height ${v.height}${typeof v.batchSize === 'number' ? ` in a batch of ${v.batchSize}` : ''}: threshold report v2 over its root`);
+      else if (v.decided) once('decided', `decided ${v.decision} in round ${v.round}: threshold report assembled`);
       for (const [leg, state] of [['asset', a], ['payment', p]] as const) {
         if (state === 'committed' || state === 'aborted' || state === 'reclaimed') once(`${leg}-final`, `${leg} leg: report applied, ${TOLD[leg][state]}`);
       }

@@ -2,13 +2,15 @@
  * `cluster up`: a local cluster of real processes on loopback — one leg host (the real legs: anvil
  * with the DvP escrow and the PGlite bank; or the in-memory legs) and N node processes talking
  * over libp2p. Everything it starts is recorded by pid in DIR/state.json as soon as it exists, so
- * `clusterDown` can stop even a half-started cluster.
+ * `clusterDown` can stop even a half-started cluster. The directory runs the protocol version it
+ * was made with (protocol.ts): under protocol 2 the nodes run NodeRuntimeV2 and the legs are
+ * anchored to the v2 configuration digest (and the real legs deploy DvpEscrowV2).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, keygen, loadClusterFile, parseNodeCount } from '@tandem/daemon';
-import { toHex } from '@tandem/protocol';
+import { type ClusterConfig, configDigestV2, defaultV2Params, toHex } from '@tandem/protocol';
 import { checkLegsFlags, externalChainFromFlags, parseConfirmations, probeExternalChain } from './chain-flags.js';
 import { legHostReady, spawnLegHost } from './leg-host-process.js';
 import type { Credential } from '@tandem/http';
@@ -17,6 +19,7 @@ import { DEMO_FUNDS, DEMO_PARTIES, type Funding, ensureParties } from './parties
 import { type ClusterNode, type ClusterState, type ClusterVenues, type LegsKind, clusterPaths, readState, writeState } from './paths.js';
 import { NODE_MAIN, alive, freePort, nodeEnvironment, spawnLogged } from './processes.js';
 import { ensureClusterCredentials, tokenFile } from './secrets.js';
+import { ensureProtocol, parseProtocolFlag } from './protocol.js';
 
 /**
  * The venues of a local cluster, derived from its network id: the in-memory legs' escrow address
@@ -51,6 +54,11 @@ export interface ClusterUpOptions {
    * runner and tests ask for it; a plain `cluster up` node answers that route 404.
    */
   readonly linkFaults?: boolean;
+  /**
+   * The protocol version, as typed (`1` or `2`): a new directory records it (default 1), a
+   * directory made before must be started under the version it recorded (else exit 2).
+   */
+  readonly protocol?: string;
 }
 
 export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}): Promise<ClusterState> {
@@ -61,6 +69,7 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   const externalKey = legs === 'real' ? externalChainFromFlags(chainFlags) : null;
   if (externalKey !== null) await probeExternalChain(externalKey);
   const confirmations = parseConfirmations(options.confirmations, externalKey !== null);
+  const protocolFlag = parseProtocolFlag(options.protocol);
   const dir = resolve(dirArg);
   const p = clusterPaths(dir);
   if (existsSync(p.state)) {
@@ -69,13 +78,15 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
     rmSync(p.state);
   }
   for (const d of [dir, p.nodes, p.data, p.logs]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const protocol = ensureProtocol(dir, protocolFlag);
   const n = ensureKeys(p, nodesArg, say);
   ensureParties(dir, parties);
   const credentials = ensureClusterCredentials(dir);
 
   const legPort = await freePort();
-  const clusterVenues = localVenues(loadClusterFile(p.cluster).config.networkId);
-  writeLegHostConfig(dir, legPort, clusterVenues);
+  const clusterConfig = loadClusterFile(p.cluster).config;
+  const clusterVenues = localVenues(clusterConfig.networkId);
+  writeLegHostConfig(dir, legPort, clusterVenues, protocol, clusterConfig);
   // The key travels as a file path or in the environment, never in argv (ps would show it).
   const chainArgs = [
     ...(externalKey === null ? [] : ['--rpc-url', externalKey.rpcUrl, ...(options.privateKeyFile !== undefined ? ['--private-key-file', resolve(options.privateKeyFile)] : [])]),
@@ -87,7 +98,7 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   let venues = clusterVenues;
   const nodes: ClusterNode[] = [];
   const startedAt = new Date().toISOString();
-  const state = (): ClusterState => ({ version: 1, n, legs, legHost: { pid: legHost.pid!, url: legUrl, args: chainArgs }, nodes, venues, startedAt });
+  const state = (): ClusterState => ({ version: 1, n, legs, legHost: { pid: legHost.pid!, url: legUrl, args: chainArgs }, nodes, venues, startedAt, protocol });
   writeState(dir, state());
   const ready = await legHostReady(dir, legHost, logOffset);
   // Real legs deploy their escrow at startup: the terms must name the chain and escrow it reports.
@@ -103,14 +114,14 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   const nodeEnv = nodeEnvironment();
   for (let i = 1; i <= n; i++) {
     const id = `n${i}`;
-    const config = writeNodeConfig(dir, { i, n, p2pPorts, controlPort: controlPorts[i - 1]!, legUrl, linkFaults: options.linkFaults === true });
+    const config = writeNodeConfig(dir, { i, n, p2pPorts, controlPort: controlPorts[i - 1]!, legUrl, linkFaults: options.linkFaults === true, protocol });
     const log = join(p.logs, `${id}.log`);
     const child = spawnLogged(NODE_MAIN, ['--config', config], log, nodeEnv);
     nodes.push({ id, pid: child.pid!, control: `http://127.0.0.1:${controlPorts[i - 1]}`, config, log });
     writeState(dir, state());
   }
   for (const node of nodes) await waitConnected(node, n, credentials.control);
-  say(`${n} nodes up and connected: ${nodes.map((x) => `${x.id} (pid ${x.pid})`).join(', ')}`);
+  say(`${n} nodes up and connected${protocol === 2 ? ' (protocol 2: batches)' : ''}: ${nodes.map((x) => `${x.id} (pid ${x.pid})`).join(', ')}`);
   return state();
 }
 
@@ -128,11 +139,22 @@ function ensureKeys(p: ReturnType<typeof clusterPaths>, nodesArg: string | undef
   return n;
 }
 
-/** The leg host's configuration: anchored to this cluster's keys, serving its parties at its venues. */
-function writeLegHostConfig(dir: string, port: number, venues: ClusterVenues): void {
+/**
+ * The leg host's configuration: anchored to this cluster's keys, serving its parties at its venues.
+ * Protocol 2: anchored to the v2 configuration digest of the nodes' parameters (every node runs the
+ * defaults for n), accepting version 2 only.
+ */
+function writeLegHostConfig(dir: string, port: number, venues: ClusterVenues, protocol: 1 | 2, cluster: ClusterConfig): void {
   const p = clusterPaths(dir);
+  const anchor =
+    protocol === 1
+      ? { cluster: p.cluster }
+      : {
+          anchor: { networkId: toHex(cluster.networkId), configDigest: toHex(configDigestV2(cluster, defaultV2Params(cluster.n))), groupPublicKey: toHex(cluster.commitments[0]!) },
+          protocol: 2,
+        };
   const config = {
-    cluster: p.cluster,
+    ...anchor,
     parties: p.parties,
     asset: { chainId: venues.chainId, escrow: venues.escrow },
     bank: { bankId: venues.bankId, ledger: venues.ledger },
@@ -151,10 +173,11 @@ interface NodePlace {
   readonly controlPort: number;
   readonly legUrl: string;
   readonly linkFaults: boolean;
+  readonly protocol: 1 | 2;
 }
 
 /** Node `i`'s configuration file: its keys, its listen address, every peer, the legs, its storage, the token files. */
-function writeNodeConfig(dir: string, { i, n, p2pPorts, controlPort, legUrl, linkFaults }: NodePlace): string {
+function writeNodeConfig(dir: string, { i, n, p2pPorts, controlPort, legUrl, linkFaults, protocol }: NodePlace): string {
   const p = clusterPaths(dir);
   const id = `n${i}`;
   const file = join(p.nodes, `${id}.json`);
@@ -169,6 +192,8 @@ function writeNodeConfig(dir: string, { i, n, p2pPorts, controlPort, legUrl, lin
     dataDir: join(p.data, id),
     control: { host: '127.0.0.1', port: controlPort, tokenFile: tokenFile(dir, 'control') },
     ...(linkFaults ? { linkFaults: true } : {}),
+    // Protocol 2 with the default v2 parameters for n: the leg host's anchor is their digest.
+    ...(protocol === 2 ? { protocol: 2 } : {}),
     // Every event, full fidelity: what cluster-mode scenarios hand to the checker.
     history: join(p.data, `${id}.history.jsonl`),
   };

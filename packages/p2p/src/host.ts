@@ -15,13 +15,19 @@ import { CODE_P2P, type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { type ClusterConfig, MESSAGE_BYTES_MAX, toHex } from '@tandem/protocol';
 import { MemberDirectory } from './members.js';
+import type { WireVersion } from './wire.js';
 
-/** The direct (one recipient) stream protocol: length-prefixed encoded messages, one way. */
+/** The direct (one recipient) stream protocol of wire version 1: length-prefixed encoded messages, one way. */
 export const DIRECT_PROTOCOL = '/tandem/1/direct';
 
-/** The gossip topic of a network: every member of the cluster publishes and subscribes here. */
-export function gossipTopic(networkId: Uint8Array): string {
-  return `/tandem/1/${toHex(networkId)}/msgs`;
+/** The direct stream protocol of a wire version (wire.ts: a host speaks one). */
+export function directProtocol(version: WireVersion = 1): string {
+  return version === 1 ? DIRECT_PROTOCOL : `/tandem/${version}/direct`;
+}
+
+/** The gossip topic of a network and wire version: every member of the cluster publishes and subscribes here. */
+export function gossipTopic(networkId: Uint8Array, version: WireVersion = 1): string {
+  return `/tandem/${version}/${toHex(networkId)}/msgs`;
 }
 
 /** Bounds on what a host and its transport accept, hold and wait for. */
@@ -82,6 +88,8 @@ export interface TandemHostOptions {
   /** Where the other members listen (members missing here are still accepted when they dial in). */
   readonly peers: readonly PeerAddresses[];
   readonly limits?: Partial<P2pLimits>;
+  /** The wire version the cluster's configuration runs (default 1): it picks the topic and the direct protocol. */
+  readonly protocol?: WireVersion;
 }
 
 export type TandemLibp2p = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
@@ -100,7 +108,10 @@ export interface TandemHost {
   readonly peerId: PeerId;
   readonly members: MemberDirectory;
   readonly limits: P2pLimits;
+  /** The wire version this host speaks, and its gossip topic and direct protocol id. */
+  readonly protocol: WireVersion;
   readonly topic: string;
+  readonly directProtocol: string;
   /** The addresses this host listens on, each ending in /p2p/<PeerId> (ports resolved). */
   multiaddrs(): string[];
   /** Records (or replaces) where member `index` listens, and dials it at the next redial. */
@@ -116,7 +127,7 @@ export interface TandemHost {
  * The gater: only members get past it, checked at every point where the remote PeerId is known.
  * Inbound, the first such point is right after the Noise handshake (which proves the remote holds
  * the key behind its PeerId) and before the muxer is negotiated, so a stranger never reaches
- * multistream-select for yamux, identify, gossipsub or /tandem/1/direct. Outbound, a stranger is
+ * multistream-select for yamux, identify, gossipsub or /tandem/<version>/direct. Outbound, a stranger is
  * never even dialled.
  */
 export function membersOnlyGater(members: MemberDirectory, self: PeerId, onDeny: () => void): ConnectionGater {
@@ -184,7 +195,9 @@ export async function createTandemHost(opts: TandemHostOptions): Promise<TandemH
   const privateKey = await identityPrivateKey(opts.cluster, opts.self, opts.identitySecretKey);
   const members = new MemberDirectory(opts.cluster);
   const selfPeerId = members.peerId(opts.self);
-  const topic = gossipTopic(opts.cluster.networkId);
+  const protocol = opts.protocol ?? 1;
+  if (protocol !== 1 && protocol !== 2) throw new RangeError(`protocol must be 1 or 2, got ${String(protocol)}`);
+  const topic = gossipTopic(opts.cluster.networkId, protocol);
   // Parse every address before starting anything, so a typo fails fast and leaks no listener.
   const initialPeers = opts.peers.map((p) => {
     if (p.index === opts.self) throw new Error(`peers must not list this node itself (index ${p.index})`);
@@ -261,7 +274,9 @@ export async function createTandemHost(opts: TandemHostOptions): Promise<TandemH
     peerId: selfPeerId,
     members,
     limits,
+    protocol,
     topic,
+    directProtocol: directProtocol(protocol),
     multiaddrs: () => libp2p.getMultiaddrs().map((ma) => ma.toString()),
     async setPeerAddresses(index, addrs) {
       if (index === opts.self) throw new Error('setPeerAddresses: that is this node itself');

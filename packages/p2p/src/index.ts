@@ -13,6 +13,7 @@ export {
   type TandemHostOptions,
   type TandemLibp2p,
   createTandemHost,
+  directProtocol,
   gossipTopic,
   membersOnlyGater,
 } from './host.js';
@@ -29,3 +30,4 @@ export {
 } from './transport.js';
 export { PeerRateLimiter, TokenBucket } from './rate-limit.js';
 export { encodeFrame, varintLength } from './frames.js';
+export { WIRE_V1, WIRE_V2, type WireCodec, type WireVersion, wireCodec } from './wire.js';

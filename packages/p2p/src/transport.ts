@@ -3,16 +3,18 @@
  * one member on a direct length-prefixed stream, and hands received messages to the runtime only
  * after they pass, in this order: the size limit, membership of the sender, the sender's rate
  * limit, decoding, and the link filter (the fault shim). Signatures inside messages are not checked
- * here: consensus checks every one of them against the member it names.
+ * here: consensus checks every one of them against the member it names. It carries the messages of
+ * the host's wire version (wire.ts): `P2pTransport` for v1 (the `Transport` port), and
+ * `P2pTransport<MessageV2>` on a host made with `protocol: 2` (the `TransportV2` port).
  */
 import './polyfill.js';
 import { type GossipSub, type Message as GossipMessage, type SubscriptionChangeData, TopicValidatorResult } from '@libp2p/gossipsub';
 import type { Connection, PeerId, Stream, StreamMessageEvent } from '@libp2p/interface';
-import { type Message, decodeMessage, encodeMessage } from '@tandem/protocol';
-import type { Transport } from '@tandem/node';
+import type { Message, MessageV2 } from '@tandem/protocol';
 import { FrameDecoder, encodeFrame } from './frames.js';
-import { DIRECT_PROTOCOL, type TandemHost } from './host.js';
+import type { TandemHost } from './host.js';
 import { PeerRateLimiter } from './rate-limit.js';
+import { type WireCodec, wireCodec } from './wire.js';
 
 /** Where a link filter is consulted: before a direct send, and before delivering what arrived. */
 export type LinkStage = 'send' | 'receive';
@@ -28,7 +30,7 @@ export type LinkVerdict = 'pass' | 'drop' | { readonly delayMs: number };
  */
 export type LinkFilter = (from: number, to: number, stage: LinkStage) => LinkVerdict;
 
-export type MessageHandler = (from: number, message: Message) => void;
+export type MessageHandler<M = Message> = (from: number, message: M) => void;
 export type PeerConnectedHandler = (index: number) => void;
 
 /** Counters since the transport was created. Every message dropped anywhere is counted once. */
@@ -77,7 +79,12 @@ function zeroStats(): TransportStats {
   };
 }
 
-export interface P2pTransportOptions {
+export interface P2pTransportOptions<M = Message> {
+  /**
+   * The codec of the host's wire version; by default the one `host.protocol` names (give it only
+   * to type a transport whose message type the compiler cannot infer). Must match the host.
+   */
+  readonly codec?: WireCodec<M>;
   /** Errors thrown by handlers, and unexpected failures; by default they are only counted. */
   readonly onError?: (err: unknown) => void;
   /** Clock for the rate limiter, in ms (default performance.now). */
@@ -106,28 +113,32 @@ function ownBytes(b: Uint8Array): Uint8Array {
   return exact ? b : new Uint8Array(b);
 }
 
-type Admission = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reject: boolean };
+type Admission<M> = { readonly ok: true; readonly message: M } | { readonly ok: false; readonly reject: boolean };
 
-export class P2pTransport implements Transport {
+export class P2pTransport<M extends Message | MessageV2 = Message> {
   private readonly counters = zeroStats();
   private readonly limiter: PeerRateLimiter;
   private readonly outboxes = new Map<number, Outbox>();
   /** Gossip messages that passed validation, waiting for gossipsub's 'message' event. */
-  private readonly validated = new WeakMap<GossipMessage, { readonly from: number; readonly message: Message }>();
+  private readonly validated = new WeakMap<GossipMessage, { readonly from: number; readonly message: M }>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly awaitingReady = new Set<number>();
-  private messageHandler: MessageHandler | null = null;
+  private messageHandler: MessageHandler<M> | null = null;
   private peerConnectedHandler: PeerConnectedHandler | null = null;
   private linkFilter: LinkFilter | null = null;
   private delayedCount = 0;
   private started = false;
   private stopped = false;
   private readonly nowMs: () => number;
+  private readonly codec: WireCodec<M>;
 
   constructor(
     private readonly host: TandemHost,
-    private readonly options: P2pTransportOptions = {},
+    private readonly options: P2pTransportOptions<M> = {},
   ) {
+    // The default codec is the host's: M is the caller's promise about it, checked where it can be.
+    this.codec = options.codec ?? (wireCodec(host.protocol) as unknown as WireCodec<M>);
+    if (this.codec.version !== host.protocol) throw new RangeError(`a wire version ${this.codec.version} codec on a host speaking version ${host.protocol}`);
     this.limiter = new PeerRateLimiter(host.limits.ratePerSecond, host.limits.rateBurst);
     this.nowMs = options.nowMs ?? (() => performance.now());
   }
@@ -140,7 +151,7 @@ export class P2pTransport implements Transport {
   // Wiring
 
   /** Sets the handler for admitted messages (`node.receive`). Replaces any earlier one. */
-  onMessage(handler: MessageHandler): void {
+  onMessage(handler: MessageHandler<M>): void {
     this.messageHandler = handler;
   }
 
@@ -166,7 +177,7 @@ export class P2pTransport implements Transport {
     if (this.started) return;
     this.started = true;
     const { libp2p, topic, limits } = this.host;
-    await libp2p.handle(DIRECT_PROTOCOL, (stream, connection) => this.readDirect(stream, connection), {
+    await libp2p.handle(this.host.directProtocol, (stream, connection) => this.readDirect(stream, connection), {
       maxInboundStreams: limits.directStreamsMax,
       maxOutboundStreams: limits.directStreamsMax,
     });
@@ -202,7 +213,7 @@ export class P2pTransport implements Transport {
     }
     if (libp2p.status === 'started') {
       this.pubsub.unsubscribe(topic);
-      await libp2p.unhandle(DIRECT_PROTOCOL);
+      await libp2p.unhandle(this.host.directProtocol);
     }
   }
 
@@ -213,7 +224,7 @@ export class P2pTransport implements Transport {
   // ---------------------------------------------------------------------------------------------
   // Sending
 
-  broadcast(message: Message): void {
+  broadcast(message: M): void {
     if (this.stopped) return;
     const bytes = this.encode(message);
     if (bytes === null) return;
@@ -224,7 +235,7 @@ export class P2pTransport implements Transport {
     });
   }
 
-  send(to: number, message: Message): void {
+  send(to: number, message: M): void {
     if (this.stopped) return;
     if (to === this.host.self) throw new RangeError('send: a node does not send to itself');
     const peerId = this.host.members.peerId(to); // throws for a non-member index: a caller bug
@@ -233,9 +244,9 @@ export class P2pTransport implements Transport {
     this.throughFilter(this.host.self, to, 'send', () => this.enqueue(to, peerId, bytes));
   }
 
-  private encode(message: Message): Uint8Array | null {
+  private encode(message: M): Uint8Array | null {
     try {
-      const bytes = encodeMessage(message);
+      const bytes = this.codec.encode(message);
       if (bytes.length <= this.host.limits.messageBytesMax) return bytes;
     } catch (err) {
       this.options.onError?.(err);
@@ -298,7 +309,7 @@ export class P2pTransport implements Transport {
     // closed its reading end discards what we write).
     if (s !== null && s.status === 'open' && s.writeStatus === 'writable' && s.remoteReadStatus === 'readable') return s;
     o.stream = null;
-    const stream = await this.host.libp2p.dialProtocol(o.peerId, DIRECT_PROTOCOL, {
+    const stream = await this.host.libp2p.dialProtocol(o.peerId, this.host.directProtocol, {
       signal: AbortSignal.timeout(this.host.limits.dialTimeoutMs),
     });
     stream.addEventListener('close', () => {
@@ -312,7 +323,7 @@ export class P2pTransport implements Transport {
   // Receiving
 
   /** Size, membership, rate and decoding, in that order (cheapest first); counts what it drops. */
-  private admit(from: number | null, bytes: Uint8Array): Admission {
+  private admit(from: number | null, bytes: Uint8Array): Admission<M> {
     if (bytes.length > this.host.limits.messageBytesMax) {
       this.counters.oversize++;
       return { ok: false, reject: true };
@@ -330,7 +341,7 @@ export class P2pTransport implements Transport {
       return { ok: false, reject: false }; // a burst is not malice: ignore without penalty
     }
     try {
-      return { ok: true, message: decodeMessage(ownBytes(bytes)) };
+      return { ok: true, message: this.codec.decode(ownBytes(bytes)) };
     } catch {
       this.counters.malformed++;
       return { ok: false, reject: true };
@@ -395,7 +406,7 @@ export class P2pTransport implements Transport {
     stream.addEventListener('close', () => stream.removeEventListener('message', onData), { once: true });
   }
 
-  private deliver(from: number, message: Message): void {
+  private deliver(from: number, message: M): void {
     this.throughFilter(from, this.host.self, 'receive', () => {
       const handler = this.messageHandler;
       if (handler === null) {

@@ -1,7 +1,7 @@
 import '../src/polyfill.js';
 import { randomBytes } from 'node:crypto';
 import { dealerKeygen, identityKeygen } from '@tandem/crypto';
-import { type ClusterConfig, type LegView, type Message, type SignedObservation, type Terms, networkIdFromName, quorum, settlementId } from '@tandem/protocol';
+import { type ClusterConfig, type LegView, type Message, type MessageV2, type SignedObservation, type Terms, networkIdFromName, quorum, settlementId } from '@tandem/protocol';
 import { type P2pLimits, type PeerAddresses, type TandemHost, createTandemHost } from '../src/host.js';
 import { P2pTransport } from '../src/transport.js';
 
@@ -76,23 +76,24 @@ export function nonceOf(m: Message): string {
 }
 
 /** A member's host and transport, with everything the transport reported. */
-export interface Member {
+export interface Member<M extends Message | MessageV2 = Message> {
   readonly index: number;
   readonly host: TandemHost;
-  readonly transport: P2pTransport;
-  readonly received: { from: number; message: Message; atMs: number }[];
+  readonly transport: P2pTransport<M>;
+  readonly received: { from: number; message: M; atMs: number }[];
   readonly connected: number[];
   stop(): Promise<void>;
 }
 
 export const LOOPBACK = '/ip4/127.0.0.1/tcp/0';
 
-export async function startMember(
+/** Starts member `index`; `protocol: 2` makes a v2 host (type the call `startMember<MessageV2>`). */
+export async function startMember<M extends Message | MessageV2 = Message>(
   cluster: TestCluster,
   index: number,
   peers: readonly PeerAddresses[],
-  opts: { listen?: string; limits?: Partial<P2pLimits>; onError?: (err: unknown) => void } = {},
-): Promise<Member> {
+  opts: { listen?: string; limits?: Partial<P2pLimits>; onError?: (err: unknown) => void; protocol?: 1 | 2 } = {},
+): Promise<Member<M>> {
   const host = await createTandemHost({
     cluster: cluster.config,
     self: index,
@@ -100,9 +101,10 @@ export async function startMember(
     listen: [opts.listen ?? LOOPBACK],
     peers,
     limits: { redialIntervalMs: 200, ...opts.limits },
+    ...(opts.protocol !== undefined ? { protocol: opts.protocol } : {}),
   });
-  const transport = new P2pTransport(host, { onError: opts.onError ?? (() => {}) });
-  const received: Member['received'] = [];
+  const transport = new P2pTransport<M>(host, { onError: opts.onError ?? (() => {}) });
+  const received: Member<M>['received'] = [];
   const connected: number[] = [];
   transport.onMessage((from, message) => received.push({ from, message, atMs: performance.now() }));
   transport.onPeerConnected((i) => connected.push(i));
@@ -120,7 +122,7 @@ export async function startMember(
   };
 }
 
-export function addressesOf(m: Member): PeerAddresses {
+export function addressesOf(m: Member<Message> | Member<MessageV2>): PeerAddresses {
   return { index: m.index, multiaddrs: m.host.multiaddrs() };
 }
 

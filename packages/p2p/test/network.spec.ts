@@ -8,9 +8,11 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { Connection } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { MESSAGE_BYTES_MAX, encodeMessage } from '@tandem/protocol';
+import { MESSAGE_BYTES_MAX, type MessageV2, encodeMessage, encodeMessageV2, toHex } from '@tandem/protocol';
 import { encodeFrame } from '../src/frames.js';
-import { DIRECT_PROTOCOL, createTandemHost } from '../src/host.js';
+import { P2pTransport } from '../src/transport.js';
+import { WIRE_V1 } from '../src/wire.js';
+import { DIRECT_PROTOCOL, createTandemHost, directProtocol } from '../src/host.js';
 import { type Member, type TestCluster, addressesOf, bigProposal, makeCluster, nonceOf, sleep, startMember, termsMessage, waitFor } from './helpers.js';
 
 const N = 4;
@@ -323,5 +325,88 @@ describe('reconnect', () => {
     await waitFor('direct to the restarted member', () => receivedNonces(m(4), 'after-restart-direct') === 1);
     await waitFor('gossip from the restarted member', () => [1, 2, 3].every((i) => receivedNonces(m(i), 'after-restart-gossip') === 1));
     await waitFor('the broadcast made on reconnect', () => receivedNonces(m(4), 'hello-on-connect') >= 1);
+  });
+});
+
+describe('protocol v2', () => {
+  /** An empty v2 bundle from `signer` whose time tells it apart (signatures are consensus's to check). */
+  const bundle = (signer: number, timeMs: number): MessageV2 => ({
+    kind: 'bundle',
+    bundle: { header: { networkId: cluster.config.networkId, configDigest: new Uint8Array(32).fill(9), signer, timeMs, count: 0, root: new Uint8Array(32).fill(8), signature: new Uint8Array(64).fill(7) }, entries: [] },
+  });
+
+  it('carries v2 messages between members on the v2 topic and direct protocol, apart from v1', async () => {
+    const small = makeCluster(3);
+    const a = await startMember<MessageV2>(small, 1, [], { protocol: 2 });
+    const b = await startMember<MessageV2>(small, 2, [addressesOf(a)], { protocol: 2 });
+    // Member 3 runs v1 on the same network: it must see none of the v2 traffic, nor send into it.
+    const c = await startMember(small, 3, [addressesOf(a), addressesOf(b)]);
+    try {
+      expect(a.host.topic).toBe(`/tandem/2/${toHex(small.config.networkId)}/msgs`);
+      expect(a.host.directProtocol).toBe(directProtocol(2));
+      // A transport never decodes one version's bytes with the other's codec.
+      expect(() => new P2pTransport(a.host, { codec: WIRE_V1 })).toThrow(/a wire version 1 codec on a host speaking version 2/);
+      await waitFor('a and b reachable', () => a.connected.includes(2) && b.connected.includes(1));
+      const sent = bundle(1, 1_000);
+      a.transport.broadcast(sent);
+      b.transport.send(1, { kind: 'catch-up', fromHeight: 5, count: 3 });
+      await waitFor('the bundle at b', () => b.received.length === 1);
+      await waitFor('the catch-up at a', () => a.received.length === 1);
+      expect(b.received[0]!.from).toBe(1);
+      expect(encodeMessageV2(b.received[0]!.message)).toEqual(encodeMessageV2(sent));
+      expect(a.received[0]).toMatchObject({ from: 2, message: { kind: 'catch-up', fromHeight: 5, count: 3 } });
+      // The v1 member cannot open the v2 direct protocol, and its v1 messages never reach a v2 handler.
+      c.transport.send(1, termsMessage('v1-to-v2'));
+      c.transport.broadcast(termsMessage('v1-broadcast'));
+      await waitFor('the v1 send failed', () => c.transport.stats().sendFailures === 1, 10_000);
+      await sleep(100);
+      expect(c.received).toHaveLength(0);
+      expect(a.received).toHaveLength(1);
+      expect(b.received).toHaveLength(1);
+    } finally {
+      for (const x of [c, b, a]) await x.stop();
+    }
+  });
+
+  it('drops v1 bytes arriving on the v2 direct protocol as malformed', async () => {
+    const small = makeCluster(2);
+    const a = await startMember<MessageV2>(small, 1, [], { protocol: 2 });
+    const b = await startMember<MessageV2>(small, 2, [addressesOf(a)], { protocol: 2 });
+    try {
+      await waitFor('connected', () => a.connected.includes(2));
+      const stream = await b.host.libp2p.dialProtocol(a.host.peerId, directProtocol(2));
+      stream.send(encodeFrame(encodeMessage(termsMessage('v1-bytes'))));
+      stream.send(encodeFrame(encodeMessageV2(bundle(2, 2_000))));
+      await waitFor('the v2 frame', () => a.received.length === 1);
+      expect(a.transport.stats().malformed).toBe(1);
+      expect(a.received[0]!.message.kind).toBe('bundle');
+      await stream.close();
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+
+  it('a stranger cannot open the v2 direct protocol or publish on the v2 topic', async () => {
+    const small = makeCluster(2);
+    const a = await startMember<MessageV2>(small, 1, [], { protocol: 2 });
+    const key = await generateKeyPair('Ed25519');
+    const strangerCluster = { ...small.config, n: 3, members: [...small.config.members, { index: 3, id: 'n3', identityKey: key.publicKey.raw }] };
+    const stranger = await createTandemHost({ cluster: strangerCluster, self: 3, identitySecretKey: key.raw.subarray(0, 32), listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], protocol: 2 });
+    try {
+      const deniedBefore = a.host.stats().deniedPeers;
+      const target = multiaddr(a.host.multiaddrs()[0]!);
+      await expect(stranger.libp2p.dialProtocol(target, directProtocol(2), { signal: AbortSignal.timeout(3_000) })).rejects.toThrow();
+      expect(a.host.stats().deniedPeers).toBeGreaterThan(deniedBefore);
+      stranger.libp2p.services.pubsub.subscribe(stranger.topic);
+      await stranger.libp2p.services.pubsub.publish(stranger.topic, encodeMessageV2(bundle(3, 3_000)));
+      await sleep(100);
+      expect(a.host.libp2p.getConnections(stranger.peerId)).toHaveLength(0);
+      expect(a.received).toHaveLength(0);
+      expect(a.transport.stats().delivered).toBe(0);
+    } finally {
+      await stranger.stop();
+      await a.stop();
+    }
   });
 });

@@ -164,6 +164,7 @@ describe('members', () => {
     const id = networkIdFromName('topic-test');
     expect(gossipTopic(id)).toBe(`/tandem/1/${toHex(id)}/msgs`);
     expect(gossipTopic(networkIdFromName('other'))).not.toBe(gossipTopic(id));
+    expect(gossipTopic(id, 2)).toBe(`/tandem/2/${toHex(id)}/msgs`);
   });
 });
 

@@ -20,8 +20,11 @@ export interface ConsensusParams {
    * 'ignore-lock' prevotes for any valid proposal whatever the node is locked on. Never set it
    * outside such a test. scenarios/explore-lock-race-adversarial.yaml breaks agreement with it on
    * about 40 % of seeds (packages/sim/test/mutation.spec.ts; docs/protocol.md, "Mutation testing").
+   * 'skip-prefix-check' (protocol v2 only) makes the node's decided chain answer that no settlement
+   * was decided before, so valid_h skips V3 and the chain appends a batch repeating one
+   * (packages/node/src/v2/mutation.ts): with a `replay-entry` proposer a settlement is decided twice.
    */
-  readonly mutationForTesting?: 'ignore-lock';
+  readonly mutationForTesting?: 'ignore-lock' | 'skip-prefix-check';
 }
 
 export const DEFAULT_PARAMS: ConsensusParams = {

@@ -84,8 +84,10 @@ describe('valid_h: each of V1–V6 failing on its own', () => {
     expect(only(problems([...sorted].reverse(), { count: 2, root: batchOf(good, 4000, 1).header.root }))).toMatch(/^V1: .*ascend/);
     const seven = Array.from({ length: 7 }, (_, i) => entryOf(settlement(`many${i}`, 3000), 'ABORT'));
     expect(only(problems(seven))).toMatch(/^V1: count 7 not in 1\.\.6/);
+    // A decision that cannot even be encoded: the header carries the root of the COMMIT entry.
     const weird = { ...entryOf(a, 'COMMIT'), decision: 'MAYBE' as Decision };
-    expect(only(problems([weird]))).toMatch(/^V1: .* decision MAYBE/);
+    const commitRoot = batchOf([entryOf(a, 'COMMIT')], 4000, 1).header.root;
+    expect(only(batchProblems(ctx, 2, { timeMs: 4000, liveFrom: 1, count: 1, root: commitRoot }, [weird]))).toMatch(/^V1: .* decision MAYBE/);
   });
 
   it('V2: terms, their validUntil, the horizon and f+1 supporting members', () => {

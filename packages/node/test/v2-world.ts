@@ -19,10 +19,10 @@ import {
   toHex,
 } from '@tandem/protocol';
 import { blsSign, dealerKeygen, identityKeygen } from '@tandem/crypto';
-import { type NodeContext, makeContext } from '@tandem/consensus';
+import { type ConsensusParams, type NodeContext, makeContext } from '@tandem/consensus';
 import { MemoryAssetChain, MemoryBankLedger } from '@tandem/legs';
 import { authorize, seededRandomBytes } from '@tandem/legs/fixture';
-import { MemoVerifier, MemoryStorageV2, type NodeEventV2, NodeRuntimeV2, nativeIdentitySigner } from '../src/index.js';
+import { MemoVerifier, MemoryStorageV2, type NodeEventV2, NodeRuntimeV2, type RuntimeV2Deps, nativeIdentitySigner } from '../src/index.js';
 
 const CHAIN_ID = 31337n;
 const ESCROW = new Uint8Array(20).fill(0xe6);
@@ -37,6 +37,10 @@ export interface WorldV2Options {
   readonly v2?: Partial<V2Params>;
   /** Payment prepares of these settlement ids (hex) are rejected by the bank (policy). */
   readonly rejectPayment?: Set<string>;
+  /** Node i's runtime is built from what this returns (a Byzantine node's wrapped dependencies). */
+  readonly deps?: (i: number, deps: RuntimeV2Deps) => RuntimeV2Deps;
+  /** Consensus timeouts and the mutation of every node (default: DEFAULT_PARAMS). */
+  readonly consensus?: ConsensusParams;
 }
 
 interface Peer {
@@ -66,6 +70,7 @@ export class WorldV2 {
   /** Messages handed to the transport, by kind. */
   readonly messages = new Map<MessageV2['kind'], number>();
   private readonly partyKeys = new Map<string, Uint8Array>();
+  private readonly wrapDeps: (i: number, deps: RuntimeV2Deps) => RuntimeV2Deps;
   private pending: Pending[] = [];
   private seq = 0;
 
@@ -73,6 +78,7 @@ export class WorldV2 {
     this.n = options.n ?? 4;
     this.latencyMs = options.latencyMs ?? 10;
     this.v2 = { ...defaultV2Params(this.n), ...options.v2 };
+    this.wrapDeps = options.deps ?? ((_, deps) => deps);
     const seed = options.seed ?? 'tandem/node/v2';
     const random = seededRandomBytes(seed);
     const dealt = dealerKeygen(this.n, quorum(this.n), random);
@@ -101,7 +107,7 @@ export class WorldV2 {
       const share = dealt.shares[i]!;
       const identity = nativeIdentitySigner(k.secretKey);
       const signer = { sign: identity.sign, partialSign: (msg: Uint8Array) => blsSign(share.secret, msg) };
-      this.peers.push({ ctx: makeContext(this.cluster, i + 1, signer, verifier), storage: new MemoryStorageV2(), runtime: null, life: 0, events: [] });
+      this.peers.push({ ctx: makeContext(this.cluster, i + 1, signer, verifier, options.consensus), storage: new MemoryStorageV2(), runtime: null, life: 0, events: [] });
     });
   }
 
@@ -121,7 +127,7 @@ export class WorldV2 {
   start(i: number): NodeRuntimeV2 {
     const p = this.peer(i);
     const life = ++p.life;
-    const runtime = new NodeRuntimeV2({
+    const deps: RuntimeV2Deps = {
       ctx: p.ctx,
       v2: this.v2,
       transport: {
@@ -145,7 +151,8 @@ export class WorldV2 {
       storage: p.storage,
       legs: { asset: this.asset, payment: this.payment },
       log: { event: (e) => p.events.push({ ...e, atMs: this.nowMs } as NodeEventV2) },
-    });
+    };
+    const runtime = new NodeRuntimeV2(this.wrapDeps(i, deps));
     p.runtime = runtime;
     runtime.start();
     return runtime;
@@ -173,11 +180,14 @@ export class WorldV2 {
     };
   }
 
-  /** The intent with both authorizations, to the nodes up (default all); each node's answer (undefined: down). */
-  intent(terms: Terms, nodes: readonly number[] = this.peers.map((_, i) => i + 1)) {
+  /** The intent with the authorizations of `legs` (default both), to the nodes up (default all); each node's answer (undefined: down). */
+  intent(terms: Terms, nodes: readonly number[] = this.peers.map((_, i) => i + 1), legs: readonly LegName[] = ['asset', 'payment']) {
     const id = settlementId(terms);
     const net = this.cluster.networkId;
-    const auths = { asset: authorize('alice', this.partyKeys.get('alice')!, net, id), payment: authorize('bob', this.partyKeys.get('bob')!, net, id) };
+    const auths = {
+      ...(legs.includes('asset') ? { asset: authorize('alice', this.partyKeys.get('alice')!, net, id) } : {}),
+      ...(legs.includes('payment') ? { payment: authorize('bob', this.partyKeys.get('bob')!, net, id) } : {}),
+    };
     return nodes.map((i) => this.peer(i).runtime?.submit(terms, auths));
   }
 

@@ -35,13 +35,17 @@ export function entrySupportsCommit(e: BundleEntry, x: ExpectedLocks): boolean {
 }
 
 /**
- * ABORT evidence: a rejection of either leg, or a `deadline` or `guard` entry in which not both legs
- * are locked with exactly the terms. An entry showing a COMMIT applied on a leg never is.
+ * ABORT evidence: a rejection of either leg, a `deadline` entry in which not both legs are locked
+ * with exactly the terms, or any `guard` entry — signed once the node's clock passed
+ * max(deadline, validUntil − commitGuardMs) with the settlement undecided, it supports ABORT even
+ * with both legs locked, so a settlement too late to be proposed as COMMIT aborts instead of
+ * holding both legs until the reclaim time. An entry showing a COMMIT applied on a leg never is.
  */
 export function entrySupportsAbort(e: BundleEntry, x: ExpectedLocks): boolean {
   if (e.asset.state === 'committed' || e.payment.state === 'committed') return false;
   if (e.asset.state === 'rejected' || e.payment.state === 'rejected') return true;
-  return e.kind !== 'view' && !entrySupportsCommit(e, x);
+  if (e.kind === 'guard') return true;
+  return e.kind === 'deadline' && !entrySupportsCommit(e, x);
 }
 
 export function entrySupports(decision: Decision, e: BundleEntry, x: ExpectedLocks): boolean {

@@ -9,8 +9,11 @@
  * other heights go to catch-up (catch-up.ts).
  */
 import {
+  type BatchHeader,
   type DecidedBatch,
+  type Entry,
   type FullProposal2,
+  type JustificationBundle,
   type MessageV2,
   SIGN_DOMAIN_V2,
   assert,
@@ -38,7 +41,7 @@ import {
 import { CatchUp } from './catch-up.js';
 import { decidedHeightEvent } from './events.js';
 import type { Gossip } from './gossip.js';
-import type { StoredV2 } from './ports.js';
+import type { ProposerView, StoredV2 } from './ports.js';
 import { type Core, nowMs } from './state.js';
 import { WriteAheadGuardV2 } from './write-ahead.js';
 
@@ -66,6 +69,8 @@ export class Heights {
   private readonly catchUp: CatchUp;
   private readonly writeAhead: WriteAheadGuardV2;
   private readonly hctx: HeightContext;
+  /** What a Byzantine proposer hook reads (only built when one is set). */
+  private readonly proposerView: ProposerView | null;
 
   constructor(
     private readonly core: Core,
@@ -86,6 +91,7 @@ export class Heights {
       },
     };
     this.current = HeightInstance.create(this.hctx, 1);
+    this.proposerView = core.deps.proposerForTesting === undefined ? null : this.viewForHook();
   }
 
   /** The height in progress (the chain's tip + 1). */
@@ -167,7 +173,7 @@ export class Heights {
   tick(): void {
     if (this.current.decided) return;
     const core = this.core;
-    if (!this.started && readyEntries(core.chain, core.pool, nowMs(core), core.v2).length > 0) {
+    if (!this.started && (readyEntries(core.chain, core.pool, nowMs(core), core.v2).length > 0 || this.hookWantsHeight())) {
       this.started = true;
       this.step({ type: 'start' });
       return;
@@ -248,15 +254,46 @@ export class Heights {
     this.advance(run);
   }
 
-  /** The proposer's fresh batch with its justification, or null when nothing is ready (or a multiproof cannot be built). */
+  /** The fresh batch this node proposes: the proposer rules' own, unless a Byzantine hook replaces it. */
   private value(): BatchContent | null {
+    const honest = this.honestValue();
+    const hook = this.core.deps.proposerForTesting;
+    return hook === undefined ? honest : hook.fresh(honest, this.proposerView!);
+  }
+
+  private hookWantsHeight(): boolean {
+    const hook = this.core.deps.proposerForTesting;
+    return hook !== undefined && hook.wantsHeight(this.proposerView!);
+  }
+
+  private viewForHook(): ProposerView {
+    const core = this.core;
+    return {
+      ctx: core.deps.ctx,
+      anchor: core.anchor,
+      v2: core.v2,
+      chain: core.chain,
+      pool: core.pool,
+      nowMs: () => nowMs(core),
+      justify: (header, entries) => this.justify(header, entries),
+      prove: (parts) => this.gossip.justificationOf(parts),
+    };
+  }
+
+  /** The proposer's fresh batch with its justification, or null when nothing is ready (or a multiproof cannot be built). */
+  private honestValue(): BatchContent | null {
     const core = this.core;
     const batch = assembleBatch(core.chain, core.pool, nowMs(core), core.v2);
     if (batch === null) return null;
-    const justification = this.gossip.justificationOf(justificationFor(core.chain, core.pool, batch.header, batch.entries));
+    const justification = this.justify(batch.header, batch.entries);
     if (justification === null) return null;
     const terms = batch.entries.map((e) => core.pool.termsOf(e.settlementId)!.terms);
     return { header: batch.header, entries: batch.entries, terms, justification };
+  }
+
+  /** A batch's justification with its multiproofs (every entry valid in the pool), or null when one cannot be built. */
+  private justify(header: BatchHeader, entries: readonly Entry[]): JustificationBundle[] | null {
+    return this.gossip.justificationOf(justificationFor(this.core.chain, this.core.pool, header, entries));
   }
 
   private step(input: HeightInput): void {
@@ -328,6 +365,7 @@ export class Heights {
   /** After batches joined the chain: the pool forgets what they settled, the next height's instance starts. */
   private advance(batches: readonly DecidedBatch[]): void {
     const core = this.core;
+    core.deps.proposerForTesting?.settling(batches, this.proposerView!);
     this.hooks.decided(batches, forgetSettled(core.chain, core.pool, batches));
     this.started = false;
     this.fed.clear();

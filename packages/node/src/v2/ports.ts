@@ -3,8 +3,8 @@
  * v2 messages, the legs take roots and proven entries, and storage keeps what a restart needs per
  * node rather than per settlement. Clock, Timers and the authorizations are v1's, unchanged.
  */
-import type { BundleEntry, DecidedBatch, MessageV2, Terms } from '@tandem/protocol';
-import type { PersistedHeight } from '@tandem/consensus';
+import type { AnchorV2, BatchHeader, BundleEntry, DecidedBatch, Entry, JustificationBundle, MessageV2, Terms, V2Params } from '@tandem/protocol';
+import type { BatchContent, DecidedChain, EvidencePoolV2, JustificationPart, NodeContext, PersistedHeight } from '@tandem/consensus';
 import type { BatchLegAdapter } from '@tandem/legs';
 import type { Authorizations } from '../ports.js';
 import type { NodeEventV2 } from './events.js';
@@ -66,4 +66,35 @@ export interface StorageV2 {
 
 export interface LogV2 {
   event(e: NodeEventV2): void;
+}
+
+/**
+ * What a Byzantine proposer (byzantine.ts: the simulator and tests only) reads of its node: the
+ * decided chain, the pool, the clock, and the node's means to prove bundle entries.
+ */
+export interface ProposerView {
+  readonly ctx: NodeContext;
+  readonly anchor: AnchorV2;
+  readonly v2: V2Params;
+  readonly chain: DecidedChain;
+  readonly pool: EvidencePoolV2;
+  nowMs(): number;
+  /** The justification of a batch whose every entry is valid in the pool (multiproofs attached), or null. */
+  justify(header: BatchHeader, entries: readonly Entry[]): JustificationBundle[] | null;
+  /** The chosen bundle entries with their multiproofs, or null when one cannot be built. */
+  prove(parts: readonly JustificationPart[]): JustificationBundle[] | null;
+}
+
+/**
+ * The hook through which a Byzantine member proposes what a correct one would not. The honest
+ * runtime never sets it (RuntimeV2Deps.proposerForTesting): without it the node proposes exactly
+ * what the proposer rules give, and every message it signs is unchanged.
+ */
+export interface ProposerHook {
+  /** Whether to enter the next height though nothing is ready here (it has a batch of its own). */
+  wantsHeight(view: ProposerView): boolean;
+  /** This node's fresh proposal (validRound −1); `honest` is what the proposer rules give (null: nothing ready). */
+  fresh(honest: BatchContent | null, view: ProposerView): BatchContent | null;
+  /** Batches are about to join the chain; the pool still holds the evidence of their settlements. */
+  settling(batches: readonly DecidedBatch[], view: ProposerView): void;
 }

@@ -8,7 +8,7 @@
  * runs in the simulator and in a real process; only the ports differ.
  */
 import { type DecidedBatch, type LegName, type LegView, type MessageV2, type Terms, type V2Params, configDigestV2, reclaimAtMs, toHex, v2ParamsProblem } from '@tandem/protocol';
-import { DecidedChain, EvidencePoolV2, type Settled } from '@tandem/consensus';
+import { EvidencePoolV2, type Settled } from '@tandem/consensus';
 import { type IntentRefusal, isMember } from '../admission.js';
 import { DEFAULT_RUNTIME_PARAMS, type RuntimeParams } from '../params.js';
 import type { Authorizations, CancelTimer } from '../ports.js';
@@ -17,6 +17,7 @@ import { Delivery } from './deliver.js';
 import { Gossip } from './gossip.js';
 import { Heights } from './heights.js';
 import { Intake } from './intake.js';
+import { decidedChainFor } from './mutation.js';
 import { Observer } from './observe.js';
 import { type Core, type CoreDeps, type HeldSettlement, heldSettlement, nowMs } from './state.js';
 
@@ -56,7 +57,7 @@ export class NodeRuntimeV2 {
       v2: deps.v2,
       params: deps.params ?? DEFAULT_RUNTIME_PARAMS,
       anchor: { networkId: ctx.cluster.networkId, configDigest: configDigestV2(ctx.cluster, deps.v2) },
-      chain: new DecidedChain(),
+      chain: decidedChainFor(ctx), // the honest chain unless a test asked for the broken build
       pool: new EvidencePoolV2({ n: ctx.n, groupPublicKey: ctx.groupPublicKey, openSettlementsMax: deps.v2.openSettlementsMax }),
       held: new Map(),
       inflight: 0,

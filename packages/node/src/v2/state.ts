@@ -23,7 +23,7 @@ import type { PrepareOutcome } from '@tandem/legs';
 import type { Authorizations, Clock, Timers } from '../ports.js';
 import type { RuntimeParams } from '../params.js';
 import { Backoff } from '../backoff.js';
-import type { LegsV2, LogV2, StorageV2, TransportV2 } from './ports.js';
+import type { LegsV2, LogV2, ProposerHook, StorageV2, TransportV2 } from './ports.js';
 
 /** One leg of a held settlement as this node knows it. */
 export interface LegProgress {
@@ -72,6 +72,8 @@ export interface CoreDeps {
   readonly storage: StorageV2;
   readonly legs: LegsV2;
   readonly log: LogV2;
+  /** A Byzantine proposer (byzantine.ts), for the simulator and tests; never set for a correct node. */
+  readonly proposerForTesting?: ProposerHook;
 }
 
 /** The state every phase shares. */

@@ -48,8 +48,19 @@ export function settlement(nonce: string, deadlineMs: number, reportWindowMs = 2
 }
 
 /** What a member's entry shows: each a reading an honest or a lying member may sign. */
-export type Shape = 'locked' | 'wrongLock' | 'rejected' | 'deadlineNone' | 'deadlineLocked' | 'deadlineWrongLock' | 'guardNone' | 'committed' | 'none';
-export const SHAPES: readonly Shape[] = ['locked', 'wrongLock', 'rejected', 'deadlineNone', 'deadlineLocked', 'deadlineWrongLock', 'guardNone', 'committed', 'none'];
+export type Shape =
+  | 'locked'
+  | 'wrongLock'
+  | 'rejected'
+  | 'deadlineNone'
+  | 'deadlineLocked'
+  | 'deadlineWrongLock'
+  | 'guardNone'
+  | 'guardLocked'
+  | 'guardWrongLock'
+  | 'committed'
+  | 'none';
+export const SHAPES: readonly Shape[] = ['locked', 'wrongLock', 'rejected', 'deadlineNone', 'deadlineLocked', 'deadlineWrongLock', 'guardNone', 'guardLocked', 'guardWrongLock', 'committed', 'none'];
 
 const WRONG_DIGEST = new Uint8Array(32).fill(9);
 
@@ -77,6 +88,10 @@ export function bundleEntry(s: Settlement, shape: Shape): BundleEntry {
       return at('deadline', asset, leg('locked', WRONG_DIGEST));
     case 'guardNone':
       return at('guard', none, none);
+    case 'guardLocked':
+      return at('guard', asset, payment);
+    case 'guardWrongLock':
+      return at('guard', asset, leg('locked', WRONG_DIGEST));
     case 'committed':
       return at('guard', leg('committed', s.locks.asset), none);
     case 'none':

@@ -36,6 +36,17 @@ describe('the proposer rule and urgency', () => {
     expect(readyDecision(pool, commitOnly.id, 5000, 4001, PARAMS)).toBeNull();
   });
 
+  it('makes a settlement with both legs locked an ABORT once f+1 guard entries are in and the guard is past, not one left locked', () => {
+    const s = settlement('late-locked', 3000); // validUntil 5000: guard due at 4000
+    const pool = newPool();
+    pool.learnTerms(s.terms);
+    for (const m of [1, 2]) feed(pool, m, 4000, [bundleEntry(s, 'guardLocked')]);
+    expect(pool.isValid(s.id, 'COMMIT')).toBe(true);
+    expect(pool.isValid(s.id, 'ABORT')).toBe(true);
+    expect(readyDecision(pool, s.id, 5000, 4000, PARAMS)).toBe('COMMIT'); // still in time: COMMIT first
+    expect(readyDecision(pool, s.id, 5000, 4001, PARAMS)).toBe('ABORT');
+  });
+
   it('lists ready entries most urgent first and leaves out decided, expired and unjustified ones', () => {
     const c5000 = settlement('c5000', 3000); // COMMIT urgency 4500
     const a4600 = settlement('a4600', 2600); // ABORT urgency 4600

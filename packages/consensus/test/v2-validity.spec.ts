@@ -28,6 +28,12 @@ describe('which bundle entries support which decision', () => {
     deadlineLocked: [true, false],
     deadlineWrongLock: [false, true],
     guardNone: [false, true],
+    // Past max(deadline, validUntil − commitGuardMs) a settlement is too late for a fresh COMMIT:
+    // its guard entry supports ABORT whatever the legs show, so it aborts instead of staying
+    // locked until reclaim; with both legs locked as the terms say it still supports COMMIT (a
+    // locked COMMIT batch stays valid).
+    guardLocked: [true, true],
+    guardWrongLock: [false, true],
     committed: [false, false],
     none: [false, false],
   };

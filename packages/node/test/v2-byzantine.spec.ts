@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { type MessageV2, batchHeaderDigest, toHex } from '@tandem/protocol';
 import { entriesBindingProblem } from '@tandem/consensus';
 import { type ByzantineBehaviourV2, type ByzantineEnvV2, byzantineV2 } from '../src/index.js';
-import { WorldV2 } from './v2-world.js';
+import { WorldV2, type WorldV2Options } from './v2-world.js';
 import { decidedIn, expectCorrectSafe, expectLegsAgree, headerPrevotes, idHexOf, prevotesAt, proposalsSigned, recordingSent } from './v2-byzantine-checks.js';
 
 /** Member 2 proposes round 0 of height 1 (rotation ((h + r) mod n) + 1): the first batch is its. */
 const BYZ = 2;
 const CORRECT = [1, 3, 4];
 
-function worldWith(behaviour: ByzantineBehaviourV2, env: ByzantineEnvV2, sent: MessageV2[] = []): WorldV2 {
-  return new WorldV2({ deps: (i, deps) => (i === BYZ ? byzantineV2(behaviour, recordingSent(deps, sent), env) : deps) });
+function worldWith(behaviour: ByzantineBehaviourV2, env: ByzantineEnvV2, sent: MessageV2[] = [], options: WorldV2Options = {}): WorldV2 {
+  return new WorldV2({ ...options, deps: (i, deps) => (i === BYZ ? byzantineV2(behaviour, recordingSent(deps, sent), env) : deps) });
 }
 
 const always = { active: () => true };
@@ -61,35 +61,49 @@ describe('protocol v2, Byzantine proposers: correct nodes stay safe and live', (
     await expectLegsAgree(w, [x]);
   });
 
-  it('stale-commit: a fresh COMMIT past the commit guard is prevoted nil by every correct node (the filter), never decided', async () => {
-    let activeFromMs = Infinity;
-    const w = worldWith('stale-commit', { active: () => w.nowMs >= activeFromMs });
-    w.startAll();
-    await w.runFor(1_000);
-    // A report window just over the guard: once both legs are locked the guard has passed, so no
-    // correct proposer may propose it as COMMIT and nothing supports ABORT (both legs locked).
-    const x = { ...w.terms('stale', 50), reportWindowMs: w.v2.commitGuardMs + 1 };
-    const validUntilMs = x.deadlineMs + x.reportWindowMs;
-    expect(w.intent(x)).toEqual([null, null, null, null]);
-    activeFromMs = validUntilMs - w.v2.commitGuardMs / 2 + 100; // the correct clocks are past the filter's start
-    await w.runUntil(validUntilMs - 200);
-    const stale = proposalsSigned(w, BYZ).filter((p) => p.entries.some((e) => toHex(e.settlementId) === idHexOf(x) && e.decision === 'COMMIT'));
+  it('stale-commit: a fresh COMMIT proposed past the filter start is prevoted nil by every correct node, never decided; guard entries then abort both legs', async () => {
+    const { w, x, validUntilMs, filterFromMs, releaseMs, staleProposals } = await staleCommitRun(100);
+    await w.runUntil(releaseMs);
+    // The stale proposal met a settlement no correct node had decided.
+    const stale = staleProposals();
     expect(stale.length).toBeGreaterThan(0);
+    for (const i of CORRECT) expect(w.decisionAt(i, x)).toBeNull();
+    await w.runUntil(validUntilMs);
     for (const p of stale) {
       expect(p.validRound).toBe(-1);
-      expect(p.atMs).toBeGreaterThan(validUntilMs - w.v2.commitGuardMs); // the proposer rule broken
+      expect(p.atMs).toBeGreaterThanOrEqual(filterFromMs); // the proposer rule broken, and the filter applies
       const digest = toHex(batchHeaderDigest(p.header));
       for (const i of CORRECT) {
         expect(headerPrevotes(w, i)).not.toContain(digest);
         expect(prevotesAt(w, i, p.height, p.round).every((v) => v.headerDigest === null)).toBe(true);
       }
     }
-    // Correct nodes did take the round: they prevoted (nil) where it proposed.
-    expect(CORRECT.some((i) => prevotesAt(w, i, stale[0]!.height, stale[0]!.round).length > 0)).toBe(true);
-    for (const i of CORRECT) expect(w.decisionAt(i, x)).toBeNull();
+    // Every correct node took the first stale round: it prevoted (nil) where it proposed.
+    for (const i of CORRECT) expect(prevotesAt(w, i, stale[0]!.height, stale[0]!.round).length).toBe(1);
+    // The guard entries, once they arrive, decide ABORT (a later round of the same height).
+    for (const i of CORRECT) expect(w.decisionAt(i, x)).toEqual({ height: stale[0]!.height, decision: 'ABORT' });
     expectCorrectSafe(w, CORRECT);
-    expect(await w.legState('asset', x)).toBe('locked');
-    expect(await w.legState('payment', x)).toBe('locked');
+    expect(await w.legState('asset', x)).toBe('aborted');
+    expect(await w.legState('payment', x)).toBe('aborted');
+  });
+
+  it('stale-commit (control): the same fresh COMMIT before the filter start passes, so the filter is what refuses it above', async () => {
+    // Between validUntil − commitGuardMs and the filter start a fresh COMMIT is late for a correct
+    // proposer but still prevoted: that half of the guard is the room left for skew and delay.
+    const { w, x, validUntilMs, filterFromMs, staleProposals } = await staleCommitRun(-400);
+    await w.runUntil(validUntilMs);
+    const stale = staleProposals();
+    expect(stale.length).toBeGreaterThan(0);
+    expect(stale[0]!.atMs).toBeGreaterThan(validUntilMs - w.v2.commitGuardMs); // too late for a correct proposer
+    expect(stale[0]!.atMs).toBeLessThan(filterFromMs);
+    const digest = toHex(batchHeaderDigest(stale[0]!.header));
+    for (const i of CORRECT) {
+      expect(headerPrevotes(w, i)).toContain(digest);
+      expect(w.decisionAt(i, x)).toEqual({ height: stale[0]!.height, decision: 'COMMIT' });
+    }
+    expectCorrectSafe(w, CORRECT);
+    await expectLegsAgree(w, [x]);
+    expect(await w.legState('asset', x)).toBe('committed');
   });
 
   it.each(['root', 'count'] as const)('bad-root (%s): a header not bound to its entries is taken by no correct node; a later round decides', async (lie) => {
@@ -178,6 +192,37 @@ describe('protocol v2, Byzantine proposers: correct nodes stay safe and live', (
     await expectLegsAgree(w, all);
   });
 });
+
+/**
+ * stale-commit, set up so the Byzantine member gets to propose past the commit guard while the
+ * settlement is undecided. The guard entries (ABORT evidence) come commitGuardMs/2 before the
+ * filter starts, so with prompt gossip the settlement aborts long before a stale COMMIT could be
+ * proposed. Asynchrony holds that back: every bundle to a correct node is delayed until releaseMs,
+ * so until then no correct node holds f+1 supporters of anything (its own entries are one) and
+ * none starts a height; bundles to the Byzantine member are delayed until activeFromMs = the
+ * filter start + `activeAfterFilterMs`, when its behaviour starts (before, it proposes as a
+ * correct node: with COMMIT evidence before the guard it would propose COMMIT in time, with the
+ * guard entries ABORT). At activeFromMs it holds COMMIT evidence (and the guard entries) and, the
+ * round-0 proposer of height 1, proposes the settlement as a fresh COMMIT. From releaseMs the
+ * correct nodes hold the guard entries too. Returns as the intent is taken.
+ */
+async function staleCommitRun(activeAfterFilterMs: number) {
+  let activeFromMs = Infinity;
+  let releaseMs = 0; // 0: no delay yet (set with the intent)
+  const w = worldWith('stale-commit', { active: () => w.nowMs >= activeFromMs }, [], {
+    deliverNotBeforeMs: (_, to, m) => (m.kind !== 'bundle' || releaseMs === 0 ? 0 : to === BYZ ? activeFromMs : releaseMs),
+  });
+  w.startAll();
+  await w.runFor(1_000);
+  const x = w.terms('stale');
+  const validUntilMs = x.deadlineMs + x.reportWindowMs;
+  const filterFromMs = validUntilMs - w.v2.commitGuardMs / 2;
+  activeFromMs = filterFromMs + activeAfterFilterMs;
+  releaseMs = activeFromMs + 500;
+  expect(w.intent(x)).toEqual([null, null, null, null]);
+  const staleProposals = () => proposalsSigned(w, BYZ).filter((p) => p.entries.some((e) => toHex(e.settlementId) === idHexOf(x) && e.decision === 'COMMIT'));
+  return { w, x, validUntilMs, filterFromMs, releaseMs, staleProposals };
+}
 
 function sentProposals(sent: readonly MessageV2[], height: number, round: number) {
   return sent.flatMap((m) => (m.kind === 'proposal2' && m.proposal.proposer === BYZ && m.proposal.height === height && m.proposal.round === round ? [m.proposal] : []));

@@ -41,6 +41,11 @@ export interface WorldV2Options {
   readonly deps?: (i: number, deps: RuntimeV2Deps) => RuntimeV2Deps;
   /** Consensus timeouts and the mutation of every node (default: DEFAULT_PARAMS). */
   readonly consensus?: ConsensusParams;
+  /**
+   * A fault (asynchrony before GST): a message from → to handed over now is delivered at the
+   * later of now + latencyMs and the time this returns. Default: latency alone.
+   */
+  readonly deliverNotBeforeMs?: (from: number, to: number, m: MessageV2) => number;
 }
 
 interface Peer {
@@ -71,6 +76,7 @@ export class WorldV2 {
   readonly messages = new Map<MessageV2['kind'], number>();
   private readonly partyKeys = new Map<string, Uint8Array>();
   private readonly wrapDeps: (i: number, deps: RuntimeV2Deps) => RuntimeV2Deps;
+  private readonly notBeforeMs: (from: number, to: number, m: MessageV2) => number;
   private pending: Pending[] = [];
   private seq = 0;
 
@@ -79,6 +85,7 @@ export class WorldV2 {
     this.latencyMs = options.latencyMs ?? 10;
     this.v2 = { ...defaultV2Params(this.n), ...options.v2 };
     this.wrapDeps = options.deps ?? ((_, deps) => deps);
+    this.notBeforeMs = options.deliverNotBeforeMs ?? (() => 0);
     const seed = options.seed ?? 'tandem/node/v2';
     const random = seededRandomBytes(seed);
     const dealt = dealerKeygen(this.n, quorum(this.n), random);
@@ -236,7 +243,8 @@ export class WorldV2 {
 
   private deliver(from: number, to: number, m: MessageV2): void {
     this.messages.set(m.kind, (this.messages.get(m.kind) ?? 0) + 1);
-    this.at(this.nowMs + this.latencyMs, () => this.peer(to).runtime?.receive(from, m));
+    const atMs = Math.max(this.nowMs + this.latencyMs, this.notBeforeMs(from, to, m));
+    this.at(atMs, () => this.peer(to).runtime?.receive(from, m));
   }
 
   /** Time order, then first in first out. */

@@ -15,19 +15,16 @@ import {
   type JustificationBundle,
   type SignedBundleHeader,
   BUNDLE_TREE,
-  EMPTY_BUNDLE_ROOT,
   SIGN_DOMAIN_V2,
-  bundleLeaf,
+  assert,
   encodeBundleHeaderBody,
-  equalBytes,
   settlementId,
   toHex,
   treeMultiproof,
-  treeRoot,
-  verifyBundleMultiproof,
 } from '@tandem/protocol';
 import { type BundleItem, type JustificationPart, anchorMatches, entryMaySupport, memberKey } from '@tandem/consensus';
 import { type Core, nowMs } from './state.js';
+import { DIRECT_V2_CHECKS, type V2Checks } from './checks.js';
 
 /** Bundles held back per member (too early or too soon after the last): beyond, the oldest is dropped. */
 export const HELD_PER_MEMBER_MAX = 8;
@@ -52,12 +49,15 @@ export class Gossip {
   private readonly newestTimeMs = new Map<number, number>();
   private readonly stored = new Map<string, StoredBundle>();
   private readonly byId = new Map<string, Set<string>>();
+  private readonly checks: V2Checks;
 
   constructor(
     private readonly core: Core,
     /** The pool made a decision valid for some settlement: the heights driver looks again. */
     private readonly poolGrew: () => void,
-  ) {}
+  ) {
+    this.checks = core.deps.checks ?? DIRECT_V2_CHECKS;
+  }
 
   /** A bundle gossiped by member `from`. */
   receive(from: number, bundle: Bundle): void {
@@ -65,9 +65,8 @@ export class Gossip {
     if (h.signer !== from || !anchorMatches(this.core.anchor, h)) return;
     if (h.timeMs <= (this.newestTimeMs.get(from) ?? -1)) return; // a replay or an older one
     if (!this.authentic(h)) return;
-    const leaves = bundle.entries.map(bundleLeaf);
-    const root = leaves.length === 0 ? EMPTY_BUNDLE_ROOT : treeRoot(BUNDLE_TREE, leaves);
-    if (h.count !== bundle.entries.length || !equalBytes(root, h.root)) return;
+    const leaves = this.checks.bundleLeaves(bundle);
+    if (leaves === null) return;
     if (this.acceptable(from)) this.accept(bundle, leaves);
     else this.holdBack(from, bundle);
   }
@@ -77,7 +76,7 @@ export class Gossip {
     for (const [member, queue] of this.held) {
       while (queue.length > 0 && this.acceptable(member)) {
         const b = queue.shift()!;
-        if (b.header.timeMs > (this.newestTimeMs.get(member) ?? -1)) this.accept(b, b.entries.map(bundleLeaf));
+        if (b.header.timeMs > (this.newestTimeMs.get(member) ?? -1)) this.accept(b, this.leavesOf(b));
       }
       if (queue.length === 0) this.held.delete(member);
     }
@@ -85,7 +84,14 @@ export class Gossip {
 
   /** This node's own bundle (signed here): straight into the pool. */
   own(bundle: Bundle): void {
-    this.accept(bundle, bundle.entries.map(bundleLeaf));
+    this.accept(bundle, this.leavesOf(bundle));
+  }
+
+  /** The leaves of a bundle whose tree checked already (held back after receive, or signed here). */
+  private leavesOf(bundle: Bundle): readonly Uint8Array[] {
+    const leaves = this.checks.bundleLeaves(bundle);
+    assert(leaves !== null, `bundle of member ${bundle.header.signer} at ${bundle.header.timeMs}: its tree checked before`);
+    return leaves;
   }
 
   /**
@@ -175,7 +181,7 @@ export class Gossip {
   private feedJustification(j: JustificationBundle): boolean {
     const h = j.header;
     if (!anchorMatches(this.core.anchor, h) || !this.authentic(h)) return false;
-    if (j.entries.length > 0 && (j.proof.count !== h.count || !verifyBundleMultiproof(h.root, j.entries, j.proof))) return false;
+    if (j.entries.length > 0 && (j.proof.count !== h.count || !this.checks.multiproofHolds(h.root, j.entries, j.proof))) return false;
     this.addToPool(h, j.proof.indices.map((index, k) => ({ index, entry: j.entries[k]! })), null, j.entries.length > 0 ? j : null);
     return true;
   }

@@ -34,7 +34,9 @@ export class Intake {
     if (core.stopped) return this.refuse(terms, idHex, { reason: 'full', detail: 'the node is stopping', retryAfterMs: FULL_RETRY_AFTER_MIN_MS });
     const known = core.held.get(idHex);
     if (known !== undefined && !known.refused) {
+      // Taken again (a late authorization, a resend): answered and logged as taken, idempotently.
       this.addAuths(known, auths);
+      core.deps.log.event({ type: 'intent', settlementIdHex: idHex, nonce: terms.nonce });
       this.prepareLegs(known);
       return null;
     }
@@ -77,6 +79,7 @@ export class Intake {
       const call = () => core.deps.legs[leg].prepare(s.terms, auth).finally(() => (progress.preparing = false));
       legCall(core, s.idHex, leg, 'prepare', call, (out) => {
         progress.prepared = out.kind;
+        if (out.kind === 'locked') progress.lockedAtMs = nowMs(core);
         core.deps.log.event({ type: 'prepare', settlementIdHex: s.idHex, leg, outcome: out.kind });
         if (out.kind === 'locked' || out.kind === 'rejected') this.onPrepared(s);
       });

@@ -79,11 +79,15 @@ export class Observer {
         core.inflight--;
         s.pollBusy = false;
         if (core.stopped || s.closed) return;
-        // A lock seen vanished after our prepare locked it (a reorg): prepare again, idempotently.
+        // A lock seen vanished after our prepare locked it (a reorg, or a lock not final yet):
+        // prepare again, idempotently, but at most once per pollMs — a chain that shows an
+        // unfinalized lock as `none` would otherwise loop prepare → read → prepare at one instant.
         const seen = { asset, payment };
+        const readAtMs = nowMs(core);
         for (const leg of LEG_NAMES) {
           const progress = s.legs[leg];
-          if (seen[leg].state === 'none' && progress.prepared === 'locked') progress.prepared = null;
+          const lockedLongAgo = progress.lockedAtMs === null || readAtMs - progress.lockedAtMs >= core.params.pollMs;
+          if (seen[leg].state === 'none' && progress.prepared === 'locked' && lockedLongAgo) progress.prepared = null;
           progress.view = seen[leg];
         }
         this.afterRead(s);

@@ -24,6 +24,7 @@ import type { Authorizations, Clock, Timers } from '../ports.js';
 import type { RuntimeParams } from '../params.js';
 import { Backoff } from '../backoff.js';
 import type { LegsV2, LogV2, ProposerHook, StorageV2, TransportV2 } from './ports.js';
+import type { V2Checks } from './checks.js';
 
 /** One leg of a held settlement as this node knows it. */
 export interface LegProgress {
@@ -31,6 +32,8 @@ export interface LegProgress {
   prepared: PrepareOutcome['kind'] | null;
   /** A prepare is under way: no second one (HTTP legs can be slow). */
   preparing: boolean;
+  /** When the last prepare answered `locked` (this node's clock), null before. */
+  lockedAtMs: number | null;
   /** The last view read, null before the first read. */
   view: LegView | null;
 }
@@ -72,6 +75,8 @@ export interface CoreDeps {
   readonly storage: StorageV2;
   readonly legs: LegsV2;
   readonly log: LogV2;
+  /** The pure checks of received bundles and multiproofs; direct when absent (the simulator shares one MemoV2Checks). */
+  readonly checks?: V2Checks;
   /** A Byzantine proposer (byzantine.ts), for the simulator and tests; never set for a correct node. */
   readonly proposerForTesting?: ProposerHook;
 }
@@ -106,7 +111,7 @@ export function heldSettlement(core: Core, terms: Terms, auths: Authorizations, 
     guardDueMs: guardDueMs(terms, core.v2),
     refused,
     auths: { ...auths },
-    legs: { asset: { prepared: null, preparing: false, view: null }, payment: { prepared: null, preparing: false, view: null } },
+    legs: { asset: { prepared: null, preparing: false, lockedAtMs: null, view: null }, payment: { prepared: null, preparing: false, lockedAtMs: null, view: null } },
     lastView: null,
     deadlineEntry: null,
     guardEntry: null,

@@ -14,16 +14,26 @@ export interface IntentAnswers {
   readonly refused: readonly RefusalReason[];
 }
 
+/** A node's answer to an intent (either protocol logs the same two events), or null. */
+type IntakeEvent = { readonly type: 'intent'; readonly settlementIdHex: string } | { readonly type: 'intent-refused'; readonly settlementIdHex: string; readonly reason: RefusalReason; readonly retryAfterMs: number | null };
+
+function intakeEvent(e: HistoryEntry): IntakeEvent | null {
+  if (e.type !== 'node' && e.type !== 'node2') return null;
+  const ev = e.event;
+  return ev.type === 'intent' || ev.type === 'intent-refused' ? ev : null;
+}
+
 /** Every node's answers, keyed `${node}:${settlementIdHex}`. */
 export function intentAnswers(history: readonly HistoryEntry[]): Map<string, IntentAnswers> {
   const out = new Map<string, { taken: number; refused: RefusalReason[] }>();
   for (const e of history) {
-    if (e.type !== 'node' || (e.event.type !== 'intent' && e.event.type !== 'intent-refused')) continue;
-    const key = `${e.node}:${e.event.settlementIdHex}`;
+    const ev = intakeEvent(e);
+    if (ev === null) continue;
+    const key = `${e.node}:${ev.settlementIdHex}`;
     let a = out.get(key);
     if (a === undefined) out.set(key, (a = { taken: 0, refused: [] }));
-    if (e.event.type === 'intent') a.taken++;
-    else a.refused.push(e.event.reason);
+    if (ev.type === 'intent') a.taken++;
+    else a.refused.push(ev.reason);
   }
   return out;
 }
@@ -58,11 +68,12 @@ function intentsHanded(run: RunRecord): Map<string, number> {
 
 /** A refusal's own shape: a known reason; retryAfterMs a whole number of ms, always given for `full`. */
 function refusalProblem(e: HistoryEntry): string | null {
-  if (e.type !== 'node' || e.event.type !== 'intent-refused') return null;
-  const { reason, retryAfterMs } = e.event;
-  if (!REFUSAL_REASONS.includes(reason)) return `n${e.node} refused ${e.event.settlementIdHex.slice(0, 16)} with an unknown reason ${JSON.stringify(reason)}`;
+  const ev = intakeEvent(e);
+  if (ev?.type !== 'intent-refused') return null;
+  const { reason, retryAfterMs } = ev;
+  if (!REFUSAL_REASONS.includes(reason)) return `n${e.node} refused ${ev.settlementIdHex.slice(0, 16)} with an unknown reason ${JSON.stringify(reason)}`;
   const retryOk = retryAfterMs === null ? reason !== 'full' : Number.isSafeInteger(retryAfterMs) && retryAfterMs >= 0;
-  return retryOk ? null : `n${e.node} refused ${e.event.settlementIdHex.slice(0, 16)} (${reason}) with retryAfterMs ${String(retryAfterMs)}`;
+  return retryOk ? null : `n${e.node} refused ${ev.settlementIdHex.slice(0, 16)} (${reason}) with retryAfterMs ${String(retryAfterMs)}`;
 }
 
 /** What breaks `admission`: an intent handed to a node neither taken nor refused, or a refusal without a proper reason. */
@@ -96,7 +107,10 @@ export function refusedSettlements(history: readonly HistoryEntry[]): Set<string
   let handed: string | null = null; // the settlement whose intent the world just handed out
   for (const e of history) {
     if (e.node === 0) handed = e.type === 'intent' ? e.settlementIdHex : null;
-    else if (e.type === 'node' && e.event.type === 'intent-refused' && e.event.settlementIdHex === handed) out.add(handed);
+    else {
+      const ev = intakeEvent(e);
+      if (ev?.type === 'intent-refused' && ev.settlementIdHex === handed) out.add(handed);
+    }
   }
   return out;
 }
@@ -111,9 +125,10 @@ export function refusedMetric(history: readonly HistoryEntry[]): RefusedMetric {
   const byReason = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
   let count = 0;
   for (const e of history) {
-    if (e.type !== 'node' || e.event.type !== 'intent-refused') continue;
+    const ev = intakeEvent(e);
+    if (ev?.type !== 'intent-refused') continue;
     count++;
-    byReason[e.event.reason]++;
+    byReason[ev.reason]++;
   }
   return { count, byReason };
 }

@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '@tandem/protocol';
 import { type NodeEvent, summarizeMessage, summarizeReport } from '@tandem/node';
 import type { Fault } from './scenario.js';
+import { type HistoryEntryV2, historyLineV2 } from './history-v2.js';
 export { messageSettlementHex, summarizeMessage, summarizeReport } from '@tandem/node';
 
 /** One entry of a run's history: virtual time, the node it concerns (0 = the world), and what happened. */
@@ -29,11 +30,14 @@ export type HistoryEntry =
       readonly message: Record<string, unknown>;
       readonly deliverAtMs: number | null;
       readonly lost: 'partition' | 'loss' | 'receiver down' | null;
-    };
+    }
+  /** Protocol v2 runs only (history-v2.ts). */
+  | HistoryEntryV2;
 
 /** The JSON line of an entry: stable key order, hex for bytes, strings for bigints. */
 export function historyLine(e: HistoryEntry): string {
   if (e.type === 'msg') return JSON.stringify({ ...e, settlementIdHex: undefined, s: short(e.settlementIdHex) });
+  if (e.type === 'node2' || e.type === 'bundle' || e.type === 'leg2') return historyLineV2(e);
   if (e.type !== 'node') return JSON.stringify(e);
   const ev = e.event;
   let body: Record<string, unknown>;

@@ -1,5 +1,7 @@
 export * from './scenario.js';
 export { parseScenario } from './scenario-parse.js';
+export { V2_LIBRARY_EXCLUDED, scenarioV2Params, underProtocol } from './scenario-v2.js';
+export * from './history-v2.js';
 export * from './duration.js';
 export * from './rng.js';
 export * from './queue.js';

@@ -6,7 +6,8 @@
  * Parts: a space-time diagram of node-to-node messages (report-diagram.ts: faults shaded, crashes
  * hatched, decisions and report deliveries marked) with a settlement filter and zoom;
  * per-settlement leg timelines and a decision-latency histogram (report-timelines.ts); the
- * invariants, expectations and settlements tables and the replay command (here). What the page
+ * invariants, expectations and settlements tables and the replay command (here); under protocol 2
+ * the heights with their batch sizes (report-heights.ts). What the page
  * shows is computed from the run in report-data.ts; the other report files only draw it.
  *
  * Every string that comes from the run (scenario name, descriptions, details) goes through
@@ -20,6 +21,7 @@ import { settlementIndexOf } from './report-data.js';
 import { renderDiagram } from './report-diagram.js';
 import { KIND_COLOURS, STATE_COLOURS, esc } from './report-draw.js';
 import { renderHistogram, renderLegTimelines } from './report-timelines.js';
+import { renderHeights } from './report-heights.js';
 
 // -------------------------------------------------------------------------------------------------
 // Tables and header
@@ -41,11 +43,12 @@ function renderTables(run: RunRecord, result: RunResult): string {
     ? result.expectations.map((e) => `<tr class="${e.ok ? 'ok' : 'broken'}"><td>${esc(e.what)}</td><td class="verdict">${e.ok ? 'met' : 'NOT MET'}</td><td>${esc(e.detail)}</td></tr>`).join('')
     : `<tr><td colspan="3">the scenario expects nothing</td></tr>`;
   const anyExpired = result.settlements.some((r) => r.expired);
+  const v2 = run.protocol === 2;
   const st = result.settlements
     .map((r, i) => {
       const s = run.settlements[i];
       const latency = s && r.decidedAtMs !== null ? String(r.decidedAtMs - s.spec.atMs) : '';
-      return `<tr><td>${esc(r.id)}</td><td class="mono">${esc(s ? s.idHex.slice(0, 16) : '')}</td><td class="num">${s ? s.spec.atMs : ''}</td><td class="${r.decision ?? 'none'}">${esc(r.decision ?? '—')}</td><td class="num">${r.decidedAtMs ?? ''}</td><td class="num">${latency}</td><td class="num">${r.round ?? ''}</td><td>${esc(r.asset)}</td><td>${esc(r.payment)}</td>${anyExpired ? `<td>${r.expired ? 'expired (reclaimed on both legs)' : ''}</td>` : ''}</tr>`;
+      return `<tr><td>${esc(r.id)}</td><td class="mono">${esc(s ? s.idHex.slice(0, 16) : '')}</td><td class="num">${s ? s.spec.atMs : ''}</td><td class="${r.decision ?? 'none'}">${esc(r.decision ?? '—')}</td><td class="num">${r.decidedAtMs ?? ''}</td><td class="num">${latency}</td><td class="num">${r.round ?? ''}</td>${v2 ? `<td class="num">${r.height ?? ''}</td>` : ''}<td>${esc(r.asset)}</td><td>${esc(r.payment)}</td>${anyExpired ? `<td>${r.expired ? 'expired (reclaimed on both legs)' : ''}</td>` : ''}</tr>`;
     })
     .join('');
   const ev = result.evidence.length
@@ -64,8 +67,8 @@ function renderTables(run: RunRecord, result: RunResult): string {
 <h2>Expectations</h2>
 <table id="expectations"><thead><tr><th>expectation</th><th>verdict</th><th>detail</th></tr></thead><tbody>${exp}</tbody></table>
 <h2>Settlements</h2>
-<table id="settlements"><thead><tr><th>settlement</th><th>id</th><th>at (ms)</th><th>decision</th><th>decided at (ms)</th><th>latency (ms)</th><th>round</th><th>asset</th><th>payment</th>${anyExpired ? '<th>note</th>' : ''}</tr></thead><tbody>${st}</tbody></table>
-${ev}${faults}
+<table id="settlements"><thead><tr><th>settlement</th><th>id</th><th>at (ms)</th><th>decision</th><th>decided at (ms)</th><th>latency (ms)</th><th>round</th>${v2 ? '<th>height</th>' : ''}<th>asset</th><th>payment</th>${anyExpired ? '<th>note</th>' : ''}</tr></thead><tbody>${st}</tbody></table>
+${renderHeights(run)}${ev}${faults}
 </section>`;
 }
 

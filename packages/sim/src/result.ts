@@ -3,6 +3,10 @@ import { LegStateTracker, isLockEvent } from '@tandem/legs';
 import { check, type Invariant } from './checker.js';
 import type { RunRecord } from './run-record.js';
 import { type RefusedMetric, intentAnswers, refusedAsExpected, refusedMetric } from './check-admission.js';
+import { heightMetrics } from './check-v2-facts.js';
+import { percentile } from './check-common.js';
+
+export { percentile };
 
 export type AssetState = 'none' | 'locked' | 'released' | 'refunded' | 'rejected' | 'reclaimed';
 export type PaymentState = 'none' | 'held' | 'posted' | 'voided' | 'rejected' | 'reclaimed';
@@ -12,6 +16,8 @@ export interface SettlementResult {
   readonly decision: 'commit' | 'abort' | null;
   readonly decidedAtMs: number | null;
   readonly round?: number;
+  /** Protocol 2: the height whose batch decided it. */
+  readonly height?: number;
   readonly asset: AssetState;
   readonly payment: PaymentState;
   /** A COMMIT whose report expired on both legs and was reclaimed on both (atomic). */
@@ -40,6 +46,10 @@ export interface RunResult {
     readonly rounds: { readonly p50: number; readonly p99: number; readonly max: number };
     /** Intents refused at intake, counted per node that refused, in all and per reason. */
     readonly refused: RefusedMetric;
+    /** Protocol 2: heights decided, entries per batch, and the time from a height's start to its decision. */
+    readonly heights?: number;
+    readonly batchEntries?: { readonly p50: number; readonly p99: number; readonly max: number };
+    readonly heightLatencyMs?: { readonly p50: number; readonly p99: number };
   };
   readonly evidence: { readonly node: number; readonly kind: string; readonly member: number; readonly settlement: string }[];
 }
@@ -68,14 +78,10 @@ export function paymentName(state: LegState, hadLock: boolean): PaymentState {
   }
 }
 
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, i)]!;
-}
 
 export function buildResult(run: RunRecord): RunResult {
   const { invariants, decisions } = check(run);
+  const v2 = run.protocol === 2 ? heightMetrics(run) : null;
   const trackers = { asset: new LegStateTracker(), payment: new LegStateTracker() };
   const settlements: SettlementResult[] = [];
   const latencies: number[] = [];
@@ -85,12 +91,14 @@ export function buildResult(run: RunRecord): RunResult {
     const hadLock = (leg: 'asset' | 'payment') => (leg === 'asset' ? run.asset : run.payment).events().some((e) => e.settlementIdHex === s.idHex && isLockEvent(e.kind));
     const a = assetName(trackers.asset.state(run.asset.events(), s.idHex), hadLock('asset'));
     const p = paymentName(trackers.payment.state(run.payment.events(), s.idHex), hadLock('payment'));
-    const decision = d === null ? null : d.report.decision === 'COMMIT' ? 'commit' : 'abort';
-    const expired = decision === 'commit' && a === 'reclaimed' && p === 'reclaimed';
-    settlements.push({ id: s.spec.id, decision, decidedAtMs: d?.t ?? null, ...(d ? { round: d.report.round } : {}), asset: a, payment: p, ...(expired ? { expired: true as const } : {}) });
+    const decision = d === null ? null : d.decision === 'COMMIT' ? 'commit' : 'abort';
+    // A COMMIT reclaimed on both legs; under v2 also a settlement that expired undecided (no batch can hold it).
+    const expired = (decision === 'commit' && a === 'reclaimed' && p === 'reclaimed') || (v2 !== null && d === null && v2.expired.has(s.idHex));
+    const height = d !== null && d.height !== null ? { height: d.height } : {};
+    settlements.push({ id: s.spec.id, decision, decidedAtMs: d?.t ?? null, ...(d ? { round: d.round } : {}), ...height, asset: a, payment: p, ...(expired ? { expired: true as const } : {}) });
     if (d !== null) {
       latencies.push(d.t - s.spec.atMs);
-      rounds.push(d.report.round);
+      rounds.push(d.round);
     }
   }
   latencies.sort((x, y) => x - y);
@@ -122,6 +130,8 @@ export function buildResult(run: RunRecord): RunResult {
       const s = run.settlements.find((x) => x.idHex === e.event.settlementIdHex);
       evidence.push({ node: e.node, kind: e.event.misbehaviour.kind, member: e.event.misbehaviour.member, settlement: s?.spec.id ?? e.event.settlementIdHex });
     }
+    // Protocol 2: evidence is about a height, not a settlement.
+    if (e.type === 'node2' && e.event.type === 'evidence') evidence.push({ node: e.node, kind: e.event.misbehaviour.kind, member: e.event.misbehaviour.member, settlement: `height ${e.event.height}` });
   }
   return {
     scenario: run.scenario.name,
@@ -137,6 +147,7 @@ export function buildResult(run: RunRecord): RunResult {
       virtualMs: run.endMs,
       rounds: { p50: percentile(rounds, 50), p99: percentile(rounds, 99), max: rounds.length ? rounds[rounds.length - 1]! : 0 },
       refused: refusedMetric(run.history),
+      ...(v2 === null ? {} : { heights: v2.heights, batchEntries: v2.batchEntries, heightLatencyMs: v2.heightLatencyMs }),
     },
     evidence,
   };

@@ -3,7 +3,7 @@
  * one collected from real processes (`tandem simulate --mode cluster`). Types only, so that the
  * pure readers of a run (checker.ts, result.ts, the report) need not import the simulator.
  */
-import type { ClusterConfig, Terms } from '@tandem/protocol';
+import type { ClusterConfig, Terms, V2Params } from '@tandem/protocol';
 import type { LegEvent } from '@tandem/legs';
 import type { HistoryEntry } from './history.js';
 import type { Scenario, ScenarioSettlement } from './scenario.js';
@@ -26,6 +26,10 @@ export interface LegRecord {
  * offsets on a cluster.
  */
 export interface RunRecord {
+  /** The protocol the run used (absent: 1; cluster runs are v1). */
+  readonly protocol?: 1 | 2;
+  /** Protocol 2: the v2 parameters every node used. */
+  readonly v2Params?: V2Params;
   readonly scenario: Scenario;
   readonly seed: number;
   readonly cluster: ClusterConfig;

@@ -37,6 +37,7 @@ import {
   ADMISSION_OPEN_SETTLEMENTS_MAX,
   APPLY_ERROR_TIMES_MAX,
   BYZANTINE_BEHAVIOURS,
+  BYZANTINE_BEHAVIOURS_V2,
   INVARIANT_NAMES,
   SCENARIO_ACCOUNTS_MAX,
   SCENARIO_DEFAULTS,
@@ -47,6 +48,7 @@ import {
   SETTLEMENT_ID_BYTES_MAX,
 } from './scenario.js';
 import { parseRandom } from './scenario-random.js';
+import { checkV2Params, parseBatching, parseLoad, parseProtocol } from './scenario-v2.js';
 import {
   Cx,
   DURATION_TEXT,
@@ -73,7 +75,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Key sets. The unknown-key message lists them in this order.
 
-const ROOT_KEYS = ['name', 'description', 'seed', 'nodes', 'network', 'accounts', 'settlements', 'faults', 'expect', 'random', 'admission'];
+const ROOT_KEYS = ['name', 'description', 'seed', 'nodes', 'protocol', 'network', 'accounts', 'settlements', 'load', 'faults', 'expect', 'random', 'admission', 'batching'];
 const ADMISSION_KEYS = ['openSettlementsMax', 'horizonMax', 'commitGuard'];
 const NETWORK_KEYS = ['latency', 'drop', 'duplicate'];
 const ACCOUNTS_KEYS = ['asset', 'payment'];
@@ -114,12 +116,19 @@ export function parseScenario(text: string, file: string): Scenario {
   const nodes = integerNumber(cx, required(cx, m, '', 'nodes', `an integer 1..${SCENARIO_NODES_MAX}`), 'nodes', 1, SCENARIO_NODES_MAX);
   const network = parseNetwork(cx, m.get('network'));
   const accounts = parseAccounts(cx, m.get('accounts'));
-  const settlements = parseSettlements(cx, required(cx, m, '', 'settlements', 'a list of settlements'));
+  const protocol = m.has('protocol') ? parseProtocol(cx, m.get('protocol')) : 1;
+  const listed = m.has('load') && !m.has('settlements') ? [] : parseSettlements(cx, required(cx, m, '', 'settlements', 'a list of settlements (or a load block)'));
+  const settlements = m.has('load') ? Object.freeze([...listed, ...parseLoad(cx, m.get('load'), listed, (t, path) => parseSettlement(cx, t, path))]) : listed;
   const faults = parseFaults(cx, m.get('faults'), nodes, settlements);
   const expect = parseExpect(cx, m.get('expect'), settlements);
   const random = m.has('random') ? parseRandom(cx, m.get('random'), nodes, network, settlements, faults) : null;
   const admission = m.has('admission') ? { admission: parseAdmission(cx, m.get('admission')) } : {};
-  return Object.freeze({ name, description, seed, nodes, network, accounts, settlements, faults, expect, random, ...admission });
+  // Protocol 1 scenarios keep exactly their v1 shape (no protocol or batching keys).
+  const v2 = protocol === 2 ? { protocol, ...(m.has('batching') ? { batching: parseBatching(cx, m.get('batching'), protocol) } : {}) } : {};
+  if (protocol === 1 && m.has('batching')) parseBatching(cx, m.get('batching'), protocol);
+  const scenario: Scenario = Object.freeze({ name, description, seed, nodes, network, accounts, settlements, faults, expect, random, ...admission, ...v2 });
+  checkV2Params(cx, scenario);
+  return scenario;
 }
 
 /** The `admission:` block: only the keys given, so the nodes' defaults fill in the rest. */
@@ -310,7 +319,8 @@ function extraFault(cx: Cx, kind: Exclude<FaultKey, 'crash' | 'isolate' | 'parti
     case 'byzantine': {
       if (nodes < 4) cx.fail(`${path}.byzantine`, `a Byzantine node with nodes: ${nodes} (f = 0 tolerates none)`, 'nodes: 4 or more (f = floor((n-1)/3) ≥ 1)');
       const node = nodeName(cx, m.get('byzantine'), `${path}.byzantine`, nodes);
-      const behaviour = oneOf(cx, required(cx, m, path, 'behaviour', BYZANTINE_BEHAVIOURS.join(', ')), `${path}.behaviour`, BYZANTINE_BEHAVIOURS);
+      const all = [...BYZANTINE_BEHAVIOURS, ...BYZANTINE_BEHAVIOURS_V2];
+      const behaviour = oneOf(cx, required(cx, m, path, 'behaviour', all.join(', ')), `${path}.behaviour`, all);
       return Object.freeze({ kind, atMs, untilMs, node, behaviour });
     }
   }

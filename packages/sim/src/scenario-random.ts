@@ -15,7 +15,7 @@
  */
 import { formatDurationMs } from './duration.js';
 import {
-  type ByzantineBehaviour,
+  type ScenarioByzantineBehaviour,
   type Fault,
   type LegWeights,
   type NetworkSpec,
@@ -24,6 +24,7 @@ import {
   type Range,
   type ScenarioSettlement,
   BYZANTINE_BEHAVIOURS,
+  BYZANTINE_BEHAVIOURS_V2,
   RANDOM_PARTITIONS_MAX,
   RANDOM_WEIGHT_MAX,
   SCENARIO_SETTLEMENTS_MAX,
@@ -157,11 +158,13 @@ function randomByzantine(cx: Cx, v: unknown, nodes: number, faults: readonly Fau
   if (nodes < 4) cx.fail(path, `Byzantine members with nodes: ${nodes} (f = 0 tolerates none)`, 'nodes: 4 or more (f = floor((n-1)/3) ≥ 1)');
   const candidates = randomNodes(cx, m, path, nodes, faults, 'byzantine');
   const count = countRange(cx, required(cx, m, path, 'count', RANGE_TEXT), `${path}.count`, candidates.length, 'the number of candidate nodes');
-  let behaviours: readonly ByzantineBehaviour[] = BYZANTINE_BEHAVIOURS;
+  // Without a list: the behaviours of protocol 1 (those of protocol 2 only when listed, under protocol 2).
+  let behaviours: readonly ScenarioByzantineBehaviour[] = BYZANTINE_BEHAVIOURS;
   if (m.has('behaviours')) {
-    const items = list(cx, m.get('behaviours'), `${path}.behaviours`, `a non-empty list of ${BYZANTINE_BEHAVIOURS.join(', ')}`, BYZANTINE_BEHAVIOURS.length);
+    const all: readonly ScenarioByzantineBehaviour[] = [...BYZANTINE_BEHAVIOURS, ...BYZANTINE_BEHAVIOURS_V2];
+    const items = list(cx, m.get('behaviours'), `${path}.behaviours`, `a non-empty list of ${all.join(', ')}`, all.length);
     if (items.length === 0) cx.fail(`${path}.behaviours`, 'the list is empty', 'at least one behaviour (or no behaviours key: all)');
-    const picked = items.map((item, i) => oneOf(cx, item, `${path}.behaviours[${i}]`, BYZANTINE_BEHAVIOURS));
+    const picked = items.map((item, i) => oneOf(cx, item, `${path}.behaviours[${i}]`, all));
     picked.forEach((b, i) => {
       if (picked.indexOf(b) !== i) cx.fail(`${path}.behaviours[${i}]`, `${quote(b)} is listed twice`, 'each behaviour at most once');
     });

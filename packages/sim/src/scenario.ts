@@ -6,7 +6,7 @@
  * block's ranges) and scenario-yaml.ts (YAML reading and the value readers); random.ts draws a
  * family's member for a seed.
  */
-import type { ByzantineBehaviour, RefusalReason } from '@tandem/node';
+import { BYZANTINE_BEHAVIOURS_V2, type ByzantineBehaviour, type ByzantineBehaviourV2, type RefusalReason } from '@tandem/node';
 
 export type NodeIndex = number; // 1..n  (YAML names nodes n1..nN)
 
@@ -60,6 +60,14 @@ const BYZANTINE_BEHAVIOUR_SET: Readonly<Record<ByzantineBehaviour, true>> = {
 };
 export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = Object.freeze(Object.keys(BYZANTINE_BEHAVIOUR_SET) as ByzantineBehaviour[]);
 
+/** Behaviours of protocol 2 only (packages/node, v2/byzantine.ts): a scenario names them only with `protocol: 2`. */
+export { BYZANTINE_BEHAVIOURS_V2, type ByzantineBehaviourV2 };
+export type ScenarioByzantineBehaviour = ByzantineBehaviour | ByzantineBehaviourV2;
+
+export function isByzantineBehaviourV1(b: ScenarioByzantineBehaviour): b is ByzantineBehaviour {
+  return (BYZANTINE_BEHAVIOURS as readonly string[]).includes(b);
+}
+
 /** Network and clock faults beyond crash/partition/isolate, and Byzantine members (scenarios/README.md). */
 export type ExtraFault =
   /** Extra latency on every message to or from `node`. */
@@ -70,7 +78,7 @@ export type ExtraFault =
   | { readonly kind: 'clock-skew'; readonly atMs: number; readonly untilMs: number | null; readonly target: NodeIndex | 'asset' | 'payment'; readonly skewMs: number }
   /** The asset chain drops the settlement's lock if it is not yet final at `atMs`. */
   | { readonly kind: 'reorg'; readonly atMs: number; readonly untilMs: null; readonly settlement: string }
-  | { readonly kind: 'byzantine'; readonly atMs: number; readonly untilMs: number | null; readonly node: NodeIndex; readonly behaviour: ByzantineBehaviour };
+  | { readonly kind: 'byzantine'; readonly atMs: number; readonly untilMs: number | null; readonly node: NodeIndex; readonly behaviour: ScenarioByzantineBehaviour };
 
 export type Outcome = 'commit' | 'abort' | 'any';
 
@@ -144,7 +152,7 @@ export interface RandomSpec {
   readonly byzantine: {
     readonly nodes: readonly NodeIndex[];
     readonly count: Range; // distinct Byzantine members per seed, each for the whole run
-    readonly behaviours: readonly ByzantineBehaviour[]; // drawn uniformly per member
+    readonly behaviours: readonly ScenarioByzantineBehaviour[]; // drawn uniformly per member
   } | null;
   readonly legs: {
     readonly settlements: readonly string[]; // ids, in scenario order
@@ -174,6 +182,28 @@ export interface Scenario {
   readonly random?: RandomSpec | null;
   /** The `admission:` block, or absent (the nodes' defaults). */
   readonly admission?: AdmissionSpec;
+  /** `protocol:` 1 (one instance per settlement) or 2 (batches); absent means 1. */
+  readonly protocol?: ProtocolVersion;
+  /** The `batching:` block (protocol 2 only), or absent (the v2 defaults). */
+  readonly batching?: BatchingSpec;
+}
+
+export type ProtocolVersion = 1 | 2;
+
+/**
+ * The `batching:` block: protocol v2 parameters for every node (absent keys keep the defaults;
+ * `admission:` sets openSettlementsMax, horizonMax and commitGuard under v2 as under v1).
+ */
+export interface BatchingSpec {
+  readonly tickMs?: number;
+  readonly heartbeatMs?: number;
+  readonly refreshMs?: number;
+  readonly commitGuardMs?: number;
+  readonly skewMaxMs?: number;
+  readonly bundleEntriesMax?: number;
+  readonly batchEntriesMax?: number;
+  readonly legBatchEntriesMax?: number;
+  readonly catchUpBatchesMax?: number;
 }
 
 /** The invariant names of docs/results.md that `expect.violations` may list. */
@@ -194,6 +224,13 @@ export const INVARIANT_NAMES: readonly string[] = Object.freeze([
   'conservation',
   'ledgers-match-reports',
   'admission',
+  // Protocol v2 (batches): judged only on runs of protocol 2.
+  'height-agreement',
+  'one-batch-per-settlement',
+  'batch-validity',
+  'heights-in-order',
+  'proof-soundness',
+  'commit-guard',
 ]);
 
 /** Bounds on what one scenario may ask for (TIGER_STYLE: a bound on everything). */

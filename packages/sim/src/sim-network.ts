@@ -5,11 +5,10 @@
  * stream, and queues the delivery. A message across a cut is lost, not buffered; when a cut
  * heals, the nodes on both sides see each other reconnect.
  */
-import { type Message, settlementId } from '@tandem/protocol';
-import { messageSettlementHex, summarizeMessage } from './history.js';
+import { messageSummary } from './history-v2.js';
 import { linkAt, linkCut } from './link-faults.js';
 import type { Rng } from './rng.js';
-import type { SimCore, SimNode } from './sim-world.js';
+import type { SimCore, SimMessage, SimNode } from './sim-world.js';
 
 export class SimNetwork {
   sent = 0;
@@ -25,10 +24,10 @@ export class SimNetwork {
     return linkCut(this.core.scenario.faults, a, b, this.core.nowMs());
   }
 
-  send(from: number, to: number, message: Message): void {
+  send(from: number, to: number, message: SimMessage): void {
     this.sent++;
     const now = this.core.nowMs();
-    const base = { t: now, node: from, type: 'msg' as const, to, settlementIdHex: messageSettlementHex(message, settlementId), message: summarizeMessage(message) };
+    const base = { t: now, node: from, type: 'msg' as const, to, ...messageSummary(message) };
     const link = linkAt(this.core.scenario, from, to, now);
     if (link.cut) {
       this.core.record({ ...base, deliverAtMs: null, lost: 'partition' }); // lost, not buffered

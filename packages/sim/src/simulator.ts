@@ -12,12 +12,13 @@
  * nodes), sim-network.ts (send, partitions, reconnects), sim-faults.ts (fault scheduling, leg
  * fault hooks, clock skew) and sim-parties.ts (intents, authorizations, reclaims).
  */
-import { type ClusterConfig, settlementId } from '@tandem/protocol';
+import type { ClusterConfig } from '@tandem/protocol';
 import type { ConsensusParams } from '@tandem/consensus';
 import { LegStateTracker, type MemoryAssetChain, type MemoryBankLedger, isLegClosed } from '@tandem/legs';
 import { DEFAULT_RUNTIME_PARAMS, MemoVerifier, type RuntimeParams } from '@tandem/node';
 import { clockSkewMs } from './fault.js';
-import { type HistoryEntry, HistoryHasher, historyLine, messageSettlementHex, summarizeMessage } from './history.js';
+import { type HistoryEntry, HistoryHasher, historyLine } from './history.js';
+import { messageSummary } from './history-v2.js';
 import { type ScenarioPlan, planScenario } from './plan.js';
 import { EventQueue } from './queue.js';
 import { drawScenario } from './random.js';
@@ -27,6 +28,8 @@ import type { Scenario } from './scenario.js';
 import { SimFaults, legFaultHooks, virtualTimeWhenLegReads } from './sim-faults.js';
 import { SimNetwork } from './sim-network.js';
 import { PartyAgents } from './sim-parties.js';
+import { startNodeV2 } from './sim-world-v2.js';
+import { scenarioV2Params } from './scenario-v2.js';
 import { SIM_PLACEMENT, type SimCore, type SimEvent, type SimNode, type World, buildWorld, startNode } from './sim-world.js';
 
 export { SIM_BANK, SIM_CHAIN_ID, SIM_ESCROW, SIM_PLACEMENT, SIM_REORG_FINALITY_MS, simTerms } from './sim-world.js';
@@ -96,7 +99,8 @@ export class Simulation {
       record: (e) => this.record(e),
     };
     this.plan = planScenario(scenario, SIM_PLACEMENT);
-    this.world = buildWorld(this.core, { plan: this.plan, rng, verifier: this.verifier, consensusParams: options.consensusParams, legFaults: (leg, ids) => legFaultHooks(this.core, leg, ids) });
+    const v2 = scenarioV2Params(scenario);
+    this.world = buildWorld(this.core, { plan: this.plan, rng, verifier: this.verifier, consensusParams: options.consensusParams, legFaults: (leg, ids) => legFaultHooks(this.core, leg, ids), v2 });
     this.cluster = this.world.cluster;
     this.configDigest = this.world.configDigest;
     this.asset = this.world.asset;
@@ -104,7 +108,7 @@ export class Simulation {
     this.network = new SimNetwork(this.core, this.world.nodes, rng.fork('network'));
     // The scenario's `admission:` block overrides the runtime parameters it names, for every node.
     const wiring = { send: this.network.send.bind(this.network), runtimeParams: { ...(options.runtimeParams ?? DEFAULT_RUNTIME_PARAMS), ...scenario.admission } };
-    this.startNode = (node) => startNode(this.core, this.world, rng, node, wiring);
+    this.startNode = v2 === null ? (node) => startNode(this.core, this.world, rng, node, wiring) : (node) => startNodeV2(this.core, this.world, rng, node, wiring);
     this.faults = new SimFaults(this.core, this.world, this.network, this.startNode);
     this.parties = new PartyAgents(this.core, this.world);
   }
@@ -209,13 +213,14 @@ export class Simulation {
       node.runtime.receive(from, message);
       return;
     }
-    const summary = summarizeMessage(message);
-    this.record({ t: this.nowMs, node: from, type: 'msg', to: node.index, settlementIdHex: messageSettlementHex(message, settlementId), message: summary, deliverAtMs: null, lost: 'receiver down' });
+    this.record({ t: this.nowMs, node: from, type: 'msg', to: node.index, ...messageSummary(message), deliverAtMs: null, lost: 'receiver down' });
   }
 
   private result(): SimRun {
     const { scenario, world } = this;
+    const v2 = this.world.v2 === null ? {} : { protocol: 2 as const, v2Params: this.world.v2 };
     return {
+      ...v2,
       scenario,
       seed: this.seed,
       cluster: this.cluster,

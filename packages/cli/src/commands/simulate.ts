@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ClusterRunError, removeRunDir, runOnCluster } from '@tandem/devnet';
-import { type RunRecord, buildResult, historyLine, renderReportHtml, simulate } from '@tandem/sim';
+import { type RunRecord, buildResult, historyLine, renderReportHtml, simulate, underProtocol } from '@tandem/sim';
 import type { RegisterCommand } from '../command.js';
 import { UsageError } from '../errors.js';
 import { loadScenarioFile, parseSeed, prepareOutDir, replayCommand, writeFileAtomic } from '../options.js';
@@ -21,11 +21,15 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
     .option('--out <dir>', 'write result.json, history.jsonl and report.html to this directory')
     .option('--mode <mode>', 'sim: the deterministic simulator; cluster: real node processes over libp2p with a leg host (faults only the simulator realises are refused)', 'sim')
     .option('--keep', 'with --mode cluster: keep the cluster directory (logs, node histories) and print its path')
-    .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string; mode: string; keep?: boolean }) => {
+    .option('--protocol <v>', "run under protocol 1 or 2 whatever the scenario's protocol key says (simulator only)")
+    .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string; mode: string; keep?: boolean; protocol?: string }) => {
       if (opts.mode !== 'sim' && opts.mode !== 'cluster') throw new UsageError(`--mode ${opts.mode}: expected sim or cluster`);
+      if (opts.protocol !== undefined && opts.protocol !== '1' && opts.protocol !== '2') throw new UsageError(`--protocol ${opts.protocol}: expected 1 or 2`);
+      if (opts.protocol !== undefined && opts.mode === 'cluster') throw new UsageError('--protocol: the simulator only (--mode sim)');
       const mode = opts.mode;
-      const loaded = loadScenarioFile(file);
+      const loaded = opts.protocol === undefined ? loadScenarioFile(file) : underProtocol(loadScenarioFile(file), opts.protocol === '2' ? 2 : 1);
       const seed = parseSeed(opts.seed) ?? loaded.seed;
+      const replay = replayCommand(file, seed, mode) + (opts.protocol === undefined ? '' : ` --protocol ${opts.protocol}`);
       if (opts.out !== undefined) prepareOutDir(opts.out);
       // A scenario with a random: block runs the member that seed draws (both modes draw it), as
       // `tandem explore` did.
@@ -50,11 +54,11 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
       if (opts.out !== undefined) {
         writeFileAtomic(join(opts.out, 'history.jsonl'), run.history.map(historyLine).join('\n') + '\n');
         writeFileAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
-        writeFileAtomic(join(opts.out, 'report.html'), renderReportHtml(run, result, replayCommand(file, seed, mode)));
+        writeFileAtomic(join(opts.out, 'report.html'), renderReportHtml(run, result, replay));
       }
       if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
       else process.stdout.write(renderSummary(result));
-      if (!result.ok) process.stderr.write(`${mode === 'cluster' ? 'run again' : 'reproduce'} with: ${replayCommand(file, seed, mode)}\n`);
+      if (!result.ok) process.stderr.write(`${mode === 'cluster' ? 'run again' : 'reproduce'} with: ${replay}\n`);
       setExit(result.ok ? 0 : 1);
     });
 };

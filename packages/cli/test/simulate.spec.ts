@@ -114,4 +114,24 @@ describe('tandem demo', () => {
     expect(text).toMatch(/alice\s+900\s+100,000\.00 USD/);
     expect(text).toContain('scenario demo, seed 42: OK');
   });
+
+  it('--protocol 2 tells it per height: each trade decided in a batch, its report v2 verified, its entry proven to each leg', async () => {
+    expect(await main(['node', 'tandem', 'demo', '--sim', '--protocol', '2'])).toBe(0);
+    const text = out.join('');
+    expect(text).toContain('protocol 2: heights');
+    expect(text).toMatch(/signs a bundle: its observations of 1 open settlement/);
+    expect(text).toMatch(/DECIDES height 1 in round 0: a batch of 1 \(dvp-1 COMMIT\)/);
+    expect(text).toMatch(/DECIDES height 2 in round 0: a batch of 1 \(dvp-2 ABORT\)/);
+    expect(text).toMatch(/height 1's report v2: .* verifies under the group public key [0-9a-f]{16}…: VALID; the same signature over another root: rejected\./s);
+    expect(text).toContain('delivers dvp-1 (height 1) to the asset leg: the escrow checked its entry against the root by its Merkle proof and released the tokens');
+    expect(text).toContain('delivers dvp-2 (height 2) to the asset leg: the escrow checked its entry against the root by its Merkle proof and refunded the seller');
+    expect(text).toMatch(/commit-guard\s+ok/);
+    expect(text).toContain('scenario demo, seed 42: OK');
+  });
+
+  it('refuses a --protocol other than 1 or 2 (exit 2, naming the flag)', async () => {
+    expect(await main(['node', 'tandem', 'demo', '--sim', '--protocol', '3'])).toBe(2);
+    expect(err.join('')).toContain('--protocol 3: expected 1 or 2');
+    expect(out.join('')).toBe('');
+  });
 });

@@ -1,16 +1,21 @@
-/** The simulator demo's narrator: turns history entries into plain sentences, printed as they happen. */
+/**
+ * The simulator demo's narrator: turns history entries into plain sentences, printed as they
+ * happen. Protocol 2's entries are told by NarratorV2 (narrator-v2.ts), through this one.
+ */
 import { blsVerify, TANDEM_BLS_DST } from '@tandem/crypto';
-import { type Report, reportDigest, toHex } from '@tandem/protocol';
+import { type LegName, type Report, reportDigest, toHex } from '@tandem/protocol';
 import { type HistoryEntry, type Simulation, assetName, paymentName } from '@tandem/sim';
+import { NarratorV2, type StoryTeller } from './narrator-v2.js';
 
 export const usd = (minor: bigint) => `${(minor / 100n).toLocaleString('en-US')}.${(minor % 100n).toString().padStart(2, '0')} USD`;
 
 /** Turns history entries into plain sentences, printed as they happen. */
-export class Narrator {
+export class Narrator implements StoryTeller {
   private readonly said = new Set<string>();
   private readonly nonces = new Map<string, string>();
   private readonly decisions = new Map<string, Report['decision']>();
   private sim: Simulation | null = null;
+  private readonly v2 = new NarratorV2(this);
 
   constructor(private readonly write: (s: string) => void) {}
 
@@ -18,14 +23,37 @@ export class Narrator {
     this.sim = sim;
   }
 
-  private once(key: string): boolean {
+  once(key: string): boolean {
     if (this.said.has(key)) return false;
     this.said.add(key);
     return true;
   }
 
-  private line(t: number, text: string): void {
+  line(t: number, text: string): void {
     this.write(`[${String(t).padStart(6)} ms] ${text}\n`);
+  }
+
+  name(settlementIdHex: string): string {
+    return this.nonces.get(settlementIdHex) ?? settlementIdHex.slice(0, 8);
+  }
+
+  prepared(leg: LegName, outcome: string): string {
+    const what = leg === 'asset' ? 'escrow contract on the chain' : 'bank ledger';
+    const verb = outcome === 'locked' ? (leg === 'asset' ? "locked the seller's tokens" : "placed a hold on the payer's funds") : `answered '${outcome}'`;
+    return `the ${what} ${verb}`;
+  }
+
+  moved(leg: LegName, commit: boolean): string {
+    if (leg === 'asset') return commit ? 'released the tokens to the buyer' : 'refunded the seller';
+    return commit ? 'posted the payment to the payee' : 'voided the hold';
+  }
+
+  groupKey(): Uint8Array {
+    return this.sim!.cluster.commitments[0]!;
+  }
+
+  threshold(): number {
+    return this.sim!.cluster.t;
   }
 
   entry(e: HistoryEntry): void {
@@ -37,17 +65,14 @@ export class Narrator {
       this.line(e.t, `         settlement id ${e.settlementIdHex.slice(0, 16)}… = digest of the terms; deadline ${s.atMs + s.deadlineAfterMs} ms, report window ${s.reportWindowMs / 1000} s, margin ${s.marginMs / 1000} s.`);
       return;
     }
+    if (e.type === 'node2' || e.type === 'leg2') return this.v2.entry(e);
     if (e.type !== 'node') return;
     const ev = e.event;
-    const id = this.nonces.get(ev.settlementIdHex) ?? ev.settlementIdHex.slice(0, 8);
+    const id = this.name(ev.settlementIdHex);
     const who = `n${e.node}`;
     switch (ev.type) {
       case 'prepare':
-        if (this.once(`prepare:${id}:${ev.leg}`)) {
-          const what = ev.leg === 'asset' ? 'escrow contract on the chain' : 'bank ledger';
-          const verb = ev.outcome === 'locked' ? (ev.leg === 'asset' ? 'locked the seller\'s tokens' : 'placed a hold on the payer\'s funds') : `answered '${ev.outcome}'`;
-          this.line(e.t, `${who} prepares the ${ev.leg} leg (in parallel with the other): the ${what} ${verb}.`);
-        }
+        if (this.once(`prepare:${id}:${ev.leg}`)) this.line(e.t, `${who} prepares the ${ev.leg} leg (in parallel with the other): ${this.prepared(ev.leg, ev.outcome)}.`);
         return;
       case 'signed': {
         const m = ev.message;
@@ -75,12 +100,8 @@ export class Narrator {
         return;
       case 'deliver':
         if (ev.outcome === 'applied') {
-          const commit = this.decisions.get(id) === 'COMMIT';
-          const what =
-            ev.leg === 'asset'
-              ? `the escrow verified it against the group key stored in its lock and ${commit ? 'released the tokens to the buyer' : 'refunded the seller'}`
-              : `the bank verified it against the key recorded with the hold and ${commit ? 'posted the payment to the payee' : 'voided the hold'}`;
-          this.line(e.t, `${who} delivers the report to the ${ev.leg} leg: ${what}.`);
+          const how = ev.leg === 'asset' ? 'the escrow verified it against the group key stored in its lock' : 'the bank verified it against the key recorded with the hold';
+          this.line(e.t, `${who} delivers the report to the ${ev.leg} leg: ${how} and ${this.moved(ev.leg, this.decisions.get(id) === 'COMMIT')}.`);
         }
         return;
       case 'closed':
@@ -92,7 +113,7 @@ export class Narrator {
   }
 
   private describeReport(t: number, who: string, id: string, r: Report): void {
-    const group = this.sim!.cluster.commitments[0]!;
+    const group = this.groupKey();
     const valid = blsVerify(group, reportDigest(r), r.signature, TANDEM_BLS_DST);
     const flipped: Report = { ...r, decision: r.decision === 'COMMIT' ? 'ABORT' : 'COMMIT' };
     const tamperedValid = blsVerify(group, reportDigest(flipped), r.signature, TANDEM_BLS_DST);

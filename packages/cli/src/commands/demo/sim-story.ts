@@ -3,7 +3,8 @@
  * from the run's history: each node's observations, the consensus rounds, the report verified,
  * balances before and after, and the checker's verdict.
  */
-import { type SimRun, Simulation, buildResult, parseScenario } from '@tandem/sim';
+import type { ProtocolVersion } from '@tandem/devnet';
+import { type SimRun, Simulation, buildResult, parseScenario, underProtocol } from '@tandem/sim';
 import { renderSummary, table } from '../../render.js';
 import { Narrator, usd } from './narrator.js';
 
@@ -45,15 +46,22 @@ function balances(run: Pick<SimRun, 'asset' | 'payment'>): string[][] {
   return rows;
 }
 
-/** Tells the demo's story in the simulator, message by message; returns the exit code (0 iff the checker says ok). */
-export async function runSimStory(seed: number, write: (s: string) => void): Promise<number> {
-  const scenario = parseScenario(DEMO_SCENARIO, 'demo');
+/**
+ * Tells the demo's story in the simulator under `protocol`, message by message; returns the exit
+ * code (0 iff the checker says ok).
+ */
+export async function runSimStory(seed: number, write: (s: string) => void, protocol: ProtocolVersion = 1): Promise<number> {
+  const scenario = underProtocol(parseScenario(DEMO_SCENARIO, 'demo'), protocol);
   const narrator = new Narrator(write);
   const sim = new Simulation(scenario, { seed, onEntry: (e) => narrator.entry(e) });
   narrator.attach(sim);
   write('Tandem demo: Delivery-versus-Payment between a token escrow on a chain and a hold in a bank ledger,\n');
   write(`coordinated by ${scenario.nodes} nodes (tolerating f = 1 Byzantine) that agree by BFT consensus and emit one\n`);
-  write(`threshold-signed COMMIT or ABORT report per settlement. Everything below runs in the deterministic simulator.\n\n`);
+  if (protocol === 2) {
+    write('threshold-signed report per batch of settlements (protocol 2: heights, each deciding a batch of COMMIT/ABORT\n');
+    write('entries under one Merkle root; the legs check the root once and each settlement by its proof).\n');
+    write('Everything below runs in the deterministic simulator.\n\n');
+  } else write(`threshold-signed COMMIT or ABORT report per settlement. Everything below runs in the deterministic simulator.\n\n`);
   write(`Balances before:\n${table(['party', 'OUSG', 'USD'], balances(sim))}`);
   const run = await sim.run();
   write(`\nBalances after (dvp-1 settled, dvp-2 rolled back with both legs whole):\n${table(['party', 'OUSG', 'USD'], balances(run))}`);

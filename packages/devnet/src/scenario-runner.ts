@@ -45,6 +45,8 @@ export function clusterModeProblems(scenario: Scenario): string[] {
   if (scenario.nodes > CLUSTER_NODES_MAX) out.push(`nodes: ${scenario.nodes} node processes; cluster mode runs at most ${CLUSTER_NODES_MAX} on one machine`);
   if (scenario.network.duplicate > 0) out.push('network.duplicate: duplication is realised by the simulator only (libp2p does not duplicate)');
   if (scenario.admission !== undefined) out.push('admission: node admission parameters are set by the simulator only (node processes take their config\'s)');
+  // The runner starts protocol-1 clusters and reads v1 histories: a v2 scenario would silently run as v1.
+  if (scenario.protocol === 2) out.push('protocol: 2 runs in the simulator only for now (cluster mode starts protocol-1 clusters)');
   for (const f of scenario.faults) {
     const why = refusal(f);
     if (why !== null) out.push(`faults: ${describeFault(f)}: ${why}`);

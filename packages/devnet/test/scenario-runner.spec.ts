@@ -64,4 +64,9 @@ describe('cluster mode: what it refuses', () => {
     const s = parseScenario(base('admission: { openSettlementsMax: 2 }\n'), 't.yaml');
     expect(clusterModeProblems(s)).toEqual([expect.stringMatching(/^admission: node admission parameters are set by the simulator only/)]);
   });
+
+  it('refuses protocol 2 rather than run it on protocol-1 node processes', () => {
+    const s = parseScenario(base('protocol: 2\n'), 't.yaml');
+    expect(clusterModeProblems(s)).toEqual([expect.stringMatching(/^protocol: 2 runs in the simulator only/)]);
+  });
 });

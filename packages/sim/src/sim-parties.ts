@@ -4,8 +4,9 @@
  * reclaim their value once the timelock has passed on the leg's own clock.
  */
 import { type Authorization, type LegName, settlementId } from '@tandem/protocol';
-import { authorize } from '@tandem/legs';
-import type { Authorizations } from '@tandem/node';
+import { authorizeWith } from '@tandem/legs';
+import type { IdentitySigner } from '@tandem/crypto';
+import { type Authorizations, nativeIdentitySigner } from '@tandem/node';
 import type { LateAuthorization } from './plan.js';
 import type { SimSettlement } from './run-record.js';
 import type { SimCore, World } from './sim-world.js';
@@ -22,10 +23,18 @@ export class PartyAgents {
     private readonly world: World,
   ) {}
 
+  /** Each party's signer, its key prepared once (node:crypto; byte-identical to the reference). */
+  private readonly signers = new Map<string, IdentitySigner>();
+
   private authorization(party: string, idBytes: Uint8Array): Authorization {
-    const sk = this.world.partyKeys.get(party);
-    if (sk === undefined) throw new Error(`no key for party ${party}`);
-    return authorize(party, sk, this.world.cluster.networkId, idBytes);
+    let signer = this.signers.get(party);
+    if (signer === undefined) {
+      const sk = this.world.partyKeys.get(party);
+      if (sk === undefined) throw new Error(`no key for party ${party}`);
+      signer = nativeIdentitySigner(sk);
+      this.signers.set(party, signer);
+    }
+    return authorizeWith(party, (domain, message) => signer.sign(domain, message), this.world.cluster.networkId, idBytes);
   }
 
   private authorizations(s: SimSettlement, legs: readonly LegName[]): Authorizations {

@@ -9,7 +9,15 @@ import { safeVerify } from './signature.js';
  * agents (settle, the simulator, the scenario runner) and tests sign with.
  */
 export function authorize(party: string, secretKey: Uint8Array, networkId: Uint8Array, settlementIdBytes: Uint8Array): Authorization {
-  return { party, signature: identitySign(SIGN_DOMAIN.authorization, secretKey, authorizationMessage(networkId, settlementIdBytes)) };
+  return authorizeWith(party, (domain, message) => identitySign(domain, secretKey, message), networkId, settlementIdBytes);
+}
+
+/**
+ * The same authorization through a signer the caller prepared once (e.g. node:crypto with the key
+ * loaded once): Ed25519 is deterministic, so the signature is byte-identical to `authorize`'s.
+ */
+export function authorizeWith(party: string, sign: (domain: string, message: Uint8Array) => Uint8Array, networkId: Uint8Array, settlementIdBytes: Uint8Array): Authorization {
+  return { party, signature: sign(SIGN_DOMAIN.authorization, authorizationMessage(networkId, settlementIdBytes)) };
 }
 
 /**

@@ -11,7 +11,7 @@ import { type LegName, encodeTerms, fromHex, toHex } from '@tandem/protocol';
 import { type HistoryEntry, type PlannedFault, type PlannedSettlement, type RunRecord, type Scenario, type ScenarioPlan, describeFault, linkChangeTimes, linkFaultsAt, planScenario } from '@tandem/sim';
 import { restartNode } from './cluster.js';
 import { collectRun } from './cluster-collect.js';
-import { getJson, postJson, waitFor } from './http.js';
+import { PostError, getJson, postJson, waitFor } from './http.js';
 import { type AuthorizationBody, type PartySigner, partySigner } from './parties.js';
 import { type ClusterNode, clusterPaths, readState } from './paths.js';
 import { alive } from './processes.js';
@@ -159,7 +159,18 @@ export class ClusterScenarioRun {
     const authorizations: Record<string, AuthorizationBody> = {};
     for (const leg of legs) authorizations[leg] = this.signer.authorize(party(leg), fromHex(s.idHex, 32));
     const body = { terms: toHex(encodeTerms(s.terms)), authorizations };
-    await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? null : postJson(`${node.control}/intents`, body, this.credentials.control).catch(() => null))));
+    await Promise.all(
+      this.nodes.map(async (node, i) => {
+        if (this.down.has(i + 1)) return;
+        // An HTTP answer (taken, or refused) is an answer; none (the node was dying) is recorded, so the
+        // admission check does not count the intent as handed.
+        const answered = await postJson(`${node.control}/intents`, body, this.credentials.control).then(
+          () => true,
+          (e: unknown) => e instanceof PostError,
+        );
+        if (!answered) this.record({ t: this.nowMs(), node: i + 1, type: 'intent-undelivered', settlementIdHex: s.idHex });
+      }),
+    );
   }
 
   private async pushLinkFaults(tMs: number): Promise<void> {

@@ -18,7 +18,7 @@ import { type LegName, encodeTerms, fromHex, settlementId, toHex } from '@tandem
 import { type HistoryEntry, type RunResult, type Scenario, type ScenarioSettlement, type SettlementResult, type SimSettlement, buildResult, scenarioTerms } from '@tandem/sim';
 import { collectRun } from './cluster-collect.js';
 import { clusterDown, restartLegHost, restartNode } from './cluster.js';
-import { getJson, postJson, waitFor } from './http.js';
+import { PostError, getJson, postJson, waitFor } from './http.js';
 import { type KillPlan, type KillTarget, type PlannedTrade, describeTarget, planKillTest } from './kill-plan.js';
 import { type AuthorizationBody, type PartySigner, partySigner } from './parties.js';
 import { type ClusterNode, clusterPaths, readState } from './paths.js';
@@ -172,16 +172,20 @@ class KillRun {
     for (const s of this.settlements) {
       await sleepUntil(this.t0Ms + s.spec.atMs);
       this.entries.push({ t: this.nowMs(), node: 0, type: 'intent', settlement: s.spec.id, settlementIdHex: s.idHex });
-      await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? null : this.submit(node, s))));
+      await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? null : this.submit(node, s, i + 1))));
     }
   }
 
   /** The parties hand one node the terms with their authorizations (a node that knows them already ignores it). */
-  private async submit(node: ClusterNode, s: SimSettlement): Promise<void> {
+  private async submit(node: ClusterNode, s: SimSettlement, index: number): Promise<void> {
     const legs: LegName[] = this.withheld.has(s.spec.id) ? ['payment'] : ['asset', 'payment'];
     const authorizations: Record<string, AuthorizationBody> = {};
     for (const leg of legs) authorizations[leg] = this.signer.authorize(leg === 'asset' ? s.terms.asset.seller : s.terms.payment.payer, fromHex(s.idHex, 32));
-    await postJson(`${node.control}/intents`, { terms: toHex(encodeTerms(s.terms)), authorizations }, this.credentials.control).catch(() => null);
+    const answered = await postJson(`${node.control}/intents`, { terms: toHex(encodeTerms(s.terms)), authorizations }, this.credentials.control).then(
+      () => true,
+      (e: unknown) => e instanceof PostError, // an HTTP answer (a refusal) is an answer; no answer is not
+    );
+    if (!answered) this.entries.push({ t: this.nowMs(), node: index, type: 'intent-undelivered', settlementIdHex: s.idHex });
   }
 
   // --- The kills -------------------------------------------------------------------------------

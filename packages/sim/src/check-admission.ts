@@ -58,6 +58,12 @@ function intentsHanded(run: RunRecord): Map<string, number> {
     if (e.type === 'crash') down.add(e.node);
     else if (e.type === 'restart') down.delete(e.node);
     else if (e.type === 'intent') hand(e.settlementIdHex);
+    else if (e.type === 'intent-undelivered') {
+      // No answer came back (the node was dying): not handed, whatever it did with it.
+      const key = `${e.node}:${e.settlementIdHex}`;
+      const n = handed.get(key) ?? 0;
+      if (n > 0) handed.set(key, n - 1);
+    }
     else if (e.type === 'fault' && e.phase === 'start' && e.fault.kind === 'leg' && e.fault.fail === 'late-lock') {
       const idHex = idHexOf.get(e.fault.settlement);
       if (idHex !== undefined) hand(idHex);

@@ -11,6 +11,12 @@ export type HistoryEntry =
   | { readonly t: number; readonly node: number; readonly type: 'crash' | 'restart' }
   | { readonly t: number; readonly node: 0; readonly type: 'intent'; readonly settlement: string; readonly settlementIdHex: string }
   /**
+   * Real processes only (the cluster runner, the kill test): the intent handed out at the entry
+   * above got no answer from `node` (its control API refused the connection or died mid-request:
+   * the node was being killed). It may or may not have taken it; the admission check excuses it.
+   */
+  | { readonly t: number; readonly node: number; readonly type: 'intent-undelivered'; readonly settlementIdHex: string }
+  /**
    * A fault starts or ends (describeFault puts it in words). A one-off fault has only a start: a
    * reorg, or a late authorization going out (its late-lock leg fault); `detail` says what it did.
    */

@@ -62,4 +62,15 @@ describe('the admission invariant over a fabricated history', () => {
     expect(first).toBeGreaterThanOrEqual(0);
     expect(admission(crashed).ok).toBe(true);
   });
+
+  it('excuses an intent whose hand-over got no answer (a real node being killed), and only that node and intent', () => {
+    const untaken = (h: readonly HistoryEntry[]) => h.filter((e) => !answer(e, 4, 's1', 'intent'));
+    const undelivered = (node: number, id: string): HistoryEntry => ({ t: 0, node, type: 'intent-undelivered', settlementIdHex: idOf(id) });
+    const excused = withHistory((h) => [...untaken(h), undelivered(4, 's1')]);
+    expect(admission(excused).ok).toBe(true);
+    const otherNode = withHistory((h) => [...untaken(h), undelivered(3, 's1')]);
+    expect(admission(otherNode)).toMatchObject({ ok: false, detail: expect.stringContaining('n4 answered 0 of the 1 intents for s1') });
+    const otherIntent = withHistory((h) => [...untaken(h), undelivered(4, 's2')]);
+    expect(admission(otherIntent)).toMatchObject({ ok: false, detail: expect.stringContaining('n4 answered 0 of the 1 intents for s1') });
+  });
 });

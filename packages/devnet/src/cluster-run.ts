@@ -161,7 +161,11 @@ export class ClusterScenarioRun {
     const body = { terms: toHex(encodeTerms(s.terms)), authorizations };
     await Promise.all(
       this.nodes.map(async (node, i) => {
-        if (this.down.has(i + 1)) return;
+        if (this.down.has(i + 1)) {
+          // Down (or restarted but not answering yet): not handed, and recorded as such.
+          this.record({ t: this.nowMs(), node: i + 1, type: 'intent-undelivered', settlementIdHex: s.idHex });
+          return;
+        }
         // An HTTP answer (taken, or refused) is an answer; none (the node was dying) is recorded, so the
         // admission check does not count the intent as handed.
         const answered = await postJson(`${node.control}/intents`, body, this.credentials.control).then(

@@ -172,7 +172,7 @@ class KillRun {
     for (const s of this.settlements) {
       await sleepUntil(this.t0Ms + s.spec.atMs);
       this.entries.push({ t: this.nowMs(), node: 0, type: 'intent', settlement: s.spec.id, settlementIdHex: s.idHex });
-      await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? null : this.submit(node, s, i + 1))));
+      await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? this.undelivered(i + 1, s) : this.submit(node, s, i + 1))));
     }
   }
 
@@ -185,7 +185,16 @@ class KillRun {
       () => true,
       (e: unknown) => e instanceof PostError, // an HTTP answer (a refusal) is an answer; no answer is not
     );
-    if (!answered) this.entries.push({ t: this.nowMs(), node: index, type: 'intent-undelivered', settlementIdHex: s.idHex });
+    if (!answered) this.undelivered(index, s);
+  }
+
+  /**
+   * The intent did not reach node `index`: it was down (killed, or restarted but not answering yet —
+   * the history's crash/restart entries alone would count it as handed), or its control API gave no
+   * answer. Recorded so the admission check does not expect an answer.
+   */
+  private undelivered(index: number, s: SimSettlement): void {
+    this.entries.push({ t: this.nowMs(), node: index, type: 'intent-undelivered', settlementIdHex: s.idHex });
   }
 
   // --- The kills -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { type LegName, encodeTerms, fromHex, toHex } from '@tandem/protocol';
 import { type HistoryEntry, type PlannedFault, type PlannedSettlement, type RunRecord, type Scenario, type ScenarioPlan, describeFault, linkChangeTimes, linkFaultsAt, planScenario } from '@tandem/sim';
 import { restartNode } from './cluster.js';
 import { collectRun } from './cluster-collect.js';
-import { PostError, getJson, postJson, waitFor } from './http.js';
+import { getJson, postAnswered, postJson, waitFor } from './http.js';
 import { type AuthorizationBody, type PartySigner, partySigner } from './parties.js';
 import { type ClusterNode, clusterPaths, readState } from './paths.js';
 import { alive } from './processes.js';
@@ -166,13 +166,8 @@ export class ClusterScenarioRun {
           this.record({ t: this.nowMs(), node: i + 1, type: 'intent-undelivered', settlementIdHex: s.idHex });
           return;
         }
-        // An HTTP answer (taken, or refused) is an answer; none (the node was dying) is recorded, so the
-        // admission check does not count the intent as handed.
-        const answered = await postJson(`${node.control}/intents`, body, this.credentials.control).then(
-          () => true,
-          (e: unknown) => e instanceof PostError,
-        );
-        if (!answered) this.record({ t: this.nowMs(), node: i + 1, type: 'intent-undelivered', settlementIdHex: s.idHex });
+        // No answer (the node was dying) is recorded, so the admission check does not count the intent as handed.
+        if (!(await postAnswered(`${node.control}/intents`, body, this.credentials.control))) this.record({ t: this.nowMs(), node: i + 1, type: 'intent-undelivered', settlementIdHex: s.idHex });
       }),
     );
   }

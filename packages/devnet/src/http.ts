@@ -35,6 +35,17 @@ export async function postJson(url: string, body: unknown, credential: Credentia
   return text.length > 0 ? JSON.parse(text) : null;
 }
 
+/**
+ * POSTs and says whether the server answered at all: any HTTP status (a refusal is an answer) is
+ * true; no answer (connection refused or reset, timeout: the process was dying) is false.
+ */
+export async function postAnswered(url: string, body: unknown, credential: Credential): Promise<boolean> {
+  return postJson(url, body, credential).then(
+    () => true,
+    (e: unknown) => e instanceof PostError,
+  );
+}
+
 /** Asks `probe` until it answers non-null (a throw counts as null), or throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
   const until = Date.now() + timeoutMs;

@@ -18,7 +18,7 @@ import { type LegName, encodeTerms, fromHex, settlementId, toHex } from '@tandem
 import { type HistoryEntry, type RunResult, type Scenario, type ScenarioSettlement, type SettlementResult, type SimSettlement, buildResult, scenarioTerms } from '@tandem/sim';
 import { collectRun } from './cluster-collect.js';
 import { clusterDown, restartLegHost, restartNode } from './cluster.js';
-import { PostError, getJson, postJson, waitFor } from './http.js';
+import { getJson, postAnswered, waitFor } from './http.js';
 import { type KillPlan, type KillTarget, type PlannedTrade, describeTarget, planKillTest } from './kill-plan.js';
 import { type AuthorizationBody, type PartySigner, partySigner } from './parties.js';
 import { type ClusterNode, clusterPaths, readState } from './paths.js';
@@ -181,11 +181,7 @@ class KillRun {
     const legs: LegName[] = this.withheld.has(s.spec.id) ? ['payment'] : ['asset', 'payment'];
     const authorizations: Record<string, AuthorizationBody> = {};
     for (const leg of legs) authorizations[leg] = this.signer.authorize(leg === 'asset' ? s.terms.asset.seller : s.terms.payment.payer, fromHex(s.idHex, 32));
-    const answered = await postJson(`${node.control}/intents`, { terms: toHex(encodeTerms(s.terms)), authorizations }, this.credentials.control).then(
-      () => true,
-      (e: unknown) => e instanceof PostError, // an HTTP answer (a refusal) is an answer; no answer is not
-    );
-    if (!answered) this.undelivered(index, s);
+    if (!(await postAnswered(`${node.control}/intents`, { terms: toHex(encodeTerms(s.terms)), authorizations }, this.credentials.control))) this.undelivered(index, s);
   }
 
   /**

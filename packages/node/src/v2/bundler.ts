@@ -5,6 +5,10 @@
  * heartbeat every heartbeatMs even when empty (V5 needs fresh times). Bundle times strictly
  * increase, across restarts too: the time is persisted before the bundle is sent. Deadline and guard
  * entries were persisted when signed (observe.ts).
+ *
+ * A new entry does not wait for the next tick: it goes out as soon as the one-per-tickMs bound
+ * allows (at once after a quiet tick, else tickMs after the last bundle). So a lone settlement's
+ * views travel in one message delay, and under load bundles still go once per tickMs and grow.
  */
 import { type Bundle, type BundleEntry, type BundleHeader, SIGN_DOMAIN_V2, bundleTreeRoot, encodeBundleHeaderBody, toHex } from '@tandem/protocol';
 import { type Core, type HeldSettlement, nowMs, undecided } from './state.js';
@@ -17,6 +21,8 @@ export class Bundler {
   private fresh = new Map<string, BundleEntry>();
   private lastTimeMs: number;
   private lastSentAtMs = -Infinity;
+  /** A send is scheduled for fresh entries (at most one pending). */
+  private flushPending = false;
 
   constructor(
     private readonly core: Core,
@@ -36,6 +42,19 @@ export class Bundler {
     const key = `${toHex(entry.settlementId)}:${entry.kind}`;
     this.fresh.delete(key);
     this.fresh.set(key, entry);
+    this.wake();
+  }
+
+  /** Fresh entries wait: a send at the earliest time the one-per-tickMs bound allows. */
+  private wake(): void {
+    if (this.flushPending) return;
+    const core = this.core;
+    this.flushPending = true;
+    const waitMs = Math.max(0, this.lastSentAtMs + core.v2.tickMs - nowMs(core));
+    core.deps.timers.after(waitMs, () => {
+      this.flushPending = false;
+      if (!core.stopped && this.fresh.size > 0) this.tick();
+    });
   }
 
   /** A height decided: the undecided settlements it omitted are repeated at the base period again. */
@@ -48,10 +67,14 @@ export class Bundler {
     }
   }
 
-  /** One tick: signs and sends a bundle if there is anything to send, or a heartbeat is due. */
+  /** One tick: signs and sends a bundle if there is anything to send, or a heartbeat is due (never two within tickMs). */
   tick(): void {
     const core = this.core;
     const now = nowMs(core);
+    if (now - this.lastSentAtMs < core.v2.tickMs) {
+      if (this.fresh.size > 0) this.wake();
+      return;
+    }
     const max = core.v2.bundleEntriesMax;
     const entries: BundleEntry[] = [];
     const included = new Set<string>();

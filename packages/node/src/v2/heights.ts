@@ -57,6 +57,8 @@ export class Heights {
   private current: HeightInstance;
   private started = false;
   private poolChanged = false;
+  /** A look at the rules is scheduled right after the current event (noteEvidence). */
+  private startSoon = false;
   private readonly fed = new Set<string>();
   /**
    * A stored height record above the next height (its decided prefix was not all stored): resumed
@@ -104,9 +106,19 @@ export class Heights {
     return this.current.round;
   }
 
-  /** The pool grew: look at the rules again at the next tick. */
+  /**
+   * The pool grew: look at the rules again at the next tick — or at once (after the current event)
+   * while no height is running here, so a lone settlement's height starts one message delay after
+   * its evidence instead of up to a tick later.
+   */
   noteEvidence(): void {
     this.poolChanged = true;
+    if (this.started || this.current.decided || this.startSoon) return;
+    this.startSoon = true;
+    this.core.deps.timers.after(0, () => {
+      this.startSoon = false;
+      if (!this.core.stopped && !this.started) this.tick();
+    });
   }
 
   /**

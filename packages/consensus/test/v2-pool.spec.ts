@@ -17,20 +17,26 @@ describe('the v2 evidence pool', () => {
     expect(pool.termsOf(s.id)?.validUntilMs).toBe(5000);
   });
 
-  it('announces a value once, and keeps each member’s first supporting entry', () => {
+  it('announces a value once, and keeps the first supporting entries of f + 1 members (what it kept, it says)', () => {
     const pool = newPool();
+    expect(pool.f).toBe(1);
     pool.learnTerms(s.terms);
     const first = pool.addBundle(bundleHeader(1, 100, [bundleEntry(s, 'locked')]), [{ index: 0, entry: bundleEntry(s, 'locked') }]);
-    expect(first.newlyValid).toEqual([]);
+    expect([first.newlyValid, first.kept.map((i) => i.index)]).toEqual([[], [0]]);
+    // A repeat of member 1's support is not kept, and says so.
+    const repeat = pool.addBundle(bundleHeader(1, 150, [bundleEntry(s, 'locked')]), [{ index: 0, entry: bundleEntry(s, 'locked') }]);
+    expect([repeat.newlyValid, repeat.kept]).toEqual([[], []]);
     const second = pool.addBundle(bundleHeader(2, 100, [bundleEntry(s, 'deadlineLocked')]), [{ index: 0, entry: bundleEntry(s, 'deadlineLocked') }]);
-    expect(second.newlyValid.map((v) => v.decision)).toEqual(['COMMIT']);
-    feed(pool, 3, 200, [bundleEntry(s, 'locked')]);
+    expect([second.newlyValid.map((v) => v.decision), second.kept.length]).toEqual([['COMMIT'], 1]);
+    // f + 1 = 2 members support COMMIT: a third member's entry changes nothing and is not kept.
+    const third = pool.addBundle(bundleHeader(3, 200, [bundleEntry(s, 'locked')]), [{ index: 0, entry: bundleEntry(s, 'locked') }]);
+    expect([third.newlyValid, third.kept]).toEqual([[], []]);
     feed(pool, 1, 300, [bundleEntry(s, 'none'), bundleEntry(s, 'locked')]);
     expect(pool.supporters(s.id, 'COMMIT').map((p) => [p.header.signer, p.header.timeMs, p.index])).toEqual([
       [1, 100, 0],
       [2, 100, 0],
-      [3, 200, 0],
     ]);
+    expect([pool.supportCount(s.id, 'COMMIT'), pool.isValid(s.id, 'COMMIT')]).toEqual([2, true]);
   });
 
   it('holds at most openSettlementsMax ids with unknown terms, refusing the rest until one is forgotten', () => {

@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { DecodeError, EncodeError, Reader, Writer, concatBytes, utf8 } from './bytes.js';
+import { DecodeError, EncodeError, Reader, Writer, concatBytes, equalBytes, utf8 } from './bytes.js';
 
 /** The asset leg: tokens held in an escrow contract on a chain. Amount in integer token units. */
 export interface AssetLegTerms {
@@ -89,9 +89,23 @@ export function decodeTerms(b: Uint8Array): Terms {
   return t;
 }
 
+/**
+ * Ids already computed, by terms object: one settlement's terms are hashed by intake, the pool,
+ * each leg and every proposal naming it. Terms are values: the first hash freezes the object and
+ * its legs (a later field assignment throws) and keeps a copy of the escrow address, the one
+ * mutable part, which must still match for the id to be reused. Callers get a copy of the id.
+ */
+const settlementIds = new WeakMap<Terms, { readonly escrow: Uint8Array; readonly id: Uint8Array }>();
+
 /** The settlement id: SHA-256 over a domain tag and the canonical terms. 32 bytes. */
 export function settlementId(t: Terms): Uint8Array {
-  return sha256(concatBytes(TERMS_DOMAIN, encodeTerms(t)));
+  const known = settlementIds.get(t);
+  if (known !== undefined && equalBytes(known.escrow, t.asset.escrow)) return known.id.slice();
+  const id = sha256(concatBytes(TERMS_DOMAIN, encodeTerms(t)));
+  Object.freeze(t.asset);
+  Object.freeze(t.payment);
+  settlementIds.set(Object.freeze(t), { escrow: t.asset.escrow.slice(), id });
+  return id.slice();
 }
 
 /** validUntil = deadline + reportWindow: the last moment (exclusive) a leg applies a COMMIT. */

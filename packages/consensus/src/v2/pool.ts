@@ -2,9 +2,10 @@
  * The v2 evidence pool: bundle entries from verified bundles (gossiped, or inside proposals), the
  * terms they are judged against, and each member's newest bundle time. Pure and monotone while a
  * settlement is open: entries are only added, so a decision once valid stays valid (validity.ts
- * relies on it). Bounded: per settlement and decision each member's first supporting entry (≤ 2n
- * per settlement); entries for ids whose terms are unknown are held, ≤ PENDING_PER_MEMBER_MAX per
- * member, for at most openSettlementsMax such ids, and judged when the terms arrive.
+ * relies on it). Bounded: per settlement and decision the first supporting entries of f + 1
+ * distinct members, all that validity and a justification need (≤ 2(f + 1) per settlement);
+ * entries for ids whose terms are unknown are held, ≤ PENDING_PER_MEMBER_MAX per member, for at
+ * most openSettlementsMax such ids, and judged when the terms arrive.
  */
 import {
   type BundleEntry,
@@ -50,6 +51,12 @@ export interface PoolAddResult {
   readonly newlyValid: readonly NewlyValid[];
   /** Entries not kept because openSettlementsMax ids with unknown terms are already held. */
   readonly refused: number;
+  /**
+   * The items kept: as a member's supporting entry, or held until their terms arrive. Only these
+   * can ever justify a batch (justificationFor reads the kept entries), so only their bundles' leaves
+   * need keeping; a repeat or an entry that supports nothing is not among them.
+   */
+  readonly kept: readonly BundleItem[];
 }
 
 /**
@@ -100,22 +107,24 @@ export class EvidencePoolV2 {
     const prior = this.newest.get(signer);
     if (prior === undefined || header.timeMs > prior.timeMs) this.newest.set(signer, header);
     const newlyValid: NewlyValid[] = [];
+    const kept: BundleItem[] = [];
     let refused = 0;
-    for (const { index, entry } of items) {
-      const pooled: PooledEntry = { header, index, entry };
-      const key = toHex(entry.settlementId);
+    for (const item of items) {
+      const pooled: PooledEntry = { header, index: item.index, entry: item.entry };
+      const key = toHex(item.entry.settlementId);
       const known = this.known.get(key);
-      if (known !== undefined) this.judge(known, pooled, newlyValid);
-      else if (!this.holdPending(key, pooled)) refused++;
+      const outcome = known !== undefined ? this.judge(known, pooled, newlyValid) : this.holdPending(key, pooled);
+      if (outcome === 'kept') kept.push(item);
+      else if (outcome === 'refused') refused++;
     }
-    return { newlyValid, refused };
+    return { newlyValid, refused, kept };
   }
 
   /** Learns terms (keyed by the id they hash to) and judges the entries held for that id. */
   learnTerms(terms: Terms): PoolAddResult {
     const id = settlementId(terms);
     const key = toHex(id);
-    if (this.known.has(key)) return { newlyValid: [], refused: 0 };
+    if (this.known.has(key)) return { newlyValid: [], refused: 0, kept: [] };
     const known: Known = {
       settlementId: id,
       terms,
@@ -128,7 +137,7 @@ export class EvidencePoolV2 {
     const newlyValid: NewlyValid[] = [];
     for (const pooled of this.pending.get(key) ?? []) this.judge(known, pooled, newlyValid);
     this.pending.delete(key);
-    return { newlyValid, refused: 0 };
+    return { newlyValid, refused: 0, kept: [] };
   }
 
   /**
@@ -188,34 +197,39 @@ export class EvidencePoolV2 {
     return this.pending.size;
   }
 
-  private judge(known: Known, pooled: PooledEntry, newlyValid: NewlyValid[]): void {
+  /** Keeps the entry as the member's support for each decision it is the member's first for. */
+  private judge(known: Known, pooled: PooledEntry, newlyValid: NewlyValid[]): 'kept' | 'skipped' {
     const member = pooled.header.signer;
+    let outcome: 'kept' | 'skipped' = 'skipped';
     for (const d of DECISIONS) {
       const support = known.support[d];
-      if (support.has(member) || !entrySupports(d, pooled.entry, known.expected)) continue;
+      // f + 1 supporters make v valid (and are all a justification names): more change nothing.
+      if (support.size > this.f || support.has(member) || !entrySupports(d, pooled.entry, known.expected)) continue;
       support.set(member, pooled);
+      outcome = 'kept';
       if (support.size >= this.f + 1 && !known.announced.has(d)) {
         known.announced.add(d);
         newlyValid.push({ settlementId: known.settlementId, decision: d });
       }
     }
+    return outcome;
   }
 
-  /** Holds an entry for an id whose terms are unknown; false when it had to be refused. */
-  private holdPending(key: string, pooled: PooledEntry): boolean {
-    if (!entryMaySupport(pooled.entry)) return true;
+  /** Holds an entry for an id whose terms are unknown ('kept'); a repeat or one that supports nothing is skipped. */
+  private holdPending(key: string, pooled: PooledEntry): 'kept' | 'skipped' | 'refused' {
+    if (!entryMaySupport(pooled.entry)) return 'skipped';
     let held = this.pending.get(key);
     if (held === undefined) {
-      if (this.pending.size >= this.config.openSettlementsMax) return false;
+      if (this.pending.size >= this.config.openSettlementsMax) return 'refused';
       held = [];
       this.pending.set(key, held);
     }
     const member = pooled.header.signer;
     const mine = held.filter((p) => p.header.signer === member);
-    if (mine.some((p) => sameSupportShape(p.entry, pooled.entry))) return true;
-    if (mine.length >= PENDING_PER_MEMBER_MAX) return true;
+    if (mine.some((p) => sameSupportShape(p.entry, pooled.entry))) return 'skipped';
+    if (mine.length >= PENDING_PER_MEMBER_MAX) return 'skipped';
     held.push(pooled);
-    return true;
+    return 'kept';
   }
 }
 

@@ -188,7 +188,8 @@ export class Gossip {
 
   private addToPool(h: SignedBundleHeader, items: readonly BundleItem[], leaves: readonly Uint8Array[] | null, proven: JustificationBundle | null): void {
     const result = this.core.pool.addBundle(h, items);
-    this.store(h, items.map((i) => i.entry), leaves, proven);
+    // Only entries the pool kept can justify a batch: a bundle of repeats keeps nothing here.
+    this.store(h, result.kept.map((i) => i.entry), leaves, proven);
     if (result.newlyValid.length > 0) this.poolGrew();
   }
 

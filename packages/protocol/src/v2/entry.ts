@@ -56,13 +56,32 @@ export function reportLeaf(e: Entry): Uint8Array {
   return treeLeaf(REPORT_TREE, encodeEntry(e));
 }
 
+/**
+ * Report trees already hashed, by entries list. A batch's list is checked against its header by
+ * the proposal, validity and the decided chain, and proved per leg on delivery: hashed once here.
+ * Lists are values: the first hash freezes the list and its entries (a later push or field
+ * assignment throws), and callers get a copy of the root.
+ */
+const reportTrees = new WeakMap<readonly Entry[], { readonly leaves: readonly Uint8Array[]; readonly root: Uint8Array }>();
+
+function reportTreeOf(entries: readonly Entry[]): { readonly leaves: readonly Uint8Array[]; readonly root: Uint8Array } {
+  let tree = reportTrees.get(entries);
+  if (tree === undefined) {
+    const leaves = entries.map(reportLeaf);
+    tree = { leaves, root: treeRoot(REPORT_TREE, leaves) };
+    for (const e of entries) Object.freeze(e);
+    reportTrees.set(Object.freeze(entries), tree);
+  }
+  return tree;
+}
+
 /** The root a report v2 signs. Throws on an empty list (a batch has at least one entry). */
 export function reportTreeRoot(entries: readonly Entry[]): Uint8Array {
-  return treeRoot(REPORT_TREE, entries.map(reportLeaf));
+  return reportTreeOf(entries).root.slice();
 }
 
 export function reportTreeProof(entries: readonly Entry[], index: number): TreeProof {
-  return treeProof(REPORT_TREE, entries.map(reportLeaf), index);
+  return treeProof(REPORT_TREE, reportTreeOf(entries).leaves, index);
 }
 
 export function verifyReportProof(root: Uint8Array, entry: Entry, proof: TreeProof): boolean {
@@ -70,7 +89,7 @@ export function verifyReportProof(root: Uint8Array, entry: Entry, proof: TreePro
 }
 
 export function reportTreeMultiproof(entries: readonly Entry[], indices: readonly number[]): TreeMultiproof {
-  return treeMultiproof(REPORT_TREE, entries.map(reportLeaf), indices);
+  return treeMultiproof(REPORT_TREE, reportTreeOf(entries).leaves, indices);
 }
 
 /** `entries` are the entries at proof.indices, in that order. */

@@ -5,6 +5,7 @@ export * from './auth.js';
 export { SettlementInstance } from './instance.js';
 export * from './v2/chain.js';
 export * from './v2/support.js';
+export * from './v2/id-map.js';
 export * from './v2/pool.js';
 export * from './v2/validity.js';
 export * from './v2/ready.js';

@@ -29,9 +29,23 @@ function isStandardNamespaceDst(dst: string): boolean {
   return dst === STANDARD_BLS_DST || dst.startsWith('BLS_SIG_') || dst.startsWith('BLS_POP_');
 }
 
+/**
+ * The latest messages hashed to G1 (bounded; oldest out first). One report digest is hashed by the
+ * node that signs its partial and again when it verifies the combined signature, and in the
+ * simulator by every node: hash-to-curve is ~40% of a partial signature. Points are immutable.
+ */
+const HASHED_MAX = 64;
+const hashed = new Map<string, G1Point>();
+
 /** RFC 9380 hash_to_curve onto G1 under `dst`. */
 export function hashToG1(message: Uint8Array, dst: string = TANDEM_BLS_DST): G1Point {
-  return bls12_381.shortSignatures.hash(message, dst);
+  const key = `${dst}\n${bytesToHex(message)}`;
+  const known = hashed.get(key);
+  if (known !== undefined) return known;
+  const point = bls12_381.shortSignatures.hash(message, dst);
+  if (hashed.size >= HASHED_MAX) hashed.delete(hashed.keys().next().value!);
+  hashed.set(key, point);
+  return point;
 }
 
 /** Signs with a 32-byte secret scalar. Throws for the standard DST: Tandem only verifies under it. */

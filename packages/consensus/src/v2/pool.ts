@@ -19,6 +19,7 @@ import {
   toHex,
   validUntilMs,
 } from '@tandem/protocol';
+import { IdMap } from './id-map.js';
 import { type ExpectedLocks, entryMaySupport, entrySupports, expectedLocks } from './support.js';
 
 /** An entry of a verified bundle, with the signed header it came under and its index there. */
@@ -80,9 +81,9 @@ interface Known extends KnownSettlement {
 
 export class EvidencePoolV2 {
   readonly f: number;
-  private readonly known = new Map<string, Known>();
+  private readonly known = new IdMap<Known>();
   /** Unknown-terms id → its may-support entries in arrival order. */
-  private readonly pending = new Map<string, PooledEntry[]>();
+  private readonly pending = new IdMap<PooledEntry[]>();
   /** Member → the header of its newest bundle (highest time) seen. */
   private readonly newest = new Map<number, SignedBundleHeader>();
 
@@ -111,9 +112,8 @@ export class EvidencePoolV2 {
     let refused = 0;
     for (const item of items) {
       const pooled: PooledEntry = { header, index: item.index, entry: item.entry };
-      const key = toHex(item.entry.settlementId);
-      const known = this.known.get(key);
-      const outcome = known !== undefined ? this.judge(known, pooled, newlyValid) : this.holdPending(key, pooled);
+      const known = this.known.get(item.entry.settlementId);
+      const outcome = known !== undefined ? this.judge(known, pooled, newlyValid) : this.holdPending(pooled);
       if (outcome === 'kept') kept.push(item);
       else if (outcome === 'refused') refused++;
     }
@@ -123,8 +123,7 @@ export class EvidencePoolV2 {
   /** Learns terms (keyed by the id they hash to) and judges the entries held for that id. */
   learnTerms(terms: Terms): PoolAddResult {
     const id = settlementId(terms);
-    const key = toHex(id);
-    if (this.known.has(key)) return { newlyValid: [], refused: 0, kept: [] };
+    if (this.known.has(id)) return { newlyValid: [], refused: 0, kept: [] };
     const known: Known = {
       settlementId: id,
       terms,
@@ -133,10 +132,10 @@ export class EvidencePoolV2 {
       support: { COMMIT: new Map(), ABORT: new Map() },
       announced: new Set(),
     };
-    this.known.set(key, known);
+    this.known.set(id, known);
     const newlyValid: NewlyValid[] = [];
-    for (const pooled of this.pending.get(key) ?? []) this.judge(known, pooled, newlyValid);
-    this.pending.delete(key);
+    for (const pooled of this.pending.get(id) ?? []) this.judge(known, pooled, newlyValid);
+    this.pending.delete(id);
     return { newlyValid, refused: 0, kept: [] };
   }
 
@@ -145,13 +144,12 @@ export class EvidencePoolV2 {
    * V3 and V4 exclude at every later height, so no later validity changes.
    */
   forgetSettlement(id: Uint8Array): void {
-    const key = toHex(id);
-    this.known.delete(key);
-    this.pending.delete(key);
+    this.known.delete(id);
+    this.pending.delete(id);
   }
 
   termsOf(id: Uint8Array): KnownSettlement | null {
-    return this.known.get(toHex(id)) ?? null;
+    return this.known.get(id) ?? null;
   }
 
   /** The settlements whose terms the pool holds, in the order their terms arrived. */
@@ -165,12 +163,12 @@ export class EvidencePoolV2 {
   }
 
   supportCount(id: Uint8Array, decision: Decision): number {
-    return this.known.get(toHex(id))?.support[decision].size ?? 0;
+    return this.known.get(id)?.support[decision].size ?? 0;
   }
 
   /** Each supporting member's kept entry, by member index ascending. */
   supporters(id: Uint8Array, decision: Decision): PooledEntry[] {
-    const support = this.known.get(toHex(id))?.support[decision];
+    const support = this.known.get(id)?.support[decision];
     if (support === undefined) return [];
     return [...support.values()].sort((a, b) => a.header.signer - b.header.signer);
   }
@@ -216,13 +214,14 @@ export class EvidencePoolV2 {
   }
 
   /** Holds an entry for an id whose terms are unknown ('kept'); a repeat or one that supports nothing is skipped. */
-  private holdPending(key: string, pooled: PooledEntry): 'kept' | 'skipped' | 'refused' {
+  private holdPending(pooled: PooledEntry): 'kept' | 'skipped' | 'refused' {
     if (!entryMaySupport(pooled.entry)) return 'skipped';
-    let held = this.pending.get(key);
+    const id = pooled.entry.settlementId;
+    let held = this.pending.get(id);
     if (held === undefined) {
       if (this.pending.size >= this.config.openSettlementsMax) return 'refused';
       held = [];
-      this.pending.set(key, held);
+      this.pending.set(id, held);
     }
     const member = pooled.header.signer;
     const mine = held.filter((p) => p.header.signer === member);

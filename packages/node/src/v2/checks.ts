@@ -120,6 +120,8 @@ class KeyWriter {
 
 export class MemoV2Checks implements V2Checks {
   private readonly leaves = new Map<string, readonly Uint8Array[] | null>();
+  /** Results by bundle object (weak: they go with the object); bundles are never changed after signing. */
+  private readonly byObject = new WeakMap<Bundle, readonly Uint8Array[] | null>();
   private leavesHeld = 0;
   private readonly proofs = new Map<string, boolean>();
   private readonly key = new KeyWriter();
@@ -134,11 +136,18 @@ export class MemoV2Checks implements V2Checks {
   }
 
   bundleLeaves(bundle: Bundle): readonly Uint8Array[] | null {
+    // The simulator hands one broadcast object to every node: known by identity, no key to hash.
+    const seen = this.byObject.get(bundle);
+    if (seen !== undefined) return seen;
     const key = this.key.start(1).num(bundle.header.count).bytes(bundle.header.root).entries(bundle.entries).digest();
     const hit = this.leaves.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.byObject.set(bundle, hit);
+      return hit;
+    }
     this.computations++;
     const out = directBundleLeaves(bundle);
+    this.byObject.set(bundle, out);
     const size = out?.length ?? 0;
     if (size > this.leavesMax) return out; // too large to remember
     this.leaves.set(key, out);

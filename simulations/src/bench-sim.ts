@@ -147,8 +147,9 @@ function signCostLine(rows: readonly Row[]): string {
   const c = rows[0]!.r.signCosts;
   return (
     `*sign is estimated: signatures counted from the history × the median cost of one, measured before each run (first run's: ` +
-    `node Ed25519 via node:crypto ${fixed(c.nodeEd25519Ms, 3)} ms, party authorization via the pure-JS reference identitySign ` +
-    `${fixed(c.authorizationMs, 3)} ms, BLS partial ${fixed(c.blsMs, 2)} ms). rest = wall − verify − sign: runtime, consensus, ` +
+    `node Ed25519 via node:crypto ${fixed(c.nodeEd25519Ms, 3)} ms, party authorization via node:crypto ` +
+    `${fixed(c.authorizationMs, 3)} ms, BLS partial on a fresh message ${fixed(c.blsMs, 2)} ms; the simulator's partials share one ` +
+    `digest per height, whose hash-to-G1 is remembered, so BLS is overestimated). rest = wall − verify − sign: runtime, consensus, ` +
     'encoding, hashing (Merkle trees, ids), the event queue, legs, garbage collection; only good to the accuracy of the estimate.  '
   );
 }

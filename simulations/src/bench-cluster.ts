@@ -1,7 +1,8 @@
 /**
  * Cluster benchmark: a real 4-node cluster on loopback — one leg host serving the in-memory legs
  * over HTTP and four node processes talking over libp2p, started with
- * `tandem cluster up --legs memory` — measuring
+ * `tandem cluster up --legs memory --protocol P`, one cluster per protocol asked (default 1, then
+ * 2; the first is the baseline of the closing table's ratios) — measuring
  *
  *   1. decision latency, one settlement at a time: from both legs locked (the later of the leg
  *      host's `lock` and `hold` events) to the first node's `decided` log line, next to a floor
@@ -11,9 +12,9 @@
  *      cluster decides them, with a bounded number in flight, counted over a fixed window.
  *
  * Run with `pnpm bench:cluster` (it builds first). Options for shorter runs while developing:
- * `--latency K` (settlements in the latency phase), `--window S` (seconds per saturation window),
- * `--in-flight A,B` (in-flight bounds, one saturation window each), `--keep` (keep the cluster
- * directory and its logs). Prints markdown tables.
+ * `--protocol 1|2|1,2`, `--latency K` (settlements in the latency phase), `--window S` (seconds per
+ * saturation window), `--in-flight A,B` and `--in-flight-v2 A,B` (in-flight bounds, one saturation
+ * window each), `--keep` (keep the cluster directories and their logs). Prints markdown tables.
  *
  * "Both legs locked" is read from the leg host's own event log (GET /admin/events: the asset leg's
  * `lock` and the payment leg's `hold`, stamped when the leg made the change), not from a node: it
@@ -42,8 +43,8 @@ import { EXTRA_OUSG, NODES, WARMUP_SETTLEMENTS, percentile } from './bench-clust
 import { FloorSampler } from './bench-cluster/floor.js';
 import { latencyPhase } from './bench-cluster/latency.js';
 import { LogTail } from './bench-cluster/log-tail.js';
-import { parseOptions } from './bench-cluster/options.js';
-import { render } from './bench-cluster/render.js';
+import { type Options, type Protocol, parseOptions } from './bench-cluster/options.js';
+import { type ProtocolRun, render } from './bench-cluster/render.js';
 import { type SaturationResult, saturationPhase } from './bench-cluster/saturation.js';
 import { makeSubmitter } from './bench-cluster/submitter.js';
 
@@ -57,14 +58,46 @@ async function stopCluster(dir: string): Promise<void> {
   }
 }
 
+/** One protocol on its own cluster: latency one at a time, then the saturation windows. */
+async function runProtocol(protocol: Protocol, opts: Options, sampler: FloorSampler, dirs: string[]): Promise<ProtocolRun> {
+  const dir = mkdtempSync(join(tmpdir(), `tandem-bench-cluster-v${protocol}-`));
+  dirs.push(dir);
+  process.stderr.write(`bench-cluster: starting a ${NODES}-node protocol-${protocol} cluster in ${dir}\n`);
+  const funds = [...DEMO_FUNDS, { leg: 'asset' as const, account: 'alice', unit: 'OUSG', amount: String(EXTRA_OUSG) }];
+  const st = await clusterUp(dir, { nodes: String(NODES), legs: 'memory', funds, protocol: String(protocol) });
+  try {
+    if (st.nodes.length !== NODES) throw new Error(`expected ${NODES} nodes, state.json has ${st.nodes.length}`);
+    const sub = makeSubmitter(dir, st);
+    const tail = await LogTail.open(st);
+    try {
+      process.stderr.write(`bench-cluster: protocol ${protocol}: latency phase (${WARMUP_SETTLEMENTS} + ${opts.latencySettlements} settlements)\n`);
+      const lat = await latencyPhase(protocol, st, sub, tail, opts.latencySettlements, 0, () => sampler.sample());
+      process.stderr.write(`bench-cluster: protocol ${protocol}: latency p50 ${percentile(lat.fromLocked, 50)} ms\n`);
+      let seq = WARMUP_SETTLEMENTS + opts.latencySettlements;
+      const sat: SaturationResult[] = [];
+      for (const m of protocol === 1 ? opts.inFlight : opts.inFlightV2) {
+        process.stderr.write(`bench-cluster: protocol ${protocol}: saturation, at most ${m} in flight\n`);
+        const r = await saturationPhase(st, sub, tail, m, opts.windowMs, seq);
+        seq += r.submitted;
+        sat.push(r);
+      }
+      return { protocol, lat, sat };
+    } finally {
+      await tail.close();
+    }
+  } finally {
+    await stopCluster(dir);
+  }
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const sampler = await FloorSampler.start();
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-cluster-'));
+  const dirs: string[] = [];
   const onSignal = (sig: NodeJS.Signals) => {
     process.stderr.write(`bench-cluster: ${sig}: stopping the cluster\n`);
-    void stopCluster(dir).finally(() => {
-      process.stderr.write(`bench-cluster: cluster stopped; its directory and logs are kept in ${dir}\n`);
+    void Promise.all(dirs.map(stopCluster)).finally(() => {
+      process.stderr.write(`bench-cluster: cluster stopped; its directory and logs are kept in ${dirs.join(', ')}\n`);
       process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   };
@@ -72,38 +105,20 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   let ok = false;
   try {
-    process.stderr.write(`bench-cluster: starting a ${NODES}-node cluster in ${dir}\n`);
-    const st = await clusterUp(dir, { nodes: String(NODES), legs: 'memory', funds: [...DEMO_FUNDS, { leg: 'asset', account: 'alice', unit: 'OUSG', amount: String(EXTRA_OUSG) }] });
-    if (st.nodes.length !== NODES) throw new Error(`expected ${NODES} nodes, state.json has ${st.nodes.length}`);
-    const sub = makeSubmitter(dir, st);
-    const tail = await LogTail.open(st);
-    try {
-      process.stderr.write(`bench-cluster: latency phase (${WARMUP_SETTLEMENTS} + ${opts.latencySettlements} settlements)\n`);
-      const lat = await latencyPhase(st, sub, tail, opts.latencySettlements, 0, () => sampler.sample());
-      const floor = sampler.result();
-      process.stderr.write(`bench-cluster: latency p50 ${percentile(lat.fromLocked, 50)} ms, floor ${floor.totalMs.toFixed(1)} ms\n`);
-      await sampler.stop(); // its hosts stay quiet, but the saturation phase needs nothing of them
-      let seq = WARMUP_SETTLEMENTS + opts.latencySettlements;
-      const sat: SaturationResult[] = [];
-      for (const m of opts.inFlight) {
-        process.stderr.write(`bench-cluster: saturation, at most ${m} in flight\n`);
-        const r = await saturationPhase(st, sub, tail, m, opts.windowMs, seq);
-        seq += r.submitted;
-        sat.push(r);
-      }
-      // Machine lines last: the load average then covers the run.
-      process.stdout.write(render(opts, floor, lat, sat, machineLines()));
-      ok = true;
-    } finally {
-      await tail.close();
-    }
+    const runs: ProtocolRun[] = [];
+    for (const protocol of opts.protocols) runs.push(await runProtocol(protocol, opts, sampler, dirs));
+    const floor = sampler.result();
+    // Machine lines last: the load average then covers the run.
+    process.stdout.write(render(opts, floor, runs, machineLines()));
+    ok = true;
   } finally {
-    await stopCluster(dir);
     await sampler.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (ok && !opts.keep) rmSync(dir, { recursive: true, force: true });
-    else process.stderr.write(`bench-cluster: cluster directory and logs kept in ${dir}\n`);
+    for (const dir of dirs) {
+      if (ok && !opts.keep) rmSync(dir, { recursive: true, force: true });
+      else process.stderr.write(`bench-cluster: cluster directory and logs kept in ${dir}\n`);
+    }
   }
 }
 

@@ -111,6 +111,11 @@ export class V2Memory {
         this.remembered(toHex(id)).views[leg.leg] = view;
         return view;
       },
+      observeMany: async (ids) => {
+        const views = await leg.observeMany(ids);
+        views.forEach((view, k) => (this.remembered(toHex(ids[k]!)).views[leg.leg] = view));
+        return views;
+      },
       applyReport: (report) => leg.applyReport(report),
       reclaim: (id) => leg.reclaim(id),
       submitRoot: (report) => leg.submitRoot(report),

@@ -91,6 +91,7 @@ export function auditedLeg(leg: BatchLegAdapter, log: (line: Record<string, unkn
     leg: leg.leg,
     prepare: (terms, authorization) => leg.prepare(terms, authorization),
     observe: (id) => leg.observe(id),
+    observeMany: (ids) => leg.observeMany(ids),
     applyReport: async (report: Report) => {
       const outcome = await leg.applyReport(report);
       if (outcome.kind === 'refused') log({ event: 'leg-refused', leg: leg.leg, call: 'apply', settlement: toHex(report.settlementId), decision: report.decision, round: report.round, reason: outcome.reason });

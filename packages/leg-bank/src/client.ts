@@ -9,13 +9,14 @@ import {
   type RootOutcome,
   type Refusal,
   TransientLegError,
+  assertObserveIds,
   entriesCountProblem,
   entryShapeProblem,
   refuseAll,
   refused,
   reportShapeProblem,
 } from '@tandem/legs';
-import { applyOutcomesFromJson, entryToJson, multiproofToJson, provenEntryToJson, reportV2ToJson, rootOutcomeFromJson } from '@tandem/legs/json';
+import { applyOutcomesFromJson, entryToJson, multiproofToJson, provenEntryToJson, reportV2ToJson, rootOutcomeFromJson, viewsFromJson, viewsRequestToJson } from '@tandem/legs/json';
 import type { AccountBalance, BankEvent, BankSettlementView } from './model.js';
 import {
   type Json,
@@ -86,6 +87,13 @@ export class HttpBankAdapter implements BatchLegAdapter {
   async observe(settlementId: Uint8Array): Promise<LegView> {
     const v = settlementFromJson(await this.call('GET', `/settlements/${toHex(settlementId)}`), 'observe');
     return { state: v.state, finalityHeight: v.finalityHeight, lock: v.lock };
+  }
+
+  /** One POST /views for all of them. */
+  async observeMany(settlementIds: readonly Uint8Array[]): Promise<readonly LegView[]> {
+    assertObserveIds(settlementIds);
+    if (settlementIds.length === 0) return [];
+    return viewsFromJson(await this.call('POST', '/views', viewsRequestToJson(settlementIds)), settlementIds.length);
   }
 
   async applyReport(report: Report): Promise<ApplyOutcome> {

@@ -1,6 +1,7 @@
 import { type Authorization, type Entry, type LegView, type LockRecord, type Report, type ReportV2, type Terms, type TreeMultiproof, U256_MAX, assert, encodeReport, expectedLock, toHex } from '@tandem/protocol';
 import {
   type ApplyDecision,
+  assertObserveIds,
   type ApplyOutcome,
   type BankVenue,
   type BatchLegAdapter,
@@ -178,6 +179,16 @@ export class PgBankLedger implements BatchLegAdapter {
     const rec = await this.guard('observe', () => this.store.readSettlement(this.sql, settlementIdBytes));
     if (rec === null) return { state: 'none', finalityHeight: 0n, lock: null };
     return { state: rec.state, finalityHeight: rec.height, lock: rec.lock };
+  }
+
+  /** One query for all of them. */
+  async observeMany(settlementIds: readonly Uint8Array[]): Promise<readonly LegView[]> {
+    assertObserveIds(settlementIds);
+    const rows = await this.guard('observeMany', () => this.store.readSettlements(this.sql, settlementIds));
+    return settlementIds.map((id) => {
+      const rec = rows.get(toHex(id));
+      return rec === undefined ? { state: 'none', finalityHeight: 0n, lock: null } : { state: rec.state, finalityHeight: rec.height, lock: rec.lock };
+    });
   }
 
   async applyReport(report: Report): Promise<ApplyOutcome> {

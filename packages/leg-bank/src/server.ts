@@ -10,6 +10,8 @@ import {
   reportV2FromJson,
   rootFromHex,
   rootOutcomeToJson,
+  viewsRequestFromJson,
+  viewsToJson,
 } from '@tandem/legs/json';
 import type { PgBankLedger } from './ledger.js';
 import { BankInputError } from './model.js';
@@ -74,6 +76,7 @@ const HISTORY_DEFAULT_LIMIT = 100;
  * | POST /roots/{root}/entries | `{ items: [{ entry: hex(encodeEntry), proof: { index, count, siblings } }…] }` | `{ outcomes: [apply outcome…] }` |
  * | POST /batches | `{ report, entries: [hex(encodeEntry)…], multiproof: { indices, count, siblings } }` | `{ outcomes: [apply outcome…] }` |
  * | GET /settlements/{id} | | settlement view (state, finalityHeight, lock, transfer, appliedReport, rejectReason) |
+ * | POST /views | `{ ids: [hex…] }`, at most 1,024 | `{ views: [leg view…] }`, one per id in order (observeMany) |
  * | GET /history | `?after=SEQ&limit=N` | `{ events: [event…] }` |
  *
  * Every request first passes @tandem/http's guard: 401 without the bearer token (whatever the
@@ -173,6 +176,10 @@ async function handle(ledger: PgBankLedger, req: IncomingMessage, bodyBytesMax: 
       const b = await body();
       return applyOutcomesToJson(await ledger.applyBatch(reportV2FromJson(b.report, 'body.report'), entriesFromJson(b.entries, 'body.entries'), multiproofFromJson(b.multiproof, 'body.multiproof')));
     }
+    case 'views':
+      if (parts.length !== 1) break;
+      route('POST');
+      return viewsToJson(await ledger.observeMany(viewsRequestFromJson(await body())));
     case 'settlements':
       if (parts.length !== 2) break;
       route('GET');

@@ -7,7 +7,7 @@
  * then the ledger head row — so concurrent calls on several connections never deadlock, and a
  * second call for the same id sees what the first committed.
  */
-import { type LegState, type LockRecord, fromHex } from '@tandem/protocol';
+import { type LegState, type LockRecord, fromHex, toHex } from '@tandem/protocol';
 import type { NewLegEvent, VerifiedRoot } from '@tandem/legs';
 import type { AccountBalance, BankEvent, Transfer } from './model.js';
 import { type AccountRow, type SettlementRow, accountBalance, accountRow, big, historyEvent, safeNumber, settlementRow, str, transferOf } from './rows.js';
@@ -76,6 +76,24 @@ export class LedgerStore {
     );
     const r = rows[0];
     return r === undefined ? null : settlementRow(id, r);
+  }
+
+  /** Many settlements in one query: the rows found, by id hex (absent ids are not in the map). */
+  async readSettlements(q: SqlQueryable, ids: readonly Uint8Array[]): Promise<Map<string, SettlementRow>> {
+    const out = new Map<string, SettlementRow>();
+    if (ids.length === 0) return out;
+    // Hex text travels the same way through pg and PGlite; decoded back to bytea, the index is used.
+    const rows = await q.query(
+      `SELECT settlement_id, state, payer, payee, currency, amount::text AS amount, venue, valid_until_ms::text AS valid_until_ms, reclaim_at_ms::text AS reclaim_at_ms,
+              group_public_key, config_digest, reject_reason, applied_report, height::text AS height
+       FROM ${this.settlements} WHERE settlement_id IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`,
+      [ids.map((id) => toHex(id))],
+    );
+    for (const r of rows) {
+      const id = new Uint8Array(r['settlement_id'] as Uint8Array);
+      out.set(toHex(id), settlementRow(id, r));
+    }
+    return out;
   }
 
   private async insertLocked(tx: SqlQueryable, id: Uint8Array, lock: LockRecord, configDigest: Uint8Array, seq: bigint): Promise<void> {

@@ -37,7 +37,7 @@ import {
   settlementId,
   toHex,
 } from '@tandem/protocol';
-import { type ApplyOutcome, type BatchLegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, prepareOnRecord, refused, reportAnchorProblem, reportShapeProblem } from '@tandem/legs';
+import { type ApplyOutcome, type BatchLegAdapter, type PrepareOutcome, type ReclaimOutcome, TransientLegError, assertObserveIds, prepareOnRecord, refused, reportAnchorProblem, reportShapeProblem } from '@tandem/legs';
 import type { ProvenEntry, RootOutcome } from '@tandem/legs';
 import { dvpEscrowAbi } from './artifacts.js';
 import type { LockAuthorizer } from './authorization.js';
@@ -206,7 +206,18 @@ export class EvmEscrowAdapter implements BatchLegAdapter {
   }
 
   async observe(id: Uint8Array): Promise<LegView> {
+    return this.viewAt(id, await this.finalHeight());
+  }
+
+  /** One final height for all of them, then their records at that block (read in parallel). */
+  async observeMany(ids: readonly Uint8Array[]): Promise<readonly LegView[]> {
+    assertObserveIds(ids);
+    if (ids.length === 0) return [];
     const at = await this.finalHeight();
+    return Promise.all(ids.map((id) => this.viewAt(id, at)));
+  }
+
+  private async viewAt(id: Uint8Array, at: bigint): Promise<LegView> {
     const rec = await this.record(id, at);
     if (rec.state === 'none') return { state: 'none', finalityHeight: at, lock: null };
     const lock = rec.lockedAtBlock === 0n ? null : await this.lockRecord(id, rec);

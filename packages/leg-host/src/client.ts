@@ -39,6 +39,7 @@ import {
   type Refusal,
   type RootOutcome,
   TransientLegError,
+  assertObserveIds,
   entriesCountProblem,
   refuseAll,
   refused,
@@ -68,6 +69,9 @@ import {
   reclaimOutcomeFromJson,
   rootOutcomeFromJson,
   settlementIdToHex,
+  VIEW_JSON_BYTES_MAX,
+  viewsFromJson,
+  viewsRequestToJson,
 } from '@tandem/legs/json';
 import {
   type PrepareRequestJson,
@@ -245,6 +249,14 @@ export class HttpLegAdapter implements BatchLegAdapter {
 
   async observe(settlementId: Uint8Array): Promise<LegView> {
     return this.call('GET', `/settlements/${settlementIdToHex(settlementId)}`, undefined, legViewFromJson);
+  }
+
+  /** One POST for all of them (the ids are checked here first: too many is a caller's bug). */
+  async observeMany(settlementIds: readonly Uint8Array[]): Promise<readonly LegView[]> {
+    assertObserveIds(settlementIds);
+    if (settlementIds.length === 0) return [];
+    const limitBytes = Math.max(this.limitBytes, settlementIds.length * VIEW_JSON_BYTES_MAX);
+    return this.call('POST', '/views', viewsRequestToJson(settlementIds), (v) => viewsFromJson(v, settlementIds.length), limitBytes);
   }
 
   async applyReport(report: Report): Promise<ApplyOutcome> {

@@ -49,6 +49,8 @@ import {
   rootFromHex,
   rootOutcomeToJson,
   settlementIdFromHex,
+  viewsRequestFromJson,
+  viewsToJson,
 } from '@tandem/legs/json';
 import { applyRequestFromJson, batchRequestFromJson, emptyRequestFromJson, entriesRequestFromJson, prepareRequestFromJson, rootRequestFromJson } from './wire.js';
 
@@ -217,15 +219,16 @@ class Router {
       emptyRequestFromJson(await ctx.body());
       return reclaimOutcomeToJson(await adapter.reclaim(id));
     }
-    if ((rest.length === 1 && (a === 'roots' || a === 'batches')) || (rest.length === 3 && a === 'roots' && c === 'entries')) return this.batchRoute(ctx, legName, rest);
+    if ((rest.length === 1 && (a === 'roots' || a === 'batches' || a === 'views')) || (rest.length === 3 && a === 'roots' && c === 'entries')) return this.batchRoute(ctx, legName, rest);
     throw notFound(ctx);
   }
 
-  /** The protocol v2 routes: roots, entries by proof, batches by multiproof. */
+  /** The protocol v2 routes: roots, entries by proof, batches by multiproof, views of many ids. */
   private async batchRoute(ctx: RequestContext, legName: string, rest: readonly string[]): Promise<unknown> {
     allow(ctx, 'POST');
     const adapter = this.batchAdapter(legName);
     const [a, b] = rest;
+    if (a === 'views') return viewsToJson(await adapter.observeMany(viewsRequestFromJson(await ctx.batchBody())));
     if (a === 'roots' && rest.length === 1) return rootOutcomeToJson(await adapter.submitRoot(rootRequestFromJson(await ctx.body())));
     if (a === 'roots') {
       const root = rootFromHex(b, 'root');
@@ -238,7 +241,7 @@ class Router {
 
   private batchAdapter(name: string): BatchLegAdapter {
     const adapter = this.adapter(name);
-    if (!isBatchLegAdapter(adapter)) throw new HttpError(404, `this host's ${name} leg does not take protocol v2 calls (roots, entries, batches)`);
+    if (!isBatchLegAdapter(adapter)) throw new HttpError(404, `this host's ${name} leg does not take protocol v2 calls (roots, entries, batches, views)`);
     return adapter;
   }
 

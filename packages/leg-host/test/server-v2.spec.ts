@@ -117,7 +117,7 @@ describe('leg host protocol v2 routes', () => {
   });
 
   describe('malformed requests get 400 naming the field', () => {
-    it('roots, entries and batches', async () => {
+    it('roots, entries, batches and views', async () => {
       const root = rootRequestToJson(REPORT);
       const items = entriesRequestToJson(proven(ENTRIES));
       const batch = batchRequestToJson(REPORT, ENTRIES, MULTIPROOF);
@@ -147,6 +147,11 @@ describe('leg host protocol v2 routes', () => {
         ['/legs/payment/batches', { ...batch, multiproof: { ...batch.multiproof, indices: [0.5] } }, 'multiproof.indices[0]'],
         ['/legs/payment/batches', { report: batch.report, entries: batch.entries }, 'multiproof'],
         ['/legs/payment/batches', { ...batch, report: root.report.slice(0, 100) }, 'report'],
+        ['/legs/payment/views', {}, 'ids'],
+        ['/legs/payment/views', { ids: 'all' }, 'ids'],
+        ['/legs/payment/views', { ids: [toHex(REPORT.root).slice(2)] }, 'ids[0]'],
+        ['/legs/payment/views', { ids: Array(1025).fill(toHex(REPORT.root)) }, 'ids'],
+        ['/legs/payment/views', { ids: [], more: 1 }, 'more'],
       ];
       for (const [path, body, field] of cases) {
         const r = await post(`${host.url}${path}`, body);

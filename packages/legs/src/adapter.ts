@@ -108,10 +108,24 @@ export interface BatchLegAdapter extends LegAdapter {
    * its reason.
    */
   applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]>;
+  /**
+   * The views of many settlement ids in one read of the leg (one query, one HTTP call): each as
+   * `observe` shows it, in order. At most OBSERVE_IDS_MAX ids; more is a caller's bug (throws).
+   */
+  observeMany(settlementIds: readonly Uint8Array[]): Promise<readonly LegView[]>;
+}
+
+/** Ids one observeMany call takes at most (a node reads more in several calls). */
+export const OBSERVE_IDS_MAX = 1024;
+
+/** Throws (a caller's bug, not a leg's failure) unless `ids` is a list observeMany takes. */
+export function assertObserveIds(ids: readonly Uint8Array[]): void {
+  if (ids.length > OBSERVE_IDS_MAX) throw new RangeError(`observeMany takes at most ${OBSERVE_IDS_MAX} ids, got ${ids.length}`);
+  for (const id of ids) if (id.length !== 32) throw new RangeError(`observeMany: a settlement id is 32 bytes, got ${id.length}`);
 }
 
 /** Does this adapter take roots and entries (protocol v2)? */
 export function isBatchLegAdapter(adapter: LegAdapter): adapter is BatchLegAdapter {
   const a = adapter as Partial<BatchLegAdapter>;
-  return typeof a.submitRoot === 'function' && typeof a.applyEntries === 'function' && typeof a.applyBatch === 'function';
+  return typeof a.submitRoot === 'function' && typeof a.applyEntries === 'function' && typeof a.applyBatch === 'function' && typeof a.observeMany === 'function';
 }

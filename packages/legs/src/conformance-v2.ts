@@ -20,7 +20,7 @@ import {
   settlementId,
   validUntilMs,
 } from '@tandem/protocol';
-import { type ApplyOutcome, type BatchLegAdapter, type ProvenEntry, isBatchLegAdapter } from './adapter.js';
+import { type ApplyOutcome, type BatchLegAdapter, OBSERVE_IDS_MAX, type ProvenEntry, isBatchLegAdapter } from './adapter.js';
 import { type Dealer, signReportV2 } from './fixture.js';
 import { type LegHarness, AMOUNT, BEFORE_MS, FUNDS, Session, otherDealer } from './conformance-harness.js';
 
@@ -49,7 +49,7 @@ class SessionV2 extends Session {
 
   constructor(h: LegHarness) {
     super(h);
-    if (!isBatchLegAdapter(h.adapter)) throw new Error('the v2 suite needs a BatchLegAdapter (submitRoot, applyEntries, applyBatch)');
+    if (!isBatchLegAdapter(h.adapter)) throw new Error('the v2 suite needs a BatchLegAdapter (submitRoot, applyEntries, applyBatch, observeMany)');
     this.a = h.adapter;
   }
 
@@ -301,6 +301,36 @@ export function legConformanceV2(name: string, makeHarness: (protocol: 1 | 2) =>
         expect((await s.applyAll(b))[0]!.kind).toBe('refused');
         await s.expectState(t, 'reclaimed');
         expect(await s.balance('alice')).toBe(FUNDS);
+      });
+    });
+
+    describe('observeMany', () => {
+      it('shows each id as observe does, in order: locked, rejected, committed, aborted, unknown, repeated', async () => {
+        const locked = s.makeTerms('many-locked');
+        const rejected = s.makeTerms('many-rejected', { amount: FUNDS + 1n });
+        const committed = s.makeTerms('many-committed');
+        const aborted = s.makeTerms('many-aborted');
+        const unknown = s.makeTerms('many-unknown');
+        await s.lockOf(locked);
+        expect((await s.h.adapter.prepare(rejected, s.auth(rejected))).kind).toBe('rejected');
+        await s.lockOf(committed);
+        await s.lockOf(aborted);
+        const b = await s.submitted(s.batch([s.entry(committed, 'COMMIT'), s.entry(aborted, 'ABORT')]));
+        expect(await s.applyAll(b)).toEqual([APPLIED, APPLIED]);
+        const order = [unknown, committed, locked, rejected, aborted, locked];
+        const many = await s.a.observeMany(order.map((t) => settlementId(t)));
+        const each = [];
+        for (const t of order) each.push(await s.h.adapter.observe(settlementId(t)));
+        expect(many).toEqual(each);
+        expect(many.map((v) => v.state)).toEqual(['none', 'committed', 'locked', 'rejected', 'aborted', 'locked']);
+        expect(await s.a.observeMany([])).toEqual([]);
+      });
+
+      it(`refuses more than ${OBSERVE_IDS_MAX} ids, or an id that is not 32 bytes (a caller's bug, not a leg failure)`, async () => {
+        const id = settlementId(s.makeTerms('many-bound'));
+        await expect(s.a.observeMany(Array.from({ length: OBSERVE_IDS_MAX + 1 }, () => id))).rejects.toThrow(RangeError);
+        await expect(s.a.observeMany([id.subarray(0, 31)])).rejects.toThrow(RangeError);
+        expect(await s.a.observeMany(Array.from({ length: OBSERVE_IDS_MAX }, () => id))).toHaveLength(OBSERVE_IDS_MAX);
       });
     });
 

@@ -30,9 +30,9 @@ import {
   encodeTerms,
   toHex,
 } from '@tandem/protocol';
-import type { ApplyOutcome, PrepareOutcome, ReclaimOutcome, RootOutcome } from './adapter.js';
+import { type ApplyOutcome, OBSERVE_IDS_MAX, type PrepareOutcome, type ReclaimOutcome, type RootOutcome } from './adapter.js';
 import { LEG_CALL_ENTRIES_MAX } from './rules/entry.js';
-import { arrayField, decimalField, encodedField, fieldPath, hexField, intField, objectField, oneOfField, stringField } from './json-fields.js';
+import { WireError, arrayField, decimalField, encodedField, fieldPath, hexField, intField, objectField, oneOfField, stringField } from './json-fields.js';
 
 export * from './json-fields.js';
 export * from './json-v2.js';
@@ -235,3 +235,29 @@ export function applyOutcomesFromJson(v: unknown, field = ''): ApplyOutcome[] {
   const path = fieldPath(field, 'outcomes');
   return arrayField(o.outcomes, path, LEG_CALL_ENTRIES_MAX).map((x, k) => applyOutcomeFromJson(x, `${path}[${k}]`));
 }
+
+/** observeMany's request: `{ ids: [hex…] }`, 0..OBSERVE_IDS_MAX settlement ids. */
+export function viewsRequestToJson(ids: readonly Uint8Array[]): { ids: string[] } {
+  return { ids: ids.map(toHex) };
+}
+
+export function viewsRequestFromJson(v: unknown): Uint8Array[] {
+  const o = objectField(v, '', ['ids']);
+  return arrayField(o['ids'], 'ids', OBSERVE_IDS_MAX, 0).map((x, k) => settlementIdFromHex(x, `ids[${k}]`));
+}
+
+/** observeMany's answer: `{ views: [LegViewJson…] }`, one per id asked, in order. */
+export function viewsToJson(views: readonly LegView[]): { views: LegViewJson[] } {
+  return { views: views.map(legViewToJson) };
+}
+
+/** Throws WireError naming the field unless it holds exactly `count` views. */
+export function viewsFromJson(v: unknown, count: number): LegView[] {
+  const o = objectField(v, '', ['views']);
+  const views = arrayField(o['views'], 'views', OBSERVE_IDS_MAX, 0).map((x, k) => legViewFromJson(x, `views[${k}]`));
+  if (views.length !== count) throw new WireError('views', `${views.length} views for ${count} ids`);
+  return views;
+}
+
+/** Bytes of one view's JSON at most (a lock record with its hex fields): bounds an answer of many. */
+export const VIEW_JSON_BYTES_MAX = 2_048;

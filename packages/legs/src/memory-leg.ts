@@ -15,7 +15,7 @@ import {
   toHex,
 } from '@tandem/protocol';
 import type { ApplyOutcome, BatchLegAdapter, PrepareOutcome, ProvenEntry, ReclaimOutcome, RootOutcome } from './adapter.js';
-import { TransientLegError } from './adapter.js';
+import { TransientLegError, assertObserveIds } from './adapter.js';
 import { type BalanceEntry, conservationProblemOf } from './balances.js';
 import type { LegEvent } from './events.js';
 import { type LegChecks, type LegOptions, legChecksOf } from './rules/options.js';
@@ -163,6 +163,16 @@ export class MemoryLeg implements BatchLegAdapter {
 
   async observe(settlementIdBytes: Uint8Array): Promise<LegView> {
     this.ensureAvailable('observe');
+    return this.viewOf(settlementIdBytes);
+  }
+
+  async observeMany(settlementIds: readonly Uint8Array[]): Promise<readonly LegView[]> {
+    assertObserveIds(settlementIds);
+    this.ensureAvailable('observeMany');
+    return settlementIds.map((id) => this.viewOf(id));
+  }
+
+  private viewOf(settlementIdBytes: Uint8Array): LegView {
     const rec = this.records.get(toHex(settlementIdBytes));
     // A lock that is not final yet is not reported: observers count locks at finality only.
     if (rec === undefined || (rec.state === 'locked' && !this.isFinal(rec))) return { state: 'none', finalityHeight: 0n, lock: null };

@@ -156,26 +156,29 @@ function floodingTransport(inner: Transport, signer: Signer, env: ByzantineEnv):
  * BatchLegAdapter exactly when the real one is).
  */
 function lyingLegs(inner: Legs, env: ByzantineEnv, claim: 'locked' | 'rejected'): Legs {
-  const wrap = (adapter: LegAdapter): LegAdapter => ({
-    ...(isBatchLegAdapter(adapter)
-      ? {
-          submitRoot: (r: ReportV2) => adapter.submitRoot(r),
-          applyEntries: (root: Uint8Array, items: readonly ProvenEntry[]) => adapter.applyEntries(root, items),
-          applyBatch: (r: ReportV2, entries: readonly Entry[], m: TreeMultiproof) => adapter.applyBatch(r, entries, m),
-        }
-      : {}),
-    leg: adapter.leg,
-    prepare: (t, a) => adapter.prepare(t, a),
-    applyReport: (r) => adapter.applyReport(r),
-    reclaim: (id) => adapter.reclaim(id),
-    observe: async (id): Promise<LegView> => {
-      const real = await adapter.observe(id);
+  const wrap = (adapter: LegAdapter): LegAdapter => {
+    const lie = (id: Uint8Array, real: LegView): LegView => {
       const terms = env.termsOf(toHex(id));
       if (!env.active() || terms === undefined || real.state === 'committed' || real.state === 'aborted') return real;
       if (claim === 'locked') return { state: 'locked', finalityHeight: real.finalityHeight, lock: expectedLock(terms, adapter.leg, id, env.groupPublicKey) };
       return adapter.leg === 'payment' ? { state: 'rejected', finalityHeight: real.finalityHeight, lock: null } : real;
-    },
-  });
+    };
+    return {
+      ...(isBatchLegAdapter(adapter)
+        ? {
+            submitRoot: (r: ReportV2) => adapter.submitRoot(r),
+            applyEntries: (root: Uint8Array, items: readonly ProvenEntry[]) => adapter.applyEntries(root, items),
+            applyBatch: (r: ReportV2, entries: readonly Entry[], m: TreeMultiproof) => adapter.applyBatch(r, entries, m),
+            observeMany: async (ids: readonly Uint8Array[]) => (await adapter.observeMany(ids)).map((real, k) => lie(ids[k]!, real)),
+          }
+        : {}),
+      leg: adapter.leg,
+      prepare: (t, a) => adapter.prepare(t, a),
+      applyReport: (r) => adapter.applyReport(r),
+      reclaim: (id) => adapter.reclaim(id),
+      observe: async (id): Promise<LegView> => lie(id, await adapter.observe(id)),
+    };
+  };
   return { asset: wrap(inner.asset), payment: wrap(inner.payment) };
 }
 

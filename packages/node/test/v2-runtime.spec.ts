@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { settlementId, toHex } from '@tandem/protocol';
 import { WorldV2 } from './v2-world.js';
 
@@ -28,8 +28,17 @@ describe('NodeRuntimeV2: deciding batches with 4 nodes in memory', () => {
     w.startAll();
     await w.runFor(1_000);
     const all = Array.from({ length: 50 }, (_, k) => w.terms(`burst-${k}`));
+    // Leg reads are batched: one observeMany per leg and read, never one call per settlement.
+    const single = vi.spyOn(w.asset, 'observe');
+    const many = vi.spyOn(w.asset, 'observeMany');
     for (const t of all) expect(w.intent(t)).toEqual([null, null, null, null]);
     await w.runFor(5_000);
+    const idsPerCall = many.mock.calls.map(([ids]) => ids.length);
+    expect(single).not.toHaveBeenCalled();
+    expect(Math.max(...idsPerCall)).toBeGreaterThan(10);
+    // Each node reads every settlement at least twice (locked, then closed): per-settlement calls would be ≥ 400.
+    expect(idsPerCall.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4 * 2 * 50);
+    expect(idsPerCall.length).toBeLessThan(4 * 2 * 50 / 4);
     const heights = w.eventsOf(1, 'decided-height');
     const sizes = heights.map((h) => h.entries.length);
     console.log(`burst of 50: ${heights.length} heights, batch sizes ${sizes.join(', ')}`);

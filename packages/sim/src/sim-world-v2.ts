@@ -107,6 +107,7 @@ function withV2Methods(leg: BatchLegAdapter, v2: Pick<BatchLegAdapter, 'submitRo
     leg: leg.leg,
     prepare: (t, a) => leg.prepare(t, a),
     observe: (id) => leg.observe(id),
+    observeMany: (ids) => leg.observeMany(ids),
     applyReport: (r) => leg.applyReport(r),
     reclaim: (id) => leg.reclaim(id),
     ...v2,

@@ -17,6 +17,8 @@ export const WRITE_AHEAD_ON_PATH = 5;
 export const WARMUP_SETTLEMENTS = 3;
 export const LATENCY_SETTLEMENTS_DEFAULT = 30;
 export const IN_FLIGHT_DEFAULT = [1, 2, 4, 8] as const;
+/** Protocol 2 batches what is in flight: its bounds go far higher. */
+export const IN_FLIGHT_V2_DEFAULT = [8, 64, 512] as const;
 export const WINDOW_MS_DEFAULT = 20_000;
 /** Before each counting window the pipeline fills: decisions in the ramp are not counted. */
 export const RAMP_MS = 3_000;

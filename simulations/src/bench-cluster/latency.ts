@@ -5,6 +5,7 @@ import { NODES, SETTLEMENT_TIMEOUT_MS, WARMUP_SETTLEMENTS } from './constants.js
 import { type CpuPerSettlement, cpuPer, cpuSample } from './cpu.js';
 import { bothLockedTimes } from './lock-times.js';
 import { type LogTail, waitUntil } from './log-tail.js';
+import type { Protocol } from './options.js';
 import type { Submitter } from './submitter.js';
 
 export interface Timed {
@@ -55,7 +56,7 @@ export const SEGMENTS = [
  * `between` runs after each measured settlement, with the cluster idle (the floor's sampling); the
  * CPU it costs this process is left out of the per-settlement CPU.
  */
-export async function latencyPhase(st: ClusterState, sub: Submitter, tail: LogTail, k: number, seq0: number, between: () => Promise<void>): Promise<LatencyResult> {
+export async function latencyPhase(protocol: Protocol, st: ClusterState, sub: Submitter, tail: LogTail, k: number, seq0: number, between: () => Promise<void>): Promise<LatencyResult> {
   for (let i = 0; i < WARMUP_SETTLEMENTS; i++) await settleAlone(sub, tail, seq0 + i);
   const runs: Timed[] = [];
   const cpu0 = cpuSample(st);
@@ -77,9 +78,11 @@ export async function latencyPhase(st: ClusterState, sub: Submitter, tail: LogTa
   for (const r of runs) {
     const tr = tail.trace(r.idHex);
     const lockedMs = locked.get(r.idHex);
-    if (lockedMs === undefined || tr.decidedMs === null || tr.bothLockedObservedMs === null) throw new Error(`settlement ${r.idHex}: a lock event, decision or observation is missing`);
+    if (lockedMs === undefined || tr.decidedMs === null) throw new Error(`settlement ${r.idHex}: a lock event or the decision is missing`);
+    // Protocol 2 signs bundles, not one observation per settlement: no observation mark, no stretches.
+    if (protocol === 1 && tr.bothLockedObservedMs === null) throw new Error(`settlement ${r.idHex}: no signed observation of both legs locked`);
     out.fromLocked.push(tr.decidedMs - lockedMs);
-    out.fromObserved.push(tr.decidedMs - tr.bothLockedObservedMs);
+    if (tr.bothLockedObservedMs !== null) out.fromObserved.push(tr.decidedMs - tr.bothLockedObservedMs);
     out.fromSubmit.push(tr.decidedMs - r.submittedMs);
     if (tr.round !== 0) out.laterRounds++;
     const marks = [lockedMs, tr.bothLockedObservedMs, tr.round0.proposalMs, qth(tr.round0.prevoteMs), qth(tr.round0.precommitMs), tr.decidedMs];

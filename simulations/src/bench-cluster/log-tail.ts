@@ -4,10 +4,15 @@ import type { ClusterState } from '@tandem/devnet';
 import { READ_BYTES_MAX, TAIL_POLL_MS, isRecord, sleep } from './constants.js';
 
 export interface Trace {
-  /** Earliest `decided` line over all nodes (ms since the epoch), its decision and round. */
+  /**
+   * Earliest decision line over all nodes (ms since the epoch: protocol 1's `decided`, protocol
+   * 2's `settlement-decided`), its decision and round (under 2, the round its height decided in).
+   */
   decidedMs: number | null;
   decision: string | null;
   round: number | null;
+  /** Protocol 2: the height that decided it. */
+  height: number | null;
   /** Earliest signed (non-deadline) observation showing both legs locked. */
   bothLockedObservedMs: number | null;
   /** Round 0: the earliest signed proposal, and when each node signed its prevote / precommit for a value (not nil). */
@@ -17,6 +22,8 @@ export interface Trace {
 
 export class LogTail {
   private readonly traces = new Map<string, Trace>();
+  /** Protocol 2: the round each height decided in, from the `decided-height` lines (logged before its settlements'). */
+  private readonly heightRounds = new Map<number, number>();
 
   private constructor(private readonly files: { readonly node: string; readonly fh: FileHandle; offset: number; rest: Buffer }[]) {}
 
@@ -28,7 +35,7 @@ export class LogTail {
 
   /** Only settlements registered here are traced (the logs hold a 16-hex-digit id prefix). */
   expect(idHex: string): void {
-    this.traces.set(idHex.slice(0, 16), { decidedMs: null, decision: null, round: null, bothLockedObservedMs: null, round0: { proposalMs: null, prevoteMs: [], precommitMs: [] }, closedBy: new Set() });
+    this.traces.set(idHex.slice(0, 16), { decidedMs: null, decision: null, round: null, height: null, bothLockedObservedMs: null, round0: { proposalMs: null, prevoteMs: [], precommitMs: [] }, closedBy: new Set() });
   }
 
   trace(idHex: string): Trace {
@@ -63,14 +70,18 @@ export class LogTail {
     } catch {
       return; // not one of the node's JSON lines (e.g. a stack trace)
     }
-    if (!isRecord(e) || typeof e['settlement'] !== 'string' || typeof e['t'] !== 'string') return;
+    if (!isRecord(e) || typeof e['t'] !== 'string') return;
+    if (e['event'] === 'decided-height' && typeof e['height'] === 'number' && typeof e['round'] === 'number') this.heightRounds.set(e['height'], e['round']);
+    if (typeof e['settlement'] !== 'string') return;
     const tr = this.traces.get(e['settlement']);
     if (tr === undefined) return;
     const atMs = Date.parse(e['t']);
-    if (e['event'] === 'decided' && (tr.decidedMs === null || atMs < tr.decidedMs)) {
+    const v2 = e['event'] === 'settlement-decided';
+    if ((e['event'] === 'decided' || v2) && (tr.decidedMs === null || atMs < tr.decidedMs)) {
       tr.decidedMs = atMs;
       tr.decision = typeof e['decision'] === 'string' ? e['decision'] : null;
-      tr.round = typeof e['round'] === 'number' ? e['round'] : null;
+      tr.height = v2 && typeof e['height'] === 'number' ? e['height'] : null;
+      tr.round = v2 ? (tr.height === null ? null : (this.heightRounds.get(tr.height) ?? null)) : typeof e['round'] === 'number' ? e['round'] : null;
     } else if (e['event'] === 'signed' && e['kind'] === 'obs' && e['deadline'] === false && e['asset'] === 'locked' && e['payment'] === 'locked') {
       if (tr.bothLockedObservedMs === null || atMs < tr.bothLockedObservedMs) tr.bothLockedObservedMs = atMs;
     } else if (e['event'] === 'signed' && e['round'] === 0 && e['value'] !== null) {

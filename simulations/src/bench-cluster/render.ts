@@ -5,12 +5,53 @@ import { DRAIN_TIMEOUT_MS, MESSAGE_DELAYS, NODES, RAMP_MS, WARMUP_SETTLEMENTS, W
 import { cpuText } from './cpu.js';
 import { type Floor, probe } from './floor.js';
 import { type LatencyResult, SEGMENTS } from './latency.js';
-import type { Options } from './options.js';
+import type { Options, Protocol } from './options.js';
 import type { SaturationResult } from './saturation.js';
 
 const fmt = (ms: number, digits = 0) => ms.toFixed(digits);
 
-export function render(opts: Options, floor: Floor, lat: LatencyResult, sat: readonly SaturationResult[], machine: readonly string[]): string {
+/** One protocol's cluster: its latency phase and saturation windows. */
+export interface ProtocolRun {
+  readonly protocol: Protocol;
+  readonly lat: LatencyResult;
+  readonly sat: readonly SaturationResult[];
+}
+
+const peakOf = (sat: readonly SaturationResult[]) => sat.reduce<SaturationResult | null>((best, r) => (best === null || r.perSecond > best.perSecond ? r : best), null);
+
+/** Every protocol's section, then (with two) each against the first, measured in the same run. */
+export function render(opts: Options, floor: Floor, runs: readonly ProtocolRun[], machine: readonly string[]): string {
+  const base = runs[0]!;
+  const ratio = (x: number, b: number) => (b > 0 ? `${(x / b).toFixed(2)}×` : '–');
+  const summary =
+    runs.length < 2
+      ? []
+      : [
+          `## Protocol ${runs.map((r) => r.protocol).join(' vs ')}: each against protocol ${base.protocol}, measured in this run`,
+          '',
+          ...markdownTable(
+            [
+              { header: 'protocol', align: 'right' },
+              { header: 'latency p50 ms (locked → report)', align: 'right' },
+              { header: `× protocol ${base.protocol}`, align: 'right' },
+              { header: 'peak decided / wall s', align: 'right' },
+              { header: `× protocol ${base.protocol}`, align: 'right' },
+              { header: 'at in-flight bound', align: 'right' },
+            ],
+            runs.map((r) => {
+              const p = peakOf(r.sat);
+              const bp = peakOf(base.sat);
+              const l50 = percentile(r.lat.fromLocked, 50);
+              return [String(r.protocol), fmt(l50), ratio(l50, percentile(base.lat.fromLocked, 50)), p === null ? '–' : p.perSecond.toFixed(2), p === null || bp === null ? '–' : ratio(p.perSecond, bp.perSecond), p === null ? '–' : String(p.inFlightMax)];
+            }),
+          ),
+          '',
+        ];
+  return [`# Tandem cluster benchmark (${NODES} nodes, loopback, in-memory legs)`, '', ...machine, '', ...runs.flatMap((r) => section(opts, floor, r)), ...summary].join('\n');
+}
+
+function section(opts: Options, floor: Floor, run: ProtocolRun): string[] {
+  const { lat, sat } = run;
   const p50 = percentile(lat.fromLocked, 50);
   // The floor counts from both legs locked; against the intent (which adds the prepares) it means nothing.
   const latencyRow = (what: string, xs: readonly number[], againstFloor: boolean) => [
@@ -21,12 +62,11 @@ export function render(opts: Options, floor: Floor, lat: LatencyResult, sat: rea
     fmt(Math.min(...xs)),
     againstFloor ? (percentile(xs, 50) / floor.totalMs).toFixed(1) : '–',
   ];
-  const peak = sat.reduce<SaturationResult | null>((best, r) => (best === null || r.perSecond > best.perSecond ? r : best), null);
+  const peak = peakOf(sat);
   return [
-    `# Tandem cluster benchmark (${NODES} nodes, loopback, in-memory legs)`,
+    `## Protocol ${run.protocol}`,
     '',
-    ...machine,
-    `method: one cluster (tandem cluster up --legs memory); ${WARMUP_SETTLEMENTS} unreported warm-up settlements, then K = ${lat.k} one at a time, each decided and closed on every node before the next; every settlement moves 1 OUSG against 1 USD; times from the leg host's lock/hold events and the nodes' log lines (one machine clock, ms stamps); the floor is sampled in this process after each of the K settlements, with the cluster idle  `,
+    `method: one cluster (tandem cluster up --legs memory --protocol ${run.protocol}); ${WARMUP_SETTLEMENTS} unreported warm-up settlements, then K = ${lat.k} one at a time, each decided and closed on every node before the next; every settlement moves 1 OUSG against 1 USD; times from the leg host's lock/hold events and the nodes' log lines (one machine clock, ms stamps); the floor is sampled in this process after each of the K settlements, with the cluster idle  `,
     '',
     ...markdownTable(
       [
@@ -39,7 +79,7 @@ export function render(opts: Options, floor: Floor, lat: LatencyResult, sat: rea
       ],
       [
         latencyRow('both legs locked → first report (decided)', lat.fromLocked, true),
-        latencyRow('first observation of both locked → first report', lat.fromObserved, true),
+        ...(lat.fromObserved.length > 0 ? [latencyRow('first observation of both locked → first report', lat.fromObserved, true)] : []),
         latencyRow('intent posted → first report', lat.fromSubmit, false),
       ],
     ),
@@ -47,15 +87,17 @@ export function render(opts: Options, floor: Floor, lat: LatencyResult, sat: rea
     `decided in a round after 0: ${lat.laterRounds} of ${lat.k}; ratio of the headline p50 to the floor: ${(p50 / floor.totalMs).toFixed(1)}  `,
     `CPU ms per settlement, intent to closed on every node (4 nodes / leg host / this process): ${cpuText(lat.cpu)}  `,
     '',
-    ...markdownTable(
-      [
-        { header: `where the time goes (${lat.segments[0]!.ms.length} settlements decided in round 0; medians do not add up exactly)`, align: 'left' },
-        { header: 'p50 ms', align: 'right' },
-        { header: 'p99 ms', align: 'right' },
-        { header: 'what the stretch holds', align: 'left' },
-      ],
-      lat.segments.map((x, j) => [x.name, x.ms.length > 0 ? fmt(percentile(x.ms, 50)) : '–', x.ms.length > 0 ? fmt(percentile(x.ms, 99)) : '–', SEGMENTS[j]!.holds]),
-    ),
+    ...(run.protocol === 1
+      ? markdownTable(
+          [
+            { header: `where the time goes (${lat.segments[0]!.ms.length} settlements decided in round 0; medians do not add up exactly)`, align: 'left' },
+            { header: 'p50 ms', align: 'right' },
+            { header: 'p99 ms', align: 'right' },
+            { header: 'what the stretch holds', align: 'left' },
+          ],
+          lat.segments.map((x, j) => [x.name, x.ms.length > 0 ? fmt(percentile(x.ms, 50)) : '–', x.ms.length > 0 ? fmt(percentile(x.ms, 99)) : '–', SEGMENTS[j]!.holds]),
+        )
+      : ['(protocol 2 signs bundles and votes per height, not per settlement: the logs hold no per-settlement marks between both legs locked and the decision)']),
     '',
     ...markdownTable(
       [
@@ -110,5 +152,5 @@ export function render(opts: Options, floor: Floor, lat: LatencyResult, sat: rea
     '',
     peak === null ? '' : `peak: ${peak.perSecond.toFixed(2)} decided settlements / wall s with at most ${peak.inFlightMax} in flight  `,
     '',
-  ].join('\n');
+  ];
 }

@@ -147,9 +147,9 @@ export class MemoV2Checks implements V2Checks {
     }
     this.computations++;
     const out = directBundleLeaves(bundle);
-    this.byObject.set(bundle, out);
     const size = out?.length ?? 0;
     if (size > this.leavesMax) return out; // too large to remember
+    this.byObject.set(bundle, out);
     this.leaves.set(key, out);
     this.leavesHeld += size;
     // Each pass evicts the oldest bundle, and at most leavesMax + 1 are held: a bounded loop.

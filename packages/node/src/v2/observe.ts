@@ -1,12 +1,14 @@
 /**
  * Observation of the v2 runtime: each tick, the legs of every held settlement whose poll is due
- * are read (per settlement for now; backed off as v1 does, backoff.ts) and turned into bundle
+ * are read — all of them in one observeMany per leg, one such read under way at a time; polls
+ * backed off as v1 does, backoff.ts — and turned into bundle
  * entries — a `view` entry when the view changed, the `deadline` entry at the deadline and the
  * `guard` entry at max(deadline, validUntil − commitGuardMs) while undecided, both persisted before
  * they are queued. A refused settlement gets its guard entry at its guard time without any read.
  * A decided one is read until closed on both legs.
  */
-import { type BundleEntry, LEG_NAMES, encodeBundleEntry, equalBytes } from '@tandem/protocol';
+import { type BundleEntry, LEG_NAMES, type LegName, type LegView, assert, encodeBundleEntry, equalBytes } from '@tandem/protocol';
+import { OBSERVE_IDS_MAX } from '@tandem/legs';
 import { legClosed } from '../outcome.js';
 import { type Core, type HeldSettlement, entryOf, nowMs, undecided } from './state.js';
 
@@ -25,37 +27,41 @@ export interface ObserveHooks {
 export class Observer {
   /** Settlements waiting long, counted at the last tick: the total bound of the back-off. */
   private waitingCount = 0;
+  /** Settlements to read in the next batched read (due at a tick, or asked for at once), in order. */
+  private readonly queued = new Map<string, HeldSettlement>();
+  /** A batched read of both legs is under way (at most one: the next takes what queued meanwhile). */
+  private reading = false;
 
   constructor(
     private readonly core: Core,
     private readonly hooks: ObserveHooks,
   ) {}
 
-  /** One tick: reads what is due, signs refused settlements' guard entries. */
+  /** One tick: queues what is due and reads it, signs refused settlements' guard entries. */
   tick(): void {
     const now = nowMs(this.core);
-    let reads = 0;
     let waiting = 0;
-    for (const s of [...this.core.held.values()]) {
+    for (const s of this.core.held.values()) {
       if (s.closed) continue;
       if (s.refused) {
         this.refusedGuard(s, now);
         continue;
       }
       if (s.backoff.waiting(now)) waiting++;
-      if (reads < READS_PER_TICK_MAX && this.due(s, now)) {
-        reads++;
-        this.read(s);
-      }
+      if (this.due(s, now)) this.queued.set(s.idHex, s);
     }
     this.waitingCount = waiting;
+    this.readQueued();
   }
 
-  /** Reads a settlement's legs at once (after a prepare locked or rejected). */
+  /**
+   * Reads a settlement's legs as soon as it can (after a prepare locked or rejected): now when no
+   * read is under way, else right after it (that read may predate the lock).
+   */
   readNow(s: HeldSettlement): void {
     if (s.closed || s.refused) return;
-    if (s.pollBusy) s.pollAtMs = nowMs(this.core); // the read under way may predate the lock: again next tick
-    else this.read(s);
+    this.queued.set(s.idHex, s);
+    this.readQueued();
   }
 
   private due(s: HeldSettlement, now: number): boolean {
@@ -69,37 +75,73 @@ export class Observer {
     this.own(s, 'guard'); // views are null: both legs shown `none`, nothing read
   }
 
-  private read(s: HeldSettlement): void {
+  /**
+   * One read of each leg (observeMany, in calls of at most OBSERVE_IDS_MAX ids) for up to
+   * READS_PER_TICK_MAX queued settlements: the per-tick leg I/O of the runtime is one call per leg
+   * under any load, and a lone settlement is read at once.
+   */
+  private readQueued(): void {
     const core = this.core;
-    s.pollBusy = true;
-    const id = s.id;
+    if (this.reading || this.queued.size === 0 || core.stopped) return;
+    const batch: HeldSettlement[] = [];
+    for (const [key, s] of this.queued) {
+      if (batch.length >= READS_PER_TICK_MAX) break;
+      this.queued.delete(key);
+      if (!s.closed) batch.push(s);
+    }
+    if (batch.length === 0) return;
+    this.reading = true;
+    for (const s of batch) s.pollBusy = true;
+    const ids = batch.map((s) => s.id);
+    const chunks: Uint8Array[][] = [];
+    for (let i = 0; i < ids.length; i += OBSERVE_IDS_MAX) chunks.push(ids.slice(i, i + OBSERVE_IDS_MAX));
+    // Each leg's failure carries its name, so the log says which leg failed to answer.
+    const observe = (leg: LegName) =>
+      Promise.all(chunks.map((c) => core.deps.legs[leg].observeMany(c))).then(
+        (parts) => parts.flat(),
+        (err: unknown) => Promise.reject(new LegReadFailure(leg, err)),
+      );
     core.inflight++;
-    Promise.all([core.deps.legs.asset.observe(id), core.deps.legs.payment.observe(id)]).then(
+    Promise.all([observe('asset'), observe('payment')]).then(
       ([asset, payment]) => {
         core.inflight--;
-        s.pollBusy = false;
-        if (core.stopped || s.closed) return;
-        // A lock seen vanished after our prepare locked it (a reorg, or a lock not final yet):
-        // prepare again, idempotently, but at most once per pollMs — a chain that shows an
-        // unfinalized lock as `none` would otherwise loop prepare → read → prepare at one instant.
-        const seen = { asset, payment };
+        this.reading = false;
+        assert(asset.length === batch.length && payment.length === batch.length, 'a batched read answers one view per id and leg');
         const readAtMs = nowMs(core);
-        for (const leg of LEG_NAMES) {
-          const progress = s.legs[leg];
-          const lockedLongAgo = progress.lockedAtMs === null || readAtMs - progress.lockedAtMs >= core.params.pollMs;
-          if (seen[leg].state === 'none' && progress.prepared === 'locked' && lockedLongAgo) progress.prepared = null;
-          progress.view = seen[leg];
-        }
-        this.afterRead(s);
+        batch.forEach((s, k) => {
+          s.pollBusy = false;
+          if (!core.stopped && !s.closed) this.afterViews(s, { asset: asset[k]!, payment: payment[k]! }, readAtMs);
+        });
+        this.readQueued();
       },
       (err: unknown) => {
         core.inflight--;
-        s.pollBusy = false;
+        this.reading = false;
+        for (const s of batch) s.pollBusy = false;
         if (core.stopped) return;
-        core.deps.log.event({ type: 'leg-error', settlementIdHex: s.idHex, leg: 'asset', op: 'observe', error: err instanceof Error ? err.message : String(err) });
-        s.pollAtMs = nowMs(core) + core.params.pollMs;
+        assert(err instanceof LegReadFailure, 'a failed read names its leg');
+        const { leg, cause } = err;
+        const error = `${cause instanceof Error ? cause.message : String(cause)} (a read of ${batch.length} settlements)`;
+        core.deps.log.event({ type: 'leg-error', settlementIdHex: batch.length === 1 ? batch[0]!.idHex : null, leg, op: 'observe', error });
+        const retryAtMs = nowMs(core) + core.params.pollMs;
+        for (const s of batch) s.pollAtMs = Math.max(s.pollAtMs, retryAtMs);
       },
     );
+  }
+
+  /**
+   * The views one read gave. A lock seen vanished after our prepare locked it (a reorg, or a lock
+   * not final yet): prepare again, idempotently, but at most once per pollMs — a chain that shows
+   * an unfinalized lock as `none` would otherwise loop prepare → read → prepare at one instant.
+   */
+  private afterViews(s: HeldSettlement, seen: Record<LegName, LegView>, readAtMs: number): void {
+    for (const leg of LEG_NAMES) {
+      const progress = s.legs[leg];
+      const lockedLongAgo = progress.lockedAtMs === null || readAtMs - progress.lockedAtMs >= this.core.params.pollMs;
+      if (seen[leg].state === 'none' && progress.prepared === 'locked' && lockedLongAgo) progress.prepared = null;
+      progress.view = seen[leg];
+    }
+    this.afterRead(s);
   }
 
   private afterRead(s: HeldSettlement): void {
@@ -131,4 +173,12 @@ export class Observer {
     else s.guardEntry = entry;
     this.hooks.queue(entry);
   }
+}
+
+/** A leg's observe failed: which leg, and why. */
+class LegReadFailure {
+  constructor(
+    readonly leg: LegName,
+    readonly cause: unknown,
+  ) {}
 }

@@ -124,6 +124,9 @@ interface EscrowIdentity {
   readonly protocol: 1 | 2;
 }
 
+/** Records an observeMany reads at once, at most. */
+export const OBSERVE_PARALLEL_MAX = 32;
+
 export class EvmEscrowAdapter implements BatchLegAdapter {
   readonly leg = 'asset' as const;
   readonly escrow: Address;
@@ -209,12 +212,19 @@ export class EvmEscrowAdapter implements BatchLegAdapter {
     return this.viewAt(id, await this.finalHeight());
   }
 
-  /** One final height for all of them, then their records at that block (read in parallel). */
+  /**
+   * One final height for all of them, then their records at that block, OBSERVE_PARALLEL_MAX at a
+   * time (a read of 1,024 ids must not open 1,024 RPC requests at once).
+   */
   async observeMany(ids: readonly Uint8Array[]): Promise<readonly LegView[]> {
     assertObserveIds(ids);
     if (ids.length === 0) return [];
     const at = await this.finalHeight();
-    return Promise.all(ids.map((id) => this.viewAt(id, at)));
+    const views: LegView[] = [];
+    for (let i = 0; i < ids.length; i += OBSERVE_PARALLEL_MAX) {
+      views.push(...(await Promise.all(ids.slice(i, i + OBSERVE_PARALLEL_MAX).map((id) => this.viewAt(id, at)))));
+    }
+    return views;
   }
 
   private async viewAt(id: Uint8Array, at: bigint): Promise<LegView> {

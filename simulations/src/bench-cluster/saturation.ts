@@ -31,7 +31,8 @@ export interface SaturationResult {
 export async function saturationPhase(st: ClusterState, sub: Submitter, tail: LogTail, inFlightMax: number, windowMs: number, seq0: number): Promise<SaturationResult> {
   const started: Timed[] = [];
   const pending = new Set<string>(); // submitted, not yet decided
-  const closing = new Set<string>(); // decided, not yet closed on every node
+  const closing = new Set<string>(); // decided, not yet closed on every node that took it
+  const takenBy = new Map<string, ReadonlySet<string>>(); // the nodes that took each intent, once answered
   const submissions: Promise<Submission>[] = [];
   let closingMax = 0;
   const inFlightSamples: number[] = [];
@@ -45,7 +46,11 @@ export async function saturationPhase(st: ClusterState, sub: Submitter, tail: Lo
         closing.add(id);
       }
     }
-    for (const id of closing) if (tail.trace(id).closedBy.size === NODES) closing.delete(id);
+    for (const id of closing) {
+      const taken = takenBy.get(id);
+      const closedBy = tail.trace(id).closedBy;
+      if (taken !== undefined && [...taken].every((node) => closedBy.has(node))) closing.delete(id);
+    }
     closingMax = Math.max(closingMax, closing.size);
   };
   let cpuStart: CpuSample | null = null;
@@ -61,7 +66,12 @@ export async function saturationPhase(st: ClusterState, sub: Submitter, tail: Lo
       tail.expect(intent.idHex);
       pending.add(intent.idHex);
       started.push({ idHex: intent.idHex, submittedMs: Date.now() });
-      submissions.push(sub.submit(intent));
+      submissions.push(
+        sub.submit(intent).then((s) => {
+          takenBy.set(intent.idHex, new Set(s.acceptedBy));
+          return s;
+        }),
+      );
     }
     await sleep(TAIL_POLL_MS);
   }

@@ -10,8 +10,9 @@ export interface Intent {
 }
 
 export interface Submission {
-  /** Nodes that took the intent. */
+  /** Nodes that took the intent, and their ids (a node that refused it never holds it, so never closes it). */
   readonly accepted: number;
+  readonly acceptedBy: readonly string[];
   /** Why the others did not: "n2: Error …: HTTP 400 …" or "n3: TimeoutError …". */
   readonly problems: readonly string[];
 }
@@ -46,10 +47,12 @@ export function makeSubmitter(dir: string, st: ClusterState): Submitter {
     async submit(intent) {
       const answers = await Promise.allSettled(st.nodes.map((n) => postJson(`${n.control}/intents`, intent.body, credentials.control)));
       const problems: string[] = [];
+      const acceptedBy: string[] = [];
       answers.forEach((a, i) => {
         if (a.status === 'rejected') problems.push(`${st.nodes[i]!.id}: ${errorText(a.reason)}`);
+        else acceptedBy.push(st.nodes[i]!.id);
       });
-      return { accepted: NODES - problems.length, problems };
+      return { accepted: acceptedBy.length, acceptedBy, problems };
     },
   };
 }

@@ -58,6 +58,25 @@ describe('NodeRuntimeV2: deciding batches with 4 nodes in memory', () => {
     expect(deliveries.every((d) => d.outcome === 'applied')).toBe(true);
   });
 
+  it('a node clock that jumps back does not hold its bundles back for as long as it jumped', async () => {
+    let offsetMs = 0;
+    const w = new WorldV2({ deps: (i, d) => (i === 1 ? { ...d, clock: { nowMs: () => d.clock.nowMs() + offsetMs } } : d) });
+    w.startAll();
+    await w.runFor(1_000);
+    const before = w.eventsOf(1, 'bundle-signed').length;
+    offsetMs = -60_000; // NTP stepped node 1's clock back a minute
+    const t = w.terms('clock-back');
+    expect(w.intent(t)).toEqual([null, null, null, null]);
+    await w.runFor(500);
+    const after = w.eventsOf(1, 'bundle-signed').slice(before);
+    // Its view of the new settlement went out at once, not a minute later; times still increase.
+    expect(after.some((b) => b.count > 0)).toBe(true);
+    const times = w.eventsOf(1, 'bundle-signed').map((b) => b.timeMs);
+    expect(times.every((x, k) => k === 0 || x > times[k - 1]!)).toBe(true);
+    await w.runFor(3_000);
+    expect(w.decisionAt(2, t)?.decision).toBe('COMMIT');
+  });
+
   it('a leg that rejects the prepare makes the settlement ABORT, and the other leg refunds', async () => {
     const rejected = new Set<string>();
     const w = new WorldV2({ rejectPayment: rejected });

@@ -50,11 +50,21 @@ export class Bundler {
     if (this.flushPending) return;
     const core = this.core;
     this.flushPending = true;
-    const waitMs = Math.max(0, this.lastSentAtMs + core.v2.tickMs - nowMs(core));
+    const waitMs = this.tooSoonByMs(nowMs(core));
     core.deps.timers.after(waitMs, () => {
       this.flushPending = false;
       if (!core.stopped && this.fresh.size > 0) this.tick();
     });
+  }
+
+  /**
+   * How long until the next bundle may go (0: now). A clock that went back (now before the last
+   * send) never holds bundles back: the bound paces sends, it must not stall them for as long as
+   * the clock jumped (bundle times still increase: lastTimeMs).
+   */
+  private tooSoonByMs(now: number): number {
+    const sinceMs = now - this.lastSentAtMs;
+    return sinceMs < 0 ? 0 : Math.max(0, this.core.v2.tickMs - sinceMs);
   }
 
   /** A height decided: the undecided settlements it omitted are repeated at the base period again. */
@@ -71,7 +81,7 @@ export class Bundler {
   tick(): void {
     const core = this.core;
     const now = nowMs(core);
-    if (now - this.lastSentAtMs < core.v2.tickMs) {
+    if (this.tooSoonByMs(now) > 0) {
       if (this.fresh.size > 0) this.wake();
       return;
     }

@@ -58,3 +58,10 @@ export function prepareOutDir(dir: string, option = '--out'): void {
     throw new UsageError(`${option} ${dir}: not a directory this process can write to (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
+
+/** `--protocol 1|2`, or undefined when not given; anything else is a usage error (exit 2). */
+export function parseProtocol(v: string | undefined): 1 | 2 | undefined {
+  if (v === undefined) return undefined;
+  if (v !== '1' && v !== '2') throw new UsageError(`--protocol ${v}: expected 1 or 2`);
+  return v === '2' ? 2 : 1;
+}

@@ -80,6 +80,23 @@ describe('tandem explore', () => {
     expect(replayed.settlements[0]).toMatchObject({ decision: 'abort', payment: 'rejected' });
   }, 60_000);
 
+  it('--protocol 2 sweeps the scenario under protocol 2, and its replay commands say so (and reproduce)', async () => {
+    const file = write('wrong-v2.yaml', RANDOM.replace('s1: any', 's1: commit'));
+    expect(await explore(file, '--seeds', '6', '--json', '--jobs', '2', '--protocol', '2')).toBe(1);
+    const r = JSON.parse(out.join(''));
+    expect(r.failures.length).toBeGreaterThan(0);
+    const failure = r.failures[0];
+    expect(failure.replay).toBe(`tandem simulate ${file} --seed ${failure.seed} --protocol 2`);
+    out.length = 0;
+    expect(await main(['node', 'tandem', ...failure.replay.split(' ').slice(1), '--json'])).toBe(1);
+    const replayed = JSON.parse(out.join(''));
+    expect(replayed.seed).toBe(failure.seed);
+    expect(replayed.settlements[0]).toMatchObject({ decision: 'abort', payment: 'rejected', height: expect.any(Number) });
+    out.length = 0;
+    expect(await explore(file, '--seeds', '1', '--protocol', '3')).toBe(2);
+    expect(err.join('')).toContain('--protocol 3: expected 1 or 2');
+  }, 60_000);
+
   it('--jobs 2 prints what --jobs 1 prints; --shard 0/2 and 1/2 merged by `explore merge` print the same', async () => {
     const file = write('wrong.yaml', RANDOM.replace('s1: any', 's1: commit'));
     const run = async (...args: string[]) => {

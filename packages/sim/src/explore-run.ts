@@ -16,6 +16,8 @@ export interface ExploreJob {
   readonly file: string;
   /** Passed to every run (e.g. runtime parameters); not seed/verifier/onEntry. */
   readonly simOptions?: Omit<SimOptions, 'seed' | 'verifier' | 'onEntry'>;
+  /** The protocol the sweep forced over the scenario's own key, if any: the replay says it too. */
+  readonly protocol?: 1 | 2;
 }
 
 /** A sweep stopped before its end (Ctrl-C): how far it got. */
@@ -30,8 +32,8 @@ export class ExploreInterrupted extends Error {
 }
 
 /** The replay command of one seed, as explore reports it (the file shell-quoted when it must be). */
-export function exploreReplay(file: string, seed: number): string {
-  return `tandem simulate ${shellWord(file)} --seed ${seed}`;
+export function exploreReplay(file: string, seed: number, protocol?: 1 | 2): string {
+  return `tandem simulate ${shellWord(file)} --seed ${seed}${protocol === undefined ? '' : ` --protocol ${protocol}`}`;
 }
 
 /** A file name as one POSIX shell word: as is when plain, else single-quoted. */
@@ -64,7 +66,7 @@ export async function exploreSeed(job: ExploreJob, seed: number, verifier: MemoV
   let failure = null;
   if (!result.ok) {
     const { names, details } = failureReasons(result, run.scenario.expect.violations);
-    failure = { seed, violations: names, details, replay: exploreReplay(job.file, seed) };
+    failure = { seed, violations: names, details, replay: exploreReplay(job.file, seed, job.protocol) };
   }
   return {
     bothValid: run.settlements.some((s) => valuesEverValid(run, s).size === 2),

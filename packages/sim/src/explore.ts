@@ -15,6 +15,7 @@ import { exploreChunk, ExploreInterrupted, type ExploreJob } from './explore-run
 import { type ExploreResult, ExploreSeeds, type ExploreShard, ExploreTally } from './explore-tally.js';
 import { EXPLORE_JOBS_MAX, exploreOnThreads } from './explore-workers.js';
 import type { Scenario } from './scenario.js';
+import { underProtocol } from './scenario-v2.js';
 import type { SimOptions } from './simulator.js';
 
 export * from './explore-json.js';
@@ -34,6 +35,8 @@ export interface ExploreOptions {
   readonly file?: string;
   /** Called after every run with the number done so far and the failures so far. */
   readonly onProgress?: (done: number, total: number, failures: number) => void;
+  /** Run under this protocol whatever the scenario's `protocol` key says (as `simulate --protocol`); replays say it too. */
+  readonly protocol?: 1 | 2;
   /** Passed to every run (e.g. runtime parameters or a broken build under test); not seed/verifier. Data only when jobs > 1. */
   readonly simOptions?: Omit<SimOptions, 'seed' | 'verifier' | 'onEntry'>;
   /** Stops the sweep between seeds (and terminates its threads); it then rejects with ExploreInterrupted. */
@@ -47,7 +50,13 @@ export async function explore(base: Scenario, options: ExploreOptions): Promise<
   const jobs = options.jobs ?? 1;
   if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > EXPLORE_JOBS_MAX) throw new RangeError(`jobs: expected an integer 1..${EXPLORE_JOBS_MAX}, got ${jobs}`);
   const nowMs = options.nowMs ?? (() => performance.now());
-  const job: ExploreJob = { scenario: base, file: options.file ?? `${base.name}.yaml`, ...(options.simOptions ? { simOptions: options.simOptions } : {}) };
+  const scenario = options.protocol === undefined ? base : underProtocol(base, options.protocol);
+  const job: ExploreJob = {
+    scenario,
+    file: options.file ?? `${base.name}.yaml`,
+    ...(options.simOptions ? { simOptions: options.simOptions } : {}),
+    ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+  };
   const started = nowMs();
   let done = 0;
   let failed = 0;

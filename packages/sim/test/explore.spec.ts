@@ -99,6 +99,7 @@ describe('explore, mechanics', () => {
   it('the replay command names the file and the seed', () => {
     expect(exploreReplay('scenarios/a.yaml', 12)).toBe('tandem simulate scenarios/a.yaml --seed 12');
     expect(exploreReplay("my runs/it's.yaml", 3)).toBe("tandem simulate 'my runs/it'\\''s.yaml' --seed 3");
+    expect(exploreReplay('scenarios/a.yaml', 12, 2)).toBe('tandem simulate scenarios/a.yaml --seed 12 --protocol 2');
   });
 
   it('RoundHistogram percentiles equal the nearest-rank percentile of the sorted rounds (property)', () => {

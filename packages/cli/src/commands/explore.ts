@@ -5,7 +5,7 @@ import { EXPLORE_JOBS_MAX, EXPLORE_SEEDS_MAX, EXPLORE_SHARDS_MAX, ExploreInterru
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from '../command.js';
 import { table } from '../render.js';
-import { loadScenarioFile, parseSeed } from '../options.js';
+import { loadScenarioFile, parseProtocol, parseSeed } from '../options.js';
 
 /** Width of the progress bar in characters. */
 const BAR_WIDTH = 30;
@@ -82,13 +82,13 @@ function report(r: ExploreJson, json: boolean | undefined): number {
   return r.failures.length + r.failuresOmitted === 0 ? 0 : 1;
 }
 
-type ExploreFlags = { seeds?: string; from?: string; jobs?: string; shard?: string; json?: boolean };
+type ExploreFlags = { seeds?: string; from?: string; jobs?: string; shard?: string; json?: boolean; protocol?: string };
 
 async function runExplore(file: string, opts: ExploreFlags): Promise<number> {
   const seedCount = parseSeedCount(opts.seeds);
   const from = parseSeed(opts.from, '--from') ?? 1;
   if (from > Number.MAX_SAFE_INTEGER - (seedCount - 1)) throw new UsageError(`--from: ${from} + ${seedCount} seeds goes past the largest safe integer`);
-  const [jobs, shard] = [parseJobs(opts.jobs), parseShard(opts.shard)];
+  const [jobs, shard, protocol] = [parseJobs(opts.jobs), parseShard(opts.shard), parseProtocol(opts.protocol)];
   const seeds = new ExploreSeeds(from, seedCount, shard);
   const scenario = loadScenarioFile(file);
   const bar = process.stderr.isTTY ? new ProgressBar((s) => process.stderr.write(s)) : null;
@@ -98,7 +98,8 @@ async function runExplore(file: string, opts: ExploreFlags): Promise<number> {
   process.once('SIGINT', onInterrupt);
   try {
     const onProgress = bar ? (d: number, t: number, k: number) => bar.update(d, t, k) : undefined;
-    const result = await explore(scenario, { seeds: seedCount, from, jobs, file, signal: stop.signal, ...(shard ? { shard } : {}), ...(onProgress ? { onProgress } : {}) });
+    const optional = { ...(shard ? { shard } : {}), ...(protocol === undefined ? {} : { protocol }), ...(onProgress ? { onProgress } : {}) };
+    const result = await explore(scenario, { seeds: seedCount, from, jobs, file, signal: stop.signal, ...optional });
     bar?.clear();
     return report(exploreJson(file, seeds, result), opts.json);
   } catch (e) {
@@ -137,6 +138,7 @@ export const registerExplore: RegisterCommand = (program: Command, setExit) => {
     .option('--jobs <j>', 'worker threads (default: one per core); the result is the same for any number')
     .option('--shard <i/n>', 'run only the seeds whose index is i modulo n (merge the shards with `explore merge`)')
     .option('--json', 'print the result as one JSON object')
+    .option('--protocol <v>', "run under protocol 1 or 2 whatever the scenario's protocol key says (as simulate --protocol)")
     .action(async (file: string, opts: ExploreFlags) => setExit(await runExplore(file, opts)));
   cmd
     .command('merge')

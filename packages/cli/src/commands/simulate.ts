@@ -8,7 +8,7 @@ import { ClusterRunError, removeRunDir, runOnCluster } from '@tandem/devnet';
 import { type RunRecord, buildResult, historyLine, renderReportHtml, simulate, underProtocol } from '@tandem/sim';
 import type { RegisterCommand } from '../command.js';
 import { UsageError } from '../errors.js';
-import { loadScenarioFile, parseSeed, prepareOutDir, replayCommand, writeFileAtomic } from '../options.js';
+import { loadScenarioFile, parseProtocol, parseSeed, prepareOutDir, replayCommand, writeFileAtomic } from '../options.js';
 import { renderSummary } from '../render.js';
 
 export const registerSimulate: RegisterCommand = (program: Command, setExit) => {
@@ -24,12 +24,12 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
     .option('--protocol <v>', "run under protocol 1 or 2 whatever the scenario's protocol key says (simulator only)")
     .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string; mode: string; keep?: boolean; protocol?: string }) => {
       if (opts.mode !== 'sim' && opts.mode !== 'cluster') throw new UsageError(`--mode ${opts.mode}: expected sim or cluster`);
-      if (opts.protocol !== undefined && opts.protocol !== '1' && opts.protocol !== '2') throw new UsageError(`--protocol ${opts.protocol}: expected 1 or 2`);
-      if (opts.protocol !== undefined && opts.mode === 'cluster') throw new UsageError('--protocol: the simulator only (--mode sim)');
+      const protocol = parseProtocol(opts.protocol);
+      if (protocol !== undefined && opts.mode === 'cluster') throw new UsageError('--protocol: the simulator only (--mode sim)');
       const mode = opts.mode;
-      const loaded = opts.protocol === undefined ? loadScenarioFile(file) : underProtocol(loadScenarioFile(file), opts.protocol === '2' ? 2 : 1);
+      const loaded = protocol === undefined ? loadScenarioFile(file) : underProtocol(loadScenarioFile(file), protocol);
       const seed = parseSeed(opts.seed) ?? loaded.seed;
-      const replay = replayCommand(file, seed, mode) + (opts.protocol === undefined ? '' : ` --protocol ${opts.protocol}`);
+      const replay = replayCommand(file, seed, mode) + (protocol === undefined ? '' : ` --protocol ${protocol}`);
       if (opts.out !== undefined) prepareOutDir(opts.out);
       // A scenario with a random: block runs the member that seed draws (both modes draw it), as
       // `tandem explore` did.

@@ -98,7 +98,7 @@ function expectRefused(exit: Exit, configFile: string, key: string): void {
 describe.skipIf(!existsSync(BIN) || !existsSync(NODE_MAIN))('slashing protection and start-up errors on real processes', () => {
   beforeAll(async () => {
     await clusterUp(dir, { nodes: '4' });
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await stopProcesses(ours.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid!));

@@ -30,8 +30,11 @@ export function localVenues(networkId: Uint8Array): ClusterVenues {
   const digest = createHash('sha256').update('tandem/local-venues').update(networkId).digest();
   return { chainId: '31337', escrow: '0x' + toHex(digest.subarray(0, 20)), bankId: `bank-${toHex(digest.subarray(20, 24))}`, ledger: 'main' };
 }
-/** How long a node may take to connect to its peers. */
-const READY_TIMEOUT_MS = 30_000;
+/**
+ * How long a node may take to connect to its peers: as long as the leg host may take to start
+ * (30 s was exceeded once on a 2-core machine running the whole test suite in parallel).
+ */
+const READY_TIMEOUT_MS = 60_000;
 
 export interface ClusterUpOptions {
   /** Node count as the user typed it (default 4, or what DIR/keys holds). */

@@ -12,6 +12,7 @@ import {
   type BundleEntry,
   EMPTY_BUNDLE_ROOT,
   type LockRecord,
+  U256_MAX,
   Writer,
   bundleProblem,
   bundleTreeMultiproof,
@@ -81,7 +82,9 @@ describe('bundle entries', () => {
         const w = new Writer();
         writeLock(w, l);
         expect(lockDigest(l)).toEqual(sha256(concatBytes(utf8('tandem/v2/lock'), w.finish())));
-        expect(lockDigest({ ...l, amount: l.amount + 1n })).not.toEqual(lockDigest(l));
+        // Another amount (the largest u256 has no successor: step down from it).
+        const other = l.amount === U256_MAX ? l.amount - 1n : l.amount + 1n;
+        expect(lockDigest({ ...l, amount: other })).not.toEqual(lockDigest(l));
       }),
       { numRuns: 50 },
     );

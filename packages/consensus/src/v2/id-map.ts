@@ -31,24 +31,21 @@ export class IdMap<V> {
   }
 
   get(id: Uint8Array): V | undefined {
-    for (let s = this.buckets.get(prefixOf(id)) ?? null; s !== null; s = s.next) if (equalBytes(s.id, id)) return s.value;
-    return undefined;
+    return this.slotOf(id)?.value;
   }
 
   has(id: Uint8Array): boolean {
-    for (let s = this.buckets.get(prefixOf(id)) ?? null; s !== null; s = s.next) if (equalBytes(s.id, id)) return true;
-    return false;
+    return this.slotOf(id) !== null;
   }
 
   set(id: Uint8Array, value: V): this {
+    const found = this.slotOf(id);
+    if (found !== null) {
+      found.value = value;
+      return this;
+    }
     const key = prefixOf(id);
     const head = this.buckets.get(key);
-    for (let s = head ?? null; s !== null; s = s.next) {
-      if (equalBytes(s.id, id)) {
-        s.value = value;
-        return this;
-      }
-    }
     const slot: Slot<V> = { id: id.slice(), value, next: null };
     if (head === undefined) this.buckets.set(key, slot);
     else {
@@ -72,6 +69,12 @@ export class IdMap<V> {
       return true;
     }
     return false;
+  }
+
+  /** The id's slot in its bucket's chain, or null. */
+  private slotOf(id: Uint8Array): Slot<V> | null {
+    for (let s = this.buckets.get(prefixOf(id)) ?? null; s !== null; s = s.next) if (equalBytes(s.id, id)) return s;
+    return null;
   }
 
   *values(): IterableIterator<V> {

@@ -4,7 +4,7 @@
  * `tandem settle` can print them and verify the report under the group key:
  *
  *   GET /settlements/:idHex → { protocol: 2, decided, decision, height, batchSize, round, report,
- *                               views, closed, expired, refused, delivered }
+ *                               views, closed, expired, refused, split, stuck, delivered }
  *
  * `delivered` names, per leg, the call of this node that applied the settlement's entry there
  * ({ root, entries: how many entries that call carried }), or null (not applied by this node):
@@ -136,7 +136,7 @@ export class V2Memory {
 
 /** The control API's view of a protocol-2 runtime (and of what `memory` kept of what it forgot). */
 export function controlOfV2(runtime: NodeRuntimeV2, memory: V2Memory): ControlRuntime {
-  const view = (idHex: string, s: { height: number | null; decision: 'COMMIT' | 'ABORT' | null; views: Record<LegName, LegView | null>; closed: boolean; expired: boolean; refused: boolean }) => {
+  const view = (idHex: string, s: { height: number | null; decision: 'COMMIT' | 'ABORT' | null; views: Record<LegName, LegView | null>; closed: boolean; expired: boolean; refused: boolean; split: boolean; stuck: boolean }) => {
     const delivered = memory.forgotten(idHex)?.delivered ?? { asset: null, payment: null };
     const report = s.height === null ? null : memory.report(s.height);
     return {
@@ -152,18 +152,20 @@ export function controlOfV2(runtime: NodeRuntimeV2, memory: V2Memory): ControlRu
       closed: s.closed,
       expired: s.expired,
       refused: s.refused,
+      split: s.split,
+      stuck: s.stuck,
       delivered,
     };
   };
   return {
     submit: (terms, auths) => runtime.submit(terms, auths),
     settlements: () =>
-      runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decision !== null, height: d.height, decision: d.decision, expired: d.expired, refused: d.refused })),
+      runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decision !== null, height: d.height, decision: d.decision, expired: d.expired, refused: d.refused, split: d.split, stuck: d.stuck })),
     settlement: (idHex) => {
       const st = runtime.settlementStatus(idHex);
-      if (st !== null) return view(idHex, { height: st.decided?.height ?? null, decision: st.decided?.decision ?? null, views: st.views, closed: st.closed, expired: st.expired, refused: st.refused });
+      if (st !== null) return view(idHex, { height: st.decided?.height ?? null, decision: st.decided?.decision ?? null, views: st.views, closed: st.closed, expired: st.expired, refused: st.refused, split: st.split, stuck: st.stuck });
       const gone = memory.forgotten(idHex);
-      return gone === null ? null : view(idHex, { height: gone.height, decision: gone.decision, views: gone.views, closed: gone.closed, expired: false, refused: false });
+      return gone === null ? null : view(idHex, { height: gone.height, decision: gone.decision, views: gone.views, closed: gone.closed, expired: false, refused: false, split: false, stuck: false });
     },
   };
 }

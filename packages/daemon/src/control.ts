@@ -10,7 +10,7 @@
  *                   or refused: 429 (reason `full`) or 422 (`late`, `window-too-short`, `horizon`)
  *                   { error, reason, retryAfterMs } (the node also logs `intent-refused`)
  *   GET  /settlements                     → { settlements: [{ id, decided, closed, split, stuck }] }
- *                                           (protocol 2: [{ id, decided, height, decision, closed, expired, refused }])
+ *                                           (protocol 2: [{ id, decided, height, decision, expired, refused, split, stuck }])
  *   GET  /settlements/:idHex              → the node's view of one settlement (protocol 2: control-v2.ts)
  *   POST /faults/links  (only with "linkFaults": true in the config; else 404) → link-faults.ts
  */
@@ -33,10 +33,10 @@ export interface NodeStatus {
   readonly decided: number;
   /** Protocol 2: the newest decided height (0 before the first); protocol 1: null. */
   readonly height: number | null;
-  /** Settlements still open past their reclaim time plus the grace period (each logged at error level); null: not tracked (protocol 2, for now). */
-  readonly stuck: number | null;
-  /** Settlements with one leg committed and the other aborted or reclaimed (each logged at error level); null: not tracked (protocol 2, for now). */
-  readonly split: number | null;
+  /** Settlements still open past their reclaim time plus the grace period (each logged at error level). */
+  readonly stuck: number;
+  /** Settlements with one leg committed and the other aborted or reclaimed (each logged at error level). */
+  readonly split: number;
 }
 
 /**

@@ -39,8 +39,7 @@ export function engineV2(deps: EngineDeps, storage: FileStorageV2, v2: V2Params,
     control: controlOfV2(runtime, memory),
     counts: () => {
       const ds = runtime.decisions();
-      // A v2 node does not track stuck or split settlements yet: null, not a claim of none.
-      return { settlements: ds.length, decided: ds.filter((d) => d.decision !== null).length, stuck: null, split: null, height: runtime.tip };
+      return { settlements: ds.length, decided: ds.filter((d) => d.decision !== null).length, stuck: ds.filter((d) => d.stuck).length, split: ds.filter((d) => d.split).length, height: runtime.tip };
     },
     ...wired(transport, runtime, deps.timers),
   };

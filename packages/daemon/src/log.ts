@@ -44,7 +44,7 @@ function summarizeMessageV2(m: MessageV2): Record<string, unknown> {
  * about one, signed messages summarised, a decided height with its size and root (not its entries).
  */
 export function logLineV2(node: string, e: NodeEventV2, nowMs: number): string {
-  const base = { t: new Date(nowMs).toISOString(), level: 'info', node, event: e.type };
+  const base = { t: new Date(nowMs).toISOString(), level: eventLevel(e), node, event: e.type };
   switch (e.type) {
     case 'signed':
       return JSON.stringify({ ...base, ...summarizeMessageV2(e.message) });

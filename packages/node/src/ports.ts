@@ -67,8 +67,8 @@ export type NodeEvent =
   /** Error: one leg committed, the other aborted or reclaimed. Never reported as closed. */
   | { readonly type: 'split'; readonly settlementIdHex: string; readonly asset: LegState; readonly payment: LegState };
 
-/** How loud an event is in a log: `stuck` and `split` need an operator. */
-export function eventLevel(e: NodeEvent): 'info' | 'error' {
+/** How loud an event is in a log (v1 and v2 events alike): `stuck` and `split` need an operator. */
+export function eventLevel(e: { readonly type: string }): 'info' | 'error' {
   return e.type === 'stuck' || e.type === 'split' ? 'error' : 'info';
 }
 

@@ -2,7 +2,7 @@
  * What a v2 node did, as plain data, for logs, the simulator's history and the checker. Never
  * carries key material. Ids and header digests are lowercase hex; times are the node's clock (ms).
  */
-import type { BatchHeader, DecidedBatch, Decision, Entry, LegName, MessageV2 } from '@tandem/protocol';
+import type { BatchHeader, DecidedBatch, Decision, Entry, LegName, LegState, MessageV2 } from '@tandem/protocol';
 import type { HeightMisbehaviour } from '@tandem/consensus';
 import type { RefusalReason } from '../admission.js';
 
@@ -31,6 +31,10 @@ export type NodeEventV2 =
   | { readonly type: 'deliver'; readonly height: number; readonly leg: LegName; readonly settlementIdHex: string; readonly outcome: string }
   /** Closed on both legs: no more polling. */
   | { readonly type: 'closed'; readonly settlementIdHex: string }
+  /** Decided but not closed on both legs at reclaim time plus stuckGraceMs (an operator must look; still polled). */
+  | { readonly type: 'stuck'; readonly settlementIdHex: string; readonly reclaimAtMs: number; readonly height: number; readonly asset: LegState | null; readonly payment: LegState | null }
+  /** One leg committed, the other aborted or reclaimed: all-or-nothing broken (an operator must look; no more polling). */
+  | { readonly type: 'split'; readonly settlementIdHex: string; readonly asset: LegState; readonly payment: LegState }
   /** Misbehaviour seen at a height. */
   | { readonly type: 'evidence'; readonly height: number; readonly misbehaviour: HeightMisbehaviour }
   /** The node resumed from storage. */

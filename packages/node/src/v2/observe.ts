@@ -5,11 +5,14 @@
  * entries — a `view` entry when the view changed, the `deadline` entry at the deadline and the
  * `guard` entry at max(deadline, validUntil − commitGuardMs) while undecided, both persisted before
  * they are queued. A refused settlement gets its guard entry at its guard time without any read.
- * A decided one is read until closed on both legs.
+ * A decided one is read until closed on both legs. As under v1, a split outcome (one leg committed,
+ * the other aborted or reclaimed) is reported at once and never called closed, and a decided
+ * settlement still not closed on both legs at its reclaim time plus stuckGraceMs is read once more
+ * and reported stuck (still polled).
  */
-import { type BundleEntry, LEG_NAMES, type LegName, type LegView, assert, encodeBundleEntry, equalBytes } from '@tandem/protocol';
+import { type BundleEntry, LEG_NAMES, type LegName, type LegView, assert, encodeBundleEntry, equalBytes, reclaimAtMs } from '@tandem/protocol';
 import { OBSERVE_IDS_MAX } from '@tandem/legs';
-import { legClosed } from '../outcome.js';
+import { isSplit, legClosed } from '../outcome.js';
 import { type Core, type HeldSettlement, entryOf, nowMs, undecided } from './state.js';
 
 /** Settlements read per tick at most (the rest wait for the next tick). */
@@ -42,7 +45,7 @@ export class Observer {
     const now = nowMs(this.core);
     let waiting = 0;
     for (const s of this.core.held.values()) {
-      if (s.closed) continue;
+      if (s.closed || s.split) continue;
       if (s.refused) {
         this.refusedGuard(s, now);
         continue;
@@ -59,15 +62,20 @@ export class Observer {
    * read is under way, else right after it (that read may predate the lock).
    */
   readNow(s: HeldSettlement): void {
-    if (s.closed || s.refused) return;
+    if (s.closed || s.split || s.refused) return;
     this.queued.set(s.idHex, s);
     this.readQueued();
   }
 
   private due(s: HeldSettlement, now: number): boolean {
     if (s.pollBusy) return false;
-    if (now >= s.pollAtMs) return true;
+    if (now >= s.pollAtMs || this.stuckDue(s, now)) return true;
     return undecided(s) && ((now >= s.terms.deadlineMs && s.deadlineEntry === null) || (now >= s.guardDueMs && s.guardEntry === null));
+  }
+
+  /** Decided, not yet reported stuck, and past its reclaim time plus the grace period: one more read decides. */
+  private stuckDue(s: HeldSettlement, now: number): boolean {
+    return s.decided !== null && !s.stuck && now >= reclaimAtMs(s.terms) + this.core.params.stuckGraceMs;
   }
 
   private refusedGuard(s: HeldSettlement, now: number): void {
@@ -146,6 +154,14 @@ export class Observer {
 
   private afterRead(s: HeldSettlement): void {
     const now = nowMs(this.core);
+    const asset = s.legs.asset.view;
+    const payment = s.legs.payment.view;
+    if (isSplit(asset, payment)) {
+      // Both legs are final, one moved and the other did not: an operator must look. Never "closed".
+      s.split = true;
+      this.core.deps.log.event({ type: 'split', settlementIdHex: s.idHex, asset: asset!.state, payment: payment!.state });
+      return;
+    }
     if (undecided(s)) {
       const view = entryOf(s, 'view');
       if (s.lastView === null || !equalBytes(encodeBundleEntry(view), encodeBundleEntry(s.lastView))) {
@@ -159,6 +175,10 @@ export class Observer {
     if (!undecided(s) && LEG_NAMES.every((leg) => legClosed(s.legs[leg].view, true))) {
       this.hooks.closed(s);
       return;
+    }
+    if (this.stuckDue(s, now)) {
+      s.stuck = true;
+      this.core.deps.log.event({ type: 'stuck', settlementIdHex: s.idHex, reclaimAtMs: reclaimAtMs(s.terms), height: s.decided!.height, asset: asset?.state ?? null, payment: payment?.state ?? null });
     }
     const fingerprint = LEG_NAMES.map((leg) => `${s.legs[leg].view?.state}/${s.legs[leg].prepared}`).join('/') + `/${s.decided !== null}`;
     s.backoff.note(fingerprint, now);

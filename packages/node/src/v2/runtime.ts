@@ -34,6 +34,10 @@ export interface SettlementStatusV2 {
   readonly decided: { readonly height: number; readonly decision: 'COMMIT' | 'ABORT' } | null;
   readonly expired: boolean;
   readonly closed: boolean;
+  /** One leg committed, the other aborted or reclaimed (logged at error level). */
+  readonly split: boolean;
+  /** Decided but not closed on both legs at reclaim time plus stuckGraceMs (logged at error level). */
+  readonly stuck: boolean;
   readonly views: Record<LegName, LegView | null>;
 }
 
@@ -142,17 +146,19 @@ export class NodeRuntimeV2 {
     const s = this.core.held.get(settlementIdHex);
     if (s === undefined) return null;
     const decided = s.decided === null ? null : { height: s.decided.height, decision: s.decided.entry.decision };
-    return { refused: s.refused, decided, expired: s.expired, closed: s.closed, views: { asset: s.legs.asset.view, payment: s.legs.payment.view } };
+    return { refused: s.refused, decided, expired: s.expired, closed: s.closed, split: s.split, stuck: s.stuck, views: { asset: s.legs.asset.view, payment: s.legs.payment.view } };
   }
 
   /** Every settlement this node holds, briefly (status displays, runners). */
-  decisions(): { settlementIdHex: string; refused: boolean; height: number | null; decision: 'COMMIT' | 'ABORT' | null; expired: boolean }[] {
+  decisions(): { settlementIdHex: string; refused: boolean; height: number | null; decision: 'COMMIT' | 'ABORT' | null; expired: boolean; split: boolean; stuck: boolean }[] {
     return [...this.core.held.values()].map((s) => ({
       settlementIdHex: s.idHex,
       refused: s.refused,
       height: s.decided?.height ?? null,
       decision: s.decided?.entry.decision ?? null,
       expired: s.expired,
+      split: s.split,
+      stuck: s.stuck,
     }));
   }
 

@@ -62,6 +62,10 @@ export interface HeldSettlement {
   /** validUntil ≤ chain time while undecided: it can never be decided. */
   expired: boolean;
   closed: boolean;
+  /** Both legs final, one committed and the other aborted or reclaimed: reported once, never called closed. */
+  split: boolean;
+  /** Decided, yet not closed on both legs at its reclaim time plus stuckGraceMs: reported once. */
+  stuck: boolean;
   pollAtMs: number;
   pollBusy: boolean;
   readonly backoff: Backoff;
@@ -120,6 +124,8 @@ export function heldSettlement(core: Core, terms: Terms, auths: Authorizations, 
     decided: null,
     expired: false,
     closed: false,
+    split: false,
+    stuck: false,
     pollAtMs: now,
     pollBusy: false,
     backoff: new Backoff(core.params, now),
@@ -128,7 +134,7 @@ export function heldSettlement(core: Core, terms: Terms, auths: Authorizations, 
 
 /** Still waiting for a decision: its entries are repeated and its deadline and guard are due. */
 export function undecided(s: HeldSettlement): boolean {
-  return s.decided === null && !s.expired && !s.closed;
+  return s.decided === null && !s.expired && !s.closed && !s.split;
 }
 
 /** Lock digests by lock record: a leg that hands back the same record object is not hashed again each poll. */

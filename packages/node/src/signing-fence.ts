@@ -17,7 +17,7 @@
  * settlement past it, so a clause needs no end of its own.
  */
 import { type Terms, reclaimAtMs, settlementId, toHex } from '@tandem/protocol';
-import type { Input, PersistedSettlement } from '@tandem/consensus';
+import type { HeightInput, Input, PersistedSettlement } from '@tandem/consensus';
 
 /** One recovery's fence, as the storage keeps it. */
 export interface FenceClause {
@@ -44,15 +44,17 @@ export class SigningFence {
 }
 
 /**
- * The inputs a silenced settlement's consensus instance may take: those that make it sign nothing.
- * Undecided, only a report (verified there; a valid one decides). Decided, also messages and
- * resends, which a decided instance answers with the report alone. Never its own observations
- * (it would sign them) nor timeouts (a silenced instance never enters a round, so has none).
- * An instance that took nothing else holds no evidence, votes or round, so no rule of the
- * consensus fires in it: it cannot propose or vote.
+ * The inputs a silenced consensus instance may take — v1's settlement instance, or a v2 height
+ * instance (v2/silenced.ts) — those that make it sign nothing. Undecided, only a report (v1) or a
+ * decided batch (v2), verified there: a valid one decides. Decided, also messages and resends,
+ * which a decided instance answers with the report or decided batch alone. Never its own
+ * observations (v1: it would sign them), a start or recheck (v2: it would enter a round), nor
+ * timeouts (a silenced instance never enters a round, so has none). An instance that took nothing
+ * else holds no evidence, votes or round, so no rule of the consensus fires in it: it cannot
+ * propose or vote (nor sign a BLS partial, which rides on a precommit).
  */
-export function silencedInputAllowed(input: Input, decided: boolean): boolean {
-  if (input.type === 'message') return decided || input.message.kind === 'report';
+export function silencedInputAllowed(input: Input | HeightInput, decided: boolean): boolean {
+  if (input.type === 'message') return decided || input.message.kind === 'report' || input.message.kind === 'decided';
   return input.type === 'resend' && decided;
 }
 

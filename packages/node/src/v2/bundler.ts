@@ -9,9 +9,12 @@
  * A new entry does not wait for the next tick: it goes out as soon as the one-per-tickMs bound
  * allows (at once after a quiet tick, else tickMs after the last bundle). So a lone settlement's
  * views travel in one message delay, and under load bundles still go once per tickMs and grow.
+ *
+ * A silenced node (silenced.ts) signs no bundle, not even the empty heartbeat, and has no entry to queue.
  */
 import { type Bundle, type BundleEntry, type BundleHeader, SIGN_DOMAIN_V2, bundleTreeRoot, encodeBundleHeaderBody, toHex } from '@tandem/protocol';
 import { type Core, type HeldSettlement, nowMs, undecided } from './state.js';
+import { assertNotSilenced, isSilenced } from './silenced.js';
 
 /** The repeat period backs off up to this many refresh periods. */
 export const REPEAT_BACKOFF_FACTOR = 8;
@@ -39,6 +42,7 @@ export class Bundler {
   }
 
   queue(entry: BundleEntry): void {
+    assertNotSilenced(this.core, 'queues a bundle entry');
     const key = `${toHex(entry.settlementId)}:${entry.kind}`;
     this.fresh.delete(key);
     this.fresh.set(key, entry);
@@ -80,6 +84,7 @@ export class Bundler {
   /** One tick: signs and sends a bundle if there is anything to send, or a heartbeat is due (never two within tickMs). */
   tick(): void {
     const core = this.core;
+    if (isSilenced(core)) return;
     const now = nowMs(core);
     if (this.tooSoonByMs(now) > 0) {
       if (this.fresh.size > 0) this.wake();
@@ -113,6 +118,7 @@ export class Bundler {
 
   private send(entries: readonly BundleEntry[], now: number): void {
     const core = this.core;
+    assertNotSilenced(core, 'signs a bundle');
     const ctx = core.deps.ctx;
     const timeMs = Math.max(now, this.lastTimeMs + 1);
     core.deps.storage.putBundleTime(timeMs);

@@ -7,6 +7,10 @@
  * effects run in order with the write-ahead rule (persist before send, asserted). On a decision
  * the chain extends, the pool forgets what is settled, and the next height starts. Messages of
  * other heights go to catch-up (catch-up.ts).
+ *
+ * A silenced node (silenced.ts) never starts a height: its instance takes only decided batches (and,
+ * once decided, what it answers with its decided batch), so it decides from the decided batches
+ * peers send it and signs no proposal, vote or partial.
  */
 import {
   type BatchHeader,
@@ -38,11 +42,13 @@ import {
   memberKey,
   readyEntries,
 } from '@tandem/consensus';
+import { silencedInputAllowed } from '../signing-fence.js';
 import { CatchUp } from './catch-up.js';
 import { decidedHeightEvent } from './events.js';
 import type { Gossip } from './gossip.js';
 import type { ProposerView, StoredV2 } from './ports.js';
 import { type Core, nowMs } from './state.js';
+import { assertNotSilenced, isSilenced, silencedContext } from './silenced.js';
 import { WriteAheadGuardV2 } from './write-ahead.js';
 
 /** Proposals fed to the pool per height at most (their resends are skipped). */
@@ -84,7 +90,8 @@ export class Heights {
     this.writeAhead = new WriteAheadGuardV2(core.deps.ctx.self);
     const validity = { chain: core.chain, pool: core.pool, params: core.v2 };
     this.hctx = {
-      node: core.deps.ctx,
+      // A silenced node's instances sign through a signer that asserts they never do.
+      node: isSilenced(core) ? silencedContext(core.deps.ctx) : core.deps.ctx,
       anchor: core.anchor,
       ports: {
         isValid: (header, entries) => isValidBatch(validity, core.chain.tip + 1, header, entries),
@@ -148,7 +155,8 @@ export class Heights {
   private begin(stored: PersistedHeight | null): void {
     const rec = stored ?? this.laterRecord;
     const next = this.core.chain.tip + 1;
-    if (rec === null || rec.height !== next || rec.decided !== null) {
+    // A silenced node resumes no round: its records hold decisions only (it never signed into one).
+    if (rec === null || rec.height !== next || rec.decided !== null || isSilenced(this.core)) {
       this.current = HeightInstance.create(this.hctx, next);
       return;
     }
@@ -183,7 +191,7 @@ export class Heights {
 
   /** Every tick: start the height on a ready entry, or look at the rules again. */
   tick(): void {
-    if (this.current.decided) return;
+    if (this.current.decided || isSilenced(this.core)) return; // a silenced node never starts a height
     const core = this.core;
     if (!this.started && (readyEntries(core.chain, core.pool, nowMs(core), core.v2).length > 0 || this.hookWantsHeight())) {
       this.started = true;
@@ -310,6 +318,7 @@ export class Heights {
 
   private step(input: HeightInput): void {
     const instance = this.current;
+    if (isSilenced(this.core) && !silencedInputAllowed(input, instance.decided)) return;
     this.run(instance, instance.step(input));
   }
 
@@ -349,6 +358,7 @@ export class Heights {
           decided = e.batch;
           break;
         case 'signed':
+          assertNotSilenced(core, 'signs a proposal or a vote');
           log.event({ type: 'signed', height: instance.height, round: roundOf(e.message), message: e.message });
           break;
         case 'round':

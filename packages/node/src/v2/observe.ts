@@ -14,6 +14,7 @@ import { type BundleEntry, LEG_NAMES, type LegName, type LegView, assert, encode
 import { OBSERVE_IDS_MAX } from '@tandem/legs';
 import { isSplit, legClosed } from '../outcome.js';
 import { type Core, type HeldSettlement, entryOf, nowMs, undecided } from './state.js';
+import { assertNotSilenced, isSilenced } from './silenced.js';
 
 /** Settlements read per tick at most (the rest wait for the next tick). */
 export const READS_PER_TICK_MAX = 4096;
@@ -70,7 +71,8 @@ export class Observer {
   private due(s: HeldSettlement, now: number): boolean {
     if (s.pollBusy) return false;
     if (now >= s.pollAtMs || this.stuckDue(s, now)) return true;
-    return undecided(s) && ((now >= s.terms.deadlineMs && s.deadlineEntry === null) || (now >= s.guardDueMs && s.guardEntry === null));
+    // A silenced node makes no deadline or guard entry: those never fall due there (silenced.ts).
+    return undecided(s) && !isSilenced(this.core) && ((now >= s.terms.deadlineMs && s.deadlineEntry === null) || (now >= s.guardDueMs && s.guardEntry === null));
   }
 
   /** Decided, not yet reported stuck, and past its reclaim time plus the grace period: one more read decides. */
@@ -79,7 +81,7 @@ export class Observer {
   }
 
   private refusedGuard(s: HeldSettlement, now: number): void {
-    if (!undecided(s) || s.guardEntry !== null || now < s.guardDueMs) return;
+    if (!undecided(s) || s.guardEntry !== null || now < s.guardDueMs || isSilenced(this.core)) return;
     this.own(s, 'guard'); // views are null: both legs shown `none`, nothing read
   }
 
@@ -163,13 +165,7 @@ export class Observer {
       return;
     }
     if (undecided(s)) {
-      const view = entryOf(s, 'view');
-      if (s.lastView === null || !equalBytes(encodeBundleEntry(view), encodeBundleEntry(s.lastView))) {
-        s.lastView = view;
-        this.hooks.queue(view);
-      }
-      if (now >= s.terms.deadlineMs && s.deadlineEntry === null) this.own(s, 'deadline');
-      if (now >= s.guardDueMs && s.guardEntry === null) this.own(s, 'guard');
+      if (!isSilenced(this.core)) this.newEntries(s, now); // a silenced node signs no entry (silenced.ts)
       this.hooks.prepare(s);
     }
     if (!undecided(s) && LEG_NAMES.every((leg) => legClosed(s.legs[leg].view, true))) {
@@ -185,8 +181,20 @@ export class Observer {
     s.pollAtMs = now + s.backoff.nextPollMs(now, this.waitingCount);
   }
 
+  /** An undecided settlement's entries after a read: its view when it changed, its deadline and guard entries when due. */
+  private newEntries(s: HeldSettlement, now: number): void {
+    const view = entryOf(s, 'view');
+    if (s.lastView === null || !equalBytes(encodeBundleEntry(view), encodeBundleEntry(s.lastView))) {
+      s.lastView = view;
+      this.hooks.queue(view);
+    }
+    if (now >= s.terms.deadlineMs && s.deadlineEntry === null) this.own(s, 'deadline');
+    if (now >= s.guardDueMs && s.guardEntry === null) this.own(s, 'guard');
+  }
+
   /** A deadline or guard entry: signed once, persisted before it is queued, repeated verbatim after. */
   private own(s: HeldSettlement, kind: 'deadline' | 'guard'): void {
+    assertNotSilenced(this.core, `makes a ${kind} entry`);
     const entry = entryOf(s, kind);
     this.core.deps.storage.putOwnEntry(entry);
     if (kind === 'deadline') s.deadlineEntry = entry;

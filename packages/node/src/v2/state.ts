@@ -83,6 +83,8 @@ export interface CoreDeps {
   readonly checks?: V2Checks;
   /** A Byzantine proposer (byzantine.ts), for the simulator and tests; never set for a correct node. */
   readonly proposerForTesting?: ProposerHook;
+  /** Signs nothing, for good: its write-ahead storage was recovered observe-only (silenced.ts). */
+  readonly silenced?: boolean;
 }
 
 /** The state every phase shares. */

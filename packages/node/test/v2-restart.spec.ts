@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toHex } from '@tandem/protocol';
+import { settlementId, toHex } from '@tandem/protocol';
 import { WorldV2 } from './v2-world.js';
 
 describe('NodeRuntimeV2: restart from storage and catch-up', () => {
@@ -83,5 +83,31 @@ describe('NodeRuntimeV2: restart from storage and catch-up', () => {
     expect(jumps.length).toBe(1);
     expect(jumps[0]!.jumped).toBe(true);
     expect(jumps[0]!.fromHeight).toBeGreaterThan(2);
+  });
+  it('intents refused at intake survive a restart: the restarted nodes still sign their guard entries, and the settlement aborts', async () => {
+    const w = new WorldV2({ v2: { openSettlementsMax: 1 } });
+    w.startAll();
+    await w.runFor(200);
+    const filler = w.terms('filler', 30_000);
+    expect([2, 3, 4].map((i) => w.peer(i).runtime!.submit(filler, {}))).toEqual([null, null, null]);
+    const x = w.terms('refused-by-three');
+    expect(w.intent(x).slice(1).map((a) => a?.reason)).toEqual(['full', 'full', 'full']);
+    await w.runFor(300); // a tick commits the staged refusals
+    const idHex = toHex(settlementId(x));
+    for (let i = 2; i <= 4; i++) expect(w.peer(i).storage.load().intents.get(idHex)?.refused).toBe(true);
+    // All three restart before the guard time: without the refused intents they would sign no guard entry.
+    for (let i = 2; i <= 4; i++) {
+      w.crash(i);
+      w.start(i);
+    }
+    expect(w.runtime(2).settlementStatus(idHex)).toMatchObject({ refused: true, decided: null });
+    const guardSigned = (i: number) => w.eventsOf(i, 'bundle-signed').some((b) => b.kinds.guard > 0);
+    for (let k = 0; k < 200 && ![2, 3, 4].every(guardSigned); k++) await w.runFor(100);
+    expect([2, 3, 4].map(guardSigned)).toEqual([true, true, true]);
+    await w.runFor(2_000);
+    expect(w.decisionAt(1, x)?.decision).toBe('ABORT');
+    expect(await w.legState('asset', x)).toBe('aborted');
+    // Decided: the refused intent leaves storage.
+    for (let i = 2; i <= 4; i++) expect(w.peer(i).storage.load().intents.has(idHex)).toBe(false);
   });
 });

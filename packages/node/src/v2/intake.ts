@@ -3,11 +3,13 @@
  * horizon and openSettlementsMax), durable intents, and preparing both legs with the parties'
  * authorizations. A refused intent is returned, logged and kept (bounded) with its terms: the node
  * never prepares it but signs a guard entry for it at its guard time (observe.ts), so a settlement
- * admitted by too few nodes still aborts.
+ * admitted by too few nodes still aborts. Refused intents are persisted too (staged, durable with
+ * the runtime's next commit, before any guard entry for them is sent), so a restart keeps them.
  */
 import { LEG_NAMES, type Terms, assert, settlementId, toHex } from '@tandem/protocol';
 import { FULL_RETRY_AFTER_MIN_MS, type IntentRefusal, type OpenLoad, intentRefusal, openLoadOf } from '../admission.js';
 import type { Authorizations } from '../ports.js';
+import type { PersistedIntent } from './ports.js';
 import { type Core, type HeldSettlement, heldSettlement, legCall, nowMs, undecided } from './state.js';
 
 /** The load of a node that holds fewer taken settlements than openSettlementsMax, for an authorized intent: nothing to refuse for. */
@@ -60,6 +62,13 @@ export class Intake {
     this.prepareLegs(s);
     assert(core.held.get(idHex) === s, 'an intent not refused is held');
     return null;
+  }
+
+  /** A stored intent at start: held again, taken or refused as it was. */
+  resume(intent: PersistedIntent): void {
+    const s = heldSettlement(this.core, intent.terms, intent.auths, intent.refused === true);
+    this.take(s);
+    if (s.refused) this.refusedOrder.push(s.idHex);
   }
 
   /** Holds a settlement (an intent taken now, or resumed from storage) and gives its terms to the pool. */
@@ -125,6 +134,9 @@ export class Intake {
       core.held.set(idHex, heldSettlement(core, terms, {}, true, id));
       core.pool.learnTerms(terms);
       this.refusedOrder.push(idHex);
+      // Staged, not committed: one fsync per refusal would cost most when the node is full. The
+      // next commit (each tick, and before its guard entry is sent) makes it durable.
+      core.deps.storage.putIntent(idHex, { terms, auths: {}, refused: true });
       if (this.refusedOrder.length > core.v2.openSettlementsMax) this.dropRefused(this.refusedOrder[0]!);
     }
     assert(this.refusedOrder.length <= core.v2.openSettlementsMax, 'the refused set stays within its bound');

@@ -25,11 +25,13 @@ export interface LegsV2 {
 export interface PersistedIntent {
   readonly terms: Terms;
   readonly auths: Authorizations;
+  /** Refused at intake, held only for its guard entry (absent: taken). */
+  readonly refused?: true;
 }
 
 /** Everything a restarted v2 node resumes from. */
 export interface StoredV2 {
-  /** Intents taken and not yet closed, by settlement id (hex). */
+  /** Intents taken and not yet closed, and intents refused and held for their guard entry, by settlement id (hex). */
   readonly intents: ReadonlyMap<string, PersistedIntent>;
   /** This node's deadline and guard entries (repeated verbatim, never signed anew). */
   readonly ownEntries: readonly BundleEntry[];

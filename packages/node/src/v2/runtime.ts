@@ -19,7 +19,7 @@ import { Heights } from './heights.js';
 import { Intake } from './intake.js';
 import { decidedChainFor } from './mutation.js';
 import { Observer } from './observe.js';
-import { type Core, type CoreDeps, type HeldSettlement, heldSettlement, nowMs } from './state.js';
+import { type Core, type CoreDeps, type HeldSettlement, nowMs } from './state.js';
 
 export interface RuntimeV2Deps extends CoreDeps {
   /** The v2 parameters of the configuration (covered by its v2 configuration digest). */
@@ -104,7 +104,7 @@ export class NodeRuntimeV2 {
     const core = this.core;
     const stored = core.deps.storage.load();
     this.bundler.resumeTime(stored.bundleTimeMs);
-    for (const [, intent] of stored.intents) this.intake.take(heldSettlement(core, intent.terms, intent.auths, false));
+    for (const [, intent] of stored.intents) this.intake.resume(intent);
     for (const e of stored.ownEntries) {
       const s = core.held.get(toHex(e.settlementId));
       if (s === undefined) continue;

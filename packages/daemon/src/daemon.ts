@@ -53,7 +53,7 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
   const v2 = config.protocol.version === 2 ? v2Params(config.protocol, cluster.config.n) : null;
   const note = (event: string, fields: Record<string, unknown>) => write(JSON.stringify({ t: new Date().toISOString(), node: id, event, ...fields }));
   // The storage is opened (and checked) before anything listens: a damaged directory leaves nothing running.
-  const stored = v2 === null ? { v: 1 as const, ...openNodeStorage(config.dataDir, id, cluster.config.networkId, options, note) } : { v: 2 as const, storage: openNodeStorageV2(config.dataDir, id, cluster.config.networkId, options, note) };
+  const stored = v2 === null ? { v: 1 as const, ...openNodeStorage(config.dataDir, id, cluster.config.networkId, options, note) } : { v: 2 as const, ...openNodeStorageV2(config.dataDir, id, cluster.config.networkId, options, note) };
   const historyFile = config.history;
   const history = historyFile !== undefined ? await underKey('history', `cannot append to ${historyFile}`, () => openHistoryLines(historyFile)) : null;
   const host = await underKey('listen', 'cannot listen', () => createTandemHost({ cluster: cluster.config, self, identitySecretKey: key.identitySecretKey, listen: config.listen, peers, protocol: stored.v }));
@@ -81,7 +81,7 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
     onTransportError: (e) => note('transport-error', { error: String(e) }),
   };
   const params = { ...DEFAULT_RUNTIME_PARAMS, ...config.intents };
-  const engine: Engine = stored.v === 1 ? engineV1(deps, stored.storage, stored.fence, params) : engineV2(deps, stored.storage, v2!, params);
+  const engine: Engine = stored.v === 1 ? engineV1(deps, stored.storage, stored.fence, params) : engineV2(deps, stored.storage, v2!, params, stored.silenced);
   await engine.start();
   const status = (): NodeStatus => ({ id, index: self, peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), connected: host.connectedMembers(), protocol: engine.protocol, ...engine.counts() });
   // The fault shim for cluster-mode scenarios and tests (link-faults.ts): only when the config asks.
@@ -100,7 +100,7 @@ export async function runNode(config: NodeConfig, write: (line: string) => void 
   });
   // Under v2 the legs must be anchored to this digest (it covers the v2 parameters): logged to compare.
   const v2Digest = v2 === null ? {} : { configDigestV2: toHex(configDigestV2(cluster.config, v2)) };
-  note('started', { peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), control: control.url, protocol: engine.protocol, ...v2Digest, observeOnly: stored.v === 1 && stored.fence !== null });
+  note('started', { peerId: host.peerId.toString(), multiaddrs: host.multiaddrs(), control: control.url, protocol: engine.protocol, ...v2Digest, observeOnly: stored.v === 1 ? stored.fence !== null : stored.silenced });
   let stopped = false;
   return {
     id,

@@ -12,7 +12,8 @@ import { encodeHistoryLineV2 } from './history.js';
 import { logLineV2 } from './log.js';
 import type { FileStorageV2 } from './storage-v2.js';
 
-export function engineV2(deps: EngineDeps, storage: FileStorageV2, v2: V2Params, params: RuntimeParams): Engine {
+/** `silenced`: the log went through `--recover observe-only`, so the node signs nothing (storage-v2.ts). */
+export function engineV2(deps: EngineDeps, storage: FileStorageV2, v2: V2Params, params: RuntimeParams, silenced = false): Engine {
   const transport = new P2pTransport<MessageV2>(deps.host, { onError: deps.onTransportError });
   const memory = new V2Memory();
   const runtime = new NodeRuntimeV2({
@@ -24,6 +25,7 @@ export function engineV2(deps: EngineDeps, storage: FileStorageV2, v2: V2Params,
     timers: deps.timers,
     storage: memory.storage(storage),
     legs: memory.legs(deps.legs),
+    silenced,
     log: {
       event: (e) => {
         const nowMs = Date.now();

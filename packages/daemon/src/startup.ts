@@ -81,16 +81,18 @@ export function openNodeStorage(
     if (e instanceof UsageError) throw e;
     throw new ConfigKeyError('dataDir', `${dataDir}: cannot use it: ${osReason(e)}`);
   }
-  for (const what of opened.repaired) log('storage-repaired', { what });
-  if (opened.recovered !== null) {
-    const problems = opened.recovered.problems.map((p) => `${p.file}: ${p.what}`);
-    log('storage-recovered', { level: 'error', problems, quarantine: opened.recovered.quarantine, mode: 'observe-only' });
-  } else if (options.recover !== undefined) {
-    log('storage-intact', { recover: 'not needed: the storage passed its check' });
-  }
+  const recovered = opened.recovered === null ? null : { problems: opened.recovered.problems.map((p) => `${p.file}: ${p.what}`), quarantine: opened.recovered.quarantine };
+  logOpened(opened.repaired, recovered, options, log);
   if (opened.fence.length === 0) return { storage: opened.storage, fence: null };
   log('observe-only', { fence: opened.fence.map((c) => ({ fromMs: c.fromMs, settlements: c.settlementIdsHex?.length ?? 'all' })) });
   return { storage: opened.storage, fence: new SigningFence(opened.fence) };
+}
+
+/** What a start of either protocol's storage put right or recovered, logged alike. */
+function logOpened(repaired: readonly string[], recovered: { readonly problems: readonly string[]; readonly quarantine: string } | null, options: RunOptions, log: (event: string, fields: Record<string, unknown>) => void): void {
+  for (const what of repaired) log('storage-repaired', { what });
+  if (recovered !== null) log('storage-recovered', { level: 'error', problems: recovered.problems, quarantine: recovered.quarantine, mode: 'observe-only' });
+  else if (options.recover !== undefined) log('storage-intact', { recover: 'not needed: the storage passed its check' });
 }
 
 /** A start step that opens a file or binds an address: its OS error becomes one naming `key`. */
@@ -127,17 +129,20 @@ function listenFailure(e: Error): string {
 
 /**
  * Opens a protocol-2 node's write-ahead log (storage-v2.ts), owned by `n1@<network id>/v2`; logs
- * what a crash left that was put right. There is no observe-only recovery for protocol 2 yet.
+ * what a crash left that was put right, and a recovery. Returns whether the node is silenced: its
+ * log went through a recovery (`--recover observe-only`, now or at an earlier start), so it signs
+ * nothing (@tandem/node v2/silenced.ts).
  */
-export function openNodeStorageV2(dataDir: string, nodeId: string, networkId: Uint8Array, options: RunOptions, log: (event: string, fields: Record<string, unknown>) => void): FileStorageV2 {
-  if (options.recover !== undefined) throw new UsageError(`--recover ${options.recover}: not available for a protocol-2 node yet (restore its data directory, or give it a new identity)`);
+export function openNodeStorageV2(dataDir: string, nodeId: string, networkId: Uint8Array, options: RunOptions, log: (event: string, fields: Record<string, unknown>) => void): { storage: FileStorageV2; silenced: boolean } {
   let opened: ReturnType<typeof FileStorageV2.open>;
   try {
-    opened = FileStorageV2.open(dataDir, { owner: `${nodeId}@${toHex(networkId)}/v2` });
+    opened = FileStorageV2.open(dataDir, { owner: `${nodeId}@${toHex(networkId)}/v2`, ...(options.recover !== undefined ? { recover: options.recover } : {}) });
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new ConfigKeyError('dataDir', `${dataDir}: cannot use it: ${osReason(e)}`);
   }
-  for (const what of opened.repaired) log('storage-repaired', { what });
-  return opened.storage;
+  logOpened(opened.repaired, opened.recovered, options, log);
+  if (opened.fence.length === 0) return { storage: opened.storage, silenced: false };
+  log('observe-only', { fence: opened.fence.map((r) => ({ fromMs: r.fromMs, settlements: 'all' })), signs: 'nothing (protocol 2: no bundle, proposal or vote, ever)' });
+  return { storage: opened.storage, silenced: true };
 }

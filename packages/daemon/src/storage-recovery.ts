@@ -31,16 +31,26 @@ const QUARANTINE_NAME_TRIES_MAX = 1_000;
 
 /** Moves the directory's content aside and starts a fenced manifest; returns the quarantine directory's name. */
 export function recoverDataDir(dataDir: string, check: StorageCheck, owner: string, nowMs: number): string {
-  const quarantine = freeName(dataDir, nowMs);
-  mkdirSync(join(dataDir, quarantine), { mode: 0o700 });
-  for (const name of readdirSync(dataDir)) if (name !== quarantine) renameSync(join(dataDir, name), join(dataDir, quarantine, name));
-  fsyncDir(join(dataDir, quarantine));
-  fsyncDir(dataDir);
+  const quarantine = quarantineAll(dataDir, nowMs);
   const state = check.trusted ? check.state : null;
   // Older quarantines now sit inside this one, covered by its listing.
   const carried: EntryBody[] = (state?.recoveries ?? []).map((r) => ({ ...r, quarantine: null, listing: null }));
   const settlements = state === null ? null : fencedIds(check);
   writeChain(dataDir, [{ op: 'genesis', owner }, ...carried, { op: 'recover', fromMs: nowMs, settlements, quarantine, listing: quarantineListing(dataDir, quarantine) }], null);
+  return quarantine;
+}
+
+/**
+ * Step (1) of a recovery, v1's and v2's (storage-v2.ts): makes damaged-<ms>/ in `dataDir`, moves
+ * every other entry of the directory into it (older quarantines too), and fsyncs both directories;
+ * returns the quarantine's name. Nothing is deleted.
+ */
+export function quarantineAll(dataDir: string, nowMs: number): string {
+  const quarantine = freeName(dataDir, nowMs);
+  mkdirSync(join(dataDir, quarantine), { mode: 0o700 });
+  for (const name of readdirSync(dataDir)) if (name !== quarantine) renameSync(join(dataDir, name), join(dataDir, quarantine, name));
+  fsyncDir(join(dataDir, quarantine));
+  fsyncDir(dataDir);
   return quarantine;
 }
 

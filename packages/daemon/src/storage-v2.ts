@@ -24,8 +24,21 @@
  * The directory is a v2 node's only: one that holds a v1 node's storage (its manifest) is refused,
  * as is another node's (the owner differs), and v1 storage refuses this one (an unlisted file).
  * What it cannot see is v1's too (storage.ts): a directory wiped whole, or its tail cut off and
- * restored to an older state. There is no `--recover observe-only` for v2 yet: a damaged
- * directory is restored, or the node gets a new identity.
+ * restored to an older state.
+ *
+ * A log that fails its check is refused, unless the operator starts the node with `--recover
+ * observe-only`. Then everything in the directory moves to damaged-<ms>/ (storage-recovery.ts,
+ * nothing deleted), and a new log starts with its genesis and a `recover` line, chained as any:
+ *
+ *   {"seq":1,"prev":"<hash of line 0>","op":"recover","fromMs":1732490000123,"quarantine":"damaged-1732490000123","hash":"…"}
+ *
+ * A log holding a recover line (a checkpoint carries it on) is silenced at every start: its node
+ * signs nothing, for good (@tandem/node v2/silenced.ts): it cannot know what it signed before, so
+ * any bundle, proposal or vote could contradict one. A recover line anywhere but right after the
+ * genesis is refused, and so is a damaged-<ms>/ no recover line names (a recovery cut short by a
+ * crash: refused again, or recovered again, nesting what was moved; never taken for a new node).
+ * A log that passes its check is never recovered (the flag is ignored), nor is a protocol-1 node's
+ * directory (a configuration mistake, not damage).
  */
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +48,8 @@ import type { PersistedIntent, StorageV2, StoredV2 } from '@tandem/node';
 import { ConfigKeyError } from './errors.js';
 import { fsyncDir, makeDirs, sha256Hex, writeSynced } from './durable.js';
 import { fromJson, toJson } from './json.js';
+import { QUARANTINE_DIR_PATTERN } from './storage-layout.js';
+import { quarantineAll } from './storage-recovery.js';
 
 export const V2_LOG = 'v2.log';
 const V2_LOG_TMP = 'v2.log.tmp';
@@ -54,6 +69,12 @@ type Put =
   | readonly ['decided', DecidedBatch]
   | readonly ['drop-decided-below', number];
 
+/** A recovery (`--recover observe-only`): when (the node's clock, Unix ms), and where the damaged content went. */
+export interface RecoveryV2 {
+  readonly fromMs: number;
+  readonly quarantine: string;
+}
+
 /** The committed state as a checkpoint line holds it. */
 interface StateJson {
   readonly intents: readonly (readonly [string, PersistedIntent])[];
@@ -61,10 +82,13 @@ interface StateJson {
   readonly bundleTimeMs: number;
   readonly height: PersistedHeight | null;
   readonly decided: readonly DecidedBatch[];
+  /** The log's recoveries: carried by every checkpoint, so the fence outlives compaction (absent: none). */
+  readonly recoveries?: readonly RecoveryV2[];
 }
 
 type Body =
   | { readonly op: 'genesis'; readonly owner: string }
+  | ({ readonly op: 'recover' } & RecoveryV2)
   | { readonly op: 'checkpoint'; readonly owner: string; readonly state: StateJson }
   | { readonly op: 'commit'; readonly puts: readonly Put[] };
 
@@ -88,9 +112,11 @@ class V2State {
   bundleTimeMs = 0;
   height: PersistedHeight | null = null;
   readonly decided = new Map<number, DecidedBatch>();
+  readonly recoveries: RecoveryV2[] = [];
 
   static of(j: StateJson): V2State {
     const s = new V2State();
+    s.recoveries.push(...(j.recoveries ?? []));
     for (const [id, intent] of j.intents) s.intents.set(id, intent);
     for (const e of j.ownEntries) s.apply(['own', e]);
     s.bundleTimeMs = j.bundleTimeMs;
@@ -134,6 +160,7 @@ class V2State {
       bundleTimeMs: this.bundleTimeMs,
       height: this.height,
       decided: [...this.decided.values()].sort((a, b) => a.report.height - b.report.height),
+      ...(this.recoveries.length > 0 ? { recoveries: [...this.recoveries] } : {}),
     };
   }
 }
@@ -142,6 +169,10 @@ export interface OpenedStorageV2 {
   readonly storage: FileStorageV2;
   /** Crash leftovers put right at this start, one line each (for the log). */
   readonly repaired: readonly string[];
+  /** Every recovery the log went through: any at all silences the node (it signs nothing). */
+  readonly fence: readonly RecoveryV2[];
+  /** Why this start recovered and where the damaged content went; null when it did not. */
+  readonly recovered: { readonly problems: readonly string[]; readonly quarantine: string } | null;
 }
 
 export interface OpenStorageV2Options {
@@ -149,17 +180,23 @@ export interface OpenStorageV2Options {
   readonly owner: string;
   /** Compact past this many bytes of commits (tests lower it). */
   readonly compactBytesMin?: number;
+  /** The operator's explicit choice to start although the check failed: quarantine, and a silenced new log. */
+  readonly recover?: 'observe-only';
+  /** The clock a recovery is dated by (Unix ms). */
+  readonly nowMs?: () => number;
 }
 
 /** The v2 log failed its check: names the line and what is wrong (exit 2, key "dataDir"). */
 export class StorageV2CheckError extends ConfigKeyError {
-  constructor(dataDir: string, problems: readonly string[]) {
+  constructor(dataDir: string, problems: readonly string[], recoverable = true) {
     super(
       'dataDir',
       [
         ...problems.slice(0, PROBLEMS_SHOWN_MAX).map((p) => `${join(dataDir, V2_LOG)}: ${p}`),
         `The protocol-v2 write-ahead storage in ${dataDir} failed its check, so this node could sign against what it signed before: it does not start.`,
-        'Restore the directory as it was, or give the node a new identity (there is no observe-only recovery for protocol 2 yet).',
+        recoverable
+          ? 'Restore the directory as it was; or start the node once with --recover observe-only to run it silenced: it then signs nothing, for good (give it a new identity to have it sign again; packages/daemon/README.md).'
+          : 'Restore the directory as it was, or use a new data directory (--recover observe-only does not apply to this).',
       ].join('\n'),
     );
   }
@@ -181,37 +218,43 @@ export class FileStorageV2 implements StorageV2 {
     this.bytesSinceCheckpoint = logBytes - checkpointBytes;
   }
 
-  /** Opens (or creates) the v2 storage in `dataDir`: checks the log, drops a torn tail, refuses damage. */
+  /**
+   * Opens (or creates) the v2 storage in `dataDir`: checks the directory and its log (changing
+   * nothing), refuses damage — or, on `options.recover`, sets it aside and starts a silenced log —
+   * then puts a crash's leftovers right (a compaction's temp file, a torn last line).
+   */
   static open(dataDir: string, options: OpenStorageV2Options): OpenedStorageV2 {
     makeDirs(dataDir);
-    const repaired: string[] = [];
-    const foreign = readdirSync(dataDir).filter((f) => f !== V2_LOG && f !== V2_LOG_TMP);
-    if (foreign.length > 0) {
-      const v1 = foreign.includes('manifest') || foreign.includes('settlements');
-      throw new StorageV2CheckError(dataDir, [v1 ? `the directory holds a protocol-1 node's storage (${foreign.join(', ')}): a node does not change protocol on its data; use a new data directory` : `the directory holds files the v2 storage never writes: ${foreign.join(', ')}`]);
+    let check = checkDir(dataDir, options.owner);
+    let recovered: OpenedStorageV2['recovered'] = null;
+    if ('problems' in check) {
+      if (options.recover !== 'observe-only' || !check.recoverable) throw new StorageV2CheckError(dataDir, check.problems, check.recoverable);
+      recovered = { problems: check.problems, quarantine: recoverDir(dataDir, options.owner, (options.nowMs ?? Date.now)()) };
+      check = checkDir(dataDir, options.owner);
+      if ('problems' in check) throw new Error(`${dataDir}: the recovered v2 log failed its check (${check.problems.join('; ')})`); // a bug, or a change under our feet
     }
-    if (existsSync(join(dataDir, V2_LOG_TMP))) {
+    const repaired: string[] = [];
+    if (check.tmp) {
       unlinkSync(join(dataDir, V2_LOG_TMP));
       fsyncDir(dataDir);
       repaired.push(`removed ${V2_LOG_TMP}, left by a compaction that did not finish`);
     }
     const path = join(dataDir, V2_LOG);
     const compactBytesMin = options.compactBytesMin ?? COMPACT_BYTES_MIN;
-    if (!existsSync(path)) {
+    if (check.log === null) {
       const { line, hash } = encodeLine({ op: 'genesis', owner: options.owner }, 0, GENESIS_PREV);
       writeSynced(path, line + '\n');
       fsyncDir(dataDir);
-      return { storage: new FileStorageV2(dataDir, options.owner, new V2State(), { seq: 0, hash }, Buffer.byteLength(line) + 1, Buffer.byteLength(line) + 1, compactBytesMin), repaired };
+      const storage = new FileStorageV2(dataDir, options.owner, new V2State(), { seq: 0, hash }, Buffer.byteLength(line) + 1, Buffer.byteLength(line) + 1, compactBytesMin);
+      return { storage, repaired, fence: [], recovered };
     }
-    const bytes = readFileSync(path);
-    const end = bytes.lastIndexOf(0x0a) + 1;
-    if (end < bytes.length) {
+    const { replayed, end, tornBytes } = check.log;
+    if (tornBytes > 0) {
       truncate(path, end);
-      repaired.push(`dropped the last ${bytes.length - end} byte(s) of ${V2_LOG}: a commit whose append a crash cut short`);
+      repaired.push(`dropped the last ${tornBytes} byte(s) of ${V2_LOG}: a commit whose append a crash cut short`);
     }
-    const replayed = replay(bytes.subarray(0, end).toString('utf8'), options.owner);
-    if ('problem' in replayed) throw new StorageV2CheckError(dataDir, [replayed.problem]);
-    return { storage: new FileStorageV2(dataDir, options.owner, replayed.state, replayed.head, replayed.checkpointBytes, end, compactBytesMin), repaired };
+    const storage = new FileStorageV2(dataDir, options.owner, replayed.state, replayed.head, replayed.checkpointBytes, end, compactBytesMin);
+    return { storage, repaired, fence: [...replayed.state.recoveries], recovered };
   }
 
   putIntent(settlementIdHex: string, intent: PersistedIntent): void {
@@ -290,13 +333,74 @@ function truncate(path: string, bytes: number): void {
   }
 }
 
+type Replayed = { state: V2State; head: Head; checkpointBytes: number };
+
+/** The directory checked: what is wrong (and whether a recovery may set it aside), or what to open. */
+type DirCheck = { readonly problems: readonly string[]; readonly recoverable: boolean } | { readonly tmp: boolean; readonly log: CheckedLog | null };
+
+interface CheckedLog {
+  readonly replayed: Replayed;
+  readonly end: number;
+  readonly tornBytes: number;
+}
+
+/**
+ * Checks `dataDir` for the v2 node `owner`: its log (up to its last newline: bytes after it are a
+ * torn append, dropped at open) and its other names (a compaction's temp file, the quarantines the
+ * log's recover lines name). Reads; changes nothing.
+ */
+function checkDir(dataDir: string, owner: string): DirCheck {
+  const names = readdirSync(dataDir);
+  const others = names.filter((f) => f !== V2_LOG && f !== V2_LOG_TMP);
+  if (others.includes('manifest') || others.includes('settlements')) {
+    return { problems: [`the directory holds a protocol-1 node's storage (${others.join(', ')}): a node does not change protocol on its data; use a new data directory`], recoverable: false };
+  }
+  const problems: string[] = [];
+  let log: CheckedLog | null = null;
+  if (names.includes(V2_LOG)) {
+    const bytes = readFileSync(join(dataDir, V2_LOG));
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    const replayed = replay(bytes.subarray(0, end).toString('utf8'), owner);
+    if ('problem' in replayed) problems.push(replayed.problem);
+    else log = { replayed, end, tornBytes: bytes.length - end };
+  }
+  // Quarantines are judged against a log that checked (or the absence of one): a broken log names none for sure.
+  const named = new Set(log?.replayed.state.recoveries.map((r) => r.quarantine) ?? []);
+  const unnamed = problems.length > 0 ? [] : others.filter((f) => QUARANTINE_DIR_PATTERN.test(f) && !named.has(f));
+  if (unnamed.length > 0) problems.push(`${unnamed.join(', ')}: damaged content no recover line of the log names (a recovery a crash cut short, or the log replaced)`);
+  const stray = others.filter((f) => !QUARANTINE_DIR_PATTERN.test(f));
+  if (stray.length > 0) problems.push(`the directory holds files the v2 storage never writes: ${stray.join(', ')}`);
+  return problems.length > 0 ? { problems, recoverable: true } : { tmp: names.includes(V2_LOG_TMP), log };
+}
+
+/**
+ * `--recover observe-only`: moves the directory's content to damaged-<ms>/ (fsynced), then starts a
+ * new log of two lines, its genesis and the recover line (temp file, fsync, rename, fsync). A crash
+ * before the rename leaves a quarantine no log names: refused, or recovered again.
+ */
+function recoverDir(dataDir: string, owner: string, nowMs: number): string {
+  const quarantine = quarantineAll(dataDir, nowMs);
+  const genesis = encodeLine({ op: 'genesis', owner }, 0, GENESIS_PREV);
+  const recover = encodeLine({ op: 'recover', fromMs: nowMs, quarantine }, 1, genesis.hash);
+  writeSynced(join(dataDir, V2_LOG_TMP), `${genesis.line}\n${recover.line}\n`);
+  renameSync(join(dataDir, V2_LOG_TMP), join(dataDir, V2_LOG));
+  fsyncDir(dataDir);
+  return quarantine;
+}
+
+function isRecovery(r: unknown): r is RecoveryV2 {
+  const o = r as Partial<RecoveryV2> | null;
+  return typeof o === 'object' && o !== null && Number.isSafeInteger(o.fromMs) && o.fromMs! >= 0 && typeof o.quarantine === 'string' && QUARANTINE_DIR_PATTERN.test(o.quarantine);
+}
+
 /** The lines of a log, each checked as the link after the one before; the state they build. */
-function replay(text: string, owner: string): { state: V2State; head: Head; checkpointBytes: number } | { problem: string } {
+function replay(text: string, owner: string): Replayed | { problem: string } {
   const lines = text.split('\n').slice(0, -1);
   if (lines.length === 0) return { problem: 'holds no complete line (not even its genesis)' };
   let state = new V2State();
   let head: Head = { seq: -1, hash: GENESIS_PREV };
   let checkpointBytes = 0;
+  let genesisFirst = false;
   for (let i = 0; i < lines.length; i++) {
     const where = `line ${i + 1}`;
     const signed = /^(\{.*),"hash":"([0-9a-f]{64})"\}$/.exec(lines[i]!);
@@ -311,16 +415,23 @@ function replay(text: string, owner: string): { state: V2State; head: Head; chec
     if (o.op === 'genesis' || o.op === 'checkpoint') {
       if (!first) return { problem: `${where}: a ${o.op} line after the first line` };
       if (o.owner !== owner) return { problem: `belongs to ${String(o.owner)}, not to ${owner}: this is another node's data directory` };
+      genesisFirst = first && o.op === 'genesis';
     } else if (first) return { problem: `${where}: the first line is not a genesis or checkpoint` };
-    else if (o.op !== 'commit' || !Array.isArray(o.puts)) return { problem: `${where}: not a commit line` };
+    else if (o.op === 'recover') {
+      // A recovery starts a new log: its recover line is the genesis's next, and nowhere else.
+      if (i !== 1 || !genesisFirst) return { problem: `${where}: a recover line that does not directly follow the genesis` };
+      if (!isRecovery(o)) return { problem: `${where}: a recover line without a valid fromMs and quarantine` };
+    } else if (o.op !== 'commit' || !Array.isArray(o.puts)) return { problem: `${where}: not a commit line` };
     if (first && o.op === 'genesis' && (o.seq !== 0 || o.prev !== GENESIS_PREV)) return { problem: `${where}: a genesis line that does not start a chain` };
     if (first && (!Number.isSafeInteger(o.seq) || typeof o.prev !== 'string')) return { problem: `${where}: no valid seq and prev` };
     if (!first && (o.seq !== head.seq + 1 || o.prev !== head.hash)) return { problem: `${where}: broken chain (seq ${String(o.seq)} after ${head.seq}, or its prev is not the hash of the line before it): a line was removed, moved or altered` };
     if (first) head = { seq: (o.seq as number) - 1, hash: o.prev as string };
     if (o.op === 'checkpoint') {
+      if (!(o.state.recoveries ?? []).every(isRecovery)) return { problem: `${where}: a checkpoint whose recoveries are not valid` };
       state = V2State.of(o.state);
       checkpointBytes = Buffer.byteLength(lines[i]!) + 1;
     }
+    if (o.op === 'recover') state.recoveries.push({ fromMs: o.fromMs, quarantine: o.quarantine });
     if (o.op === 'commit') for (const p of o.puts) state.apply(p);
     head = { seq: head.seq + 1, hash: signed[2]! };
   }

@@ -8,7 +8,7 @@ import { NodeRuntimeV2, type RuntimeParams } from '@tandem/node';
 import { P2pTransport } from '@tandem/p2p';
 import { V2Memory, controlOfV2 } from './control-v2.js';
 import { type Engine, type EngineDeps, wired } from './engine.js';
-import { encodeHistoryLineV2 } from './history.js';
+import { encodeHistoryLineV2, recordedPortsV2 } from './history-v2.js';
 import { logLineV2 } from './log.js';
 import type { FileStorageV2 } from './storage-v2.js';
 
@@ -16,15 +16,17 @@ import type { FileStorageV2 } from './storage-v2.js';
 export function engineV2(deps: EngineDeps, storage: FileStorageV2, v2: V2Params, params: RuntimeParams, silenced = false): Engine {
   const transport = new P2pTransport<MessageV2>(deps.host, { onError: deps.onTransportError });
   const memory = new V2Memory();
+  // The history keeps every bundle broadcast and every answered leg call (history-v2.ts).
+  const recorded = recordedPortsV2(deps.history, transport, deps.legs);
   const runtime = new NodeRuntimeV2({
     ctx: deps.ctx,
     v2,
     params,
-    transport,
+    transport: recorded.transport,
     clock: { nowMs: () => Date.now() },
     timers: deps.timers,
     storage: memory.storage(storage),
-    legs: memory.legs(deps.legs),
+    legs: memory.legs(recorded.legs),
     silenced,
     log: {
       event: (e) => {

@@ -9,12 +9,15 @@
  *   {"tMs": …, "event": { "type": "decided", "settlementIdHex": "…", "report": {"$hex": "<encodeReport>"} } }
  *   other events: their fields, bytes as {"$hex"} and bigints as {"$big"} (json.ts)
  *
+ * A protocol-2 node writes the v2 lines of history-v2.ts (each with "protocol": 2) to the same
+ * kind of file; this reader refuses them, parseHistoryV2 reads them.
+ *
  * Lines are appended with one write each (O_APPEND): a SIGKILLed node leaves whole lines behind, at
  * worst a torn last one, which the reader skips.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { decodeMessage, decodeReport, encodeMessage, encodeMessageV2, encodeReport } from '@tandem/protocol';
-import type { NodeEvent, NodeEventV2 } from '@tandem/node';
+import { decodeMessage, decodeReport, encodeMessage, encodeReport } from '@tandem/protocol';
+import type { NodeEvent } from '@tandem/node';
 import { fromJson, toJson } from './json.js';
 
 export interface TimedEvent {
@@ -38,18 +41,10 @@ export function encodeHistoryLine(tMs: number, e: NodeEvent): string {
   return toJson({ tMs, event });
 }
 
-/**
- * A protocol-2 node's history line: `{"tMs", "protocol": 2, "event"}`, a signed message as its
- * canonical v2 wire bytes, other events as their fields. (The cluster-mode checker reads v1
- * histories only, for now.)
- */
-export function encodeHistoryLineV2(tMs: number, e: NodeEventV2): string {
-  return toJson({ tMs, protocol: 2, event: e.type === 'signed' ? { ...e, message: encodeMessageV2(e.message) } : e });
-}
-
 /** Decodes one line; throws on anything malformed (the caller decides whether to skip it). */
 export function decodeHistoryLine(line: string): TimedEvent {
-  const o = fromJson<{ tMs: unknown; event: Record<string, unknown> & { type: unknown } }>(line);
+  const o = fromJson<{ tMs: unknown; protocol?: unknown; event: Record<string, unknown> & { type: unknown } }>(line);
+  if (o.protocol !== undefined) throw new Error(`a protocol-${String(o.protocol)} line (history-v2.ts reads protocol 2)`);
   if (typeof o.tMs !== 'number' || o.event === null || typeof o.event !== 'object' || typeof o.event.type !== 'string') throw new Error('not a history line');
   const e = o.event;
   if (e.type === 'signed') return { tMs: o.tMs, event: { ...e, message: decodeMessage(e['message'] as Uint8Array) } as NodeEvent };
@@ -62,13 +57,18 @@ export function decodeHistoryLine(line: string): TimedEvent {
  * process was killed mid-write) is skipped; a malformed line elsewhere is an error naming it.
  */
 export function parseHistory(text: string, file: string): TimedEvent[] {
+  return parseLines(text, file, decodeHistoryLine);
+}
+
+/** `parseHistory` with any line decoder (protocol 2: history-v2.ts). */
+export function parseLines<T>(text: string, file: string, decode: (line: string) => T): T[] {
   const lines = text.split('\n');
-  const out: TimedEvent[] = [];
+  const out: T[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.length === 0) continue;
     try {
-      out.push(decodeHistoryLine(line));
+      out.push(decode(line));
     } catch (e) {
       const last = i === lines.length - 1; // no newline after it: a torn write
       if (!last) throw new Error(`${file}:${i + 1}: not a history line (${(e as Error).message})`);

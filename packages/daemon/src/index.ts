@@ -12,6 +12,7 @@ export * from './daemon.js';
 export * from './process.js';
 export * from './keygen.js';
 export * from './history.js';
+export * from './history-v2.js';
 export * from './link-faults.js';
 export * from './startup.js';
 export * from './timers.js';

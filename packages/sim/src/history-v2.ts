@@ -5,15 +5,10 @@
  * interface with its answers (the roots, entries and proofs proof-soundness re-verifies). Their
  * history lines are compact summaries; the entries themselves keep the full data for the checker.
  */
-import { type Bundle, type Entry, type LegName, type Message, type MessageV2, type ReportV2, type TreeMultiproof, batchHeaderDigest, settlementId, toHex } from '@tandem/protocol';
-import type { ApplyOutcome, ProvenEntry, RootOutcome } from '@tandem/legs';
-import { type NodeEventV2, messageSettlementHex, summarizeMessage } from '@tandem/node';
+import { type Bundle, type LegName, type Message, type MessageV2, batchHeaderDigest, settlementId, toHex } from '@tandem/protocol';
+import { type LegCallV2, type NodeEventV2, messageSettlementHex, summarizeMessage } from '@tandem/node';
 
-/** One call of a node to a leg's v2 interface, with what the leg answered. */
-export type LegCallV2 =
-  | { readonly op: 'root'; readonly report: ReportV2; readonly outcome: RootOutcome }
-  | { readonly op: 'entries'; readonly root: Uint8Array; readonly items: readonly ProvenEntry[]; readonly outcomes: readonly ApplyOutcome[] }
-  | { readonly op: 'batch'; readonly report: ReportV2; readonly entries: readonly Entry[]; readonly multiproof: TreeMultiproof; readonly outcomes: readonly ApplyOutcome[] };
+export type { LegCallV2 } from '@tandem/node';
 
 export type HistoryEntryV2 =
   /** A v2 node event; `clockMs` is what the node's clock read when it logged it. */

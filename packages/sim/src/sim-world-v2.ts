@@ -6,12 +6,10 @@
  * with the leg's answer, for proof-soundness. Bundles a node broadcasts are recorded once each,
  * for the checker's validity and V5 recomputation.
  */
-import { type Entry, type ReportV2, type TreeMultiproof, toHex } from '@tandem/protocol';
-import type { BatchLegAdapter, ProvenEntry } from '@tandem/legs';
-import { type LegsV2, MemoV2Checks, type NodeEventV2, NodeRuntimeV2, type RuntimeV2Deps, type TransportV2, byzantineV2 } from '@tandem/node';
+import { toHex } from '@tandem/protocol';
+import { type LegsV2, MemoV2Checks, type NodeEventV2, NodeRuntimeV2, type RuntimeV2Deps, type TransportV2, byzantineV2, recordingLegsV2 } from '@tandem/node';
 import { faultActive } from './fault.js';
 import { isByzantineBehaviourV1 } from './scenario.js';
-import type { LegCallV2 } from './history-v2.js';
 import type { Rng } from './rng.js';
 import { type PortsV2, byzantineV1OnV2 } from './sim-byzantine-v2.js';
 import { type NodeWiring, type SimCore, type SimNode, type World, byzantineEnv, byzantineFaults, nodeClock, nodeTimers } from './sim-world.js';
@@ -78,38 +76,5 @@ function noteSettled(node: SimNode, event: NodeEventV2): void {
 
 /** The world's legs as one node sees them: every v2 call recorded with its answer. */
 function recordedLegs(core: SimCore, world: World, node: number): LegsV2 {
-  const wrap = (leg: BatchLegAdapter): BatchLegAdapter => {
-    const record = (call: LegCallV2) => core.record({ t: core.nowMs(), node, type: 'leg2', leg: leg.leg, call });
-    return withV2Methods(leg, {
-      submitRoot: async (report: ReportV2) => {
-        const outcome = await leg.submitRoot(report);
-        record({ op: 'root', report, outcome });
-        return outcome;
-      },
-      applyEntries: async (root: Uint8Array, items: readonly ProvenEntry[]) => {
-        const outcomes = await leg.applyEntries(root, items);
-        record({ op: 'entries', root, items, outcomes });
-        return outcomes;
-      },
-      applyBatch: async (report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof) => {
-        const outcomes = await leg.applyBatch(report, entries, multiproof);
-        record({ op: 'batch', report, entries, multiproof, outcomes });
-        return outcomes;
-      },
-    });
-  };
-  return { asset: wrap(world.asset), payment: wrap(world.payment) };
-}
-
-/** A leg whose v2 methods are `v2`, its other methods the leg's own. */
-function withV2Methods(leg: BatchLegAdapter, v2: Pick<BatchLegAdapter, 'submitRoot' | 'applyEntries' | 'applyBatch'>): BatchLegAdapter {
-  return {
-    leg: leg.leg,
-    prepare: (t, a) => leg.prepare(t, a),
-    observe: (id) => leg.observe(id),
-    observeMany: (ids) => leg.observeMany(ids),
-    applyReport: (r) => leg.applyReport(r),
-    reclaim: (id) => leg.reclaim(id),
-    ...v2,
-  };
+  return recordingLegsV2({ asset: world.asset, payment: world.payment }, (leg, call) => core.record({ t: core.nowMs(), node, type: 'leg2', leg, call }));
 }

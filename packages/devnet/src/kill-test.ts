@@ -6,6 +6,10 @@
  * all-or-nothing, nothing applied twice, and every invariant hold. The seed draws the whole plan
  * (kill-plan.ts) and is printed: the same seed gives the same trades and kill schedule.
  *
+ * Under either protocol (`protocol`, default 1): the cluster is brought up with it, the runner
+ * follows settlements through that protocol's control API (follow.ts) and collects that
+ * protocol's run (cluster-collect.ts), which the checker judges by its own invariants.
+ *
  * How each component comes back: a node with `restartNode` (its write-ahead storage kept), the leg
  * host with `restartLegHost` (its bank and chain state kept: nothing is redeployed), the chain by
  * the leg host itself, which restarts its anvil from the state file (local-chain.ts in leg-evm).
@@ -18,6 +22,7 @@ import { type LegName, encodeTerms, fromHex, settlementId, toHex } from '@tandem
 import { type HistoryEntry, type RunResult, type Scenario, type ScenarioSettlement, type SettlementResult, type SimSettlement, buildResult, scenarioTerms } from '@tandem/sim';
 import { collectRun } from './cluster-collect.js';
 import { clusterDown, restartLegHost, restartNode } from './cluster.js';
+import { type SettlementFollower, settlementFollower } from './follow.js';
 import { getJson, postAnswered, waitFor } from './http.js';
 import { type KillPlan, type KillTarget, type PlannedTrade, describeTarget, planKillTest } from './kill-plan.js';
 import { type AuthorizationBody, type PartySigner, partySigner } from './parties.js';
@@ -36,6 +41,8 @@ export interface KillTestOptions {
   readonly nodes?: number;
   /** Mean gap between two trades (default 1.5 s). */
   readonly tradeIntervalMs?: number;
+  /** The protocol the cluster runs (default 1). */
+  readonly protocol?: 1 | 2;
   readonly say?: (line: string) => void;
 }
 
@@ -49,6 +56,7 @@ export interface KillRecord {
 
 export interface KillTestResult {
   readonly seed: number;
+  readonly protocol: 1 | 2;
   readonly plan: KillPlan;
   readonly kills: readonly KillRecord[];
   /** The checker's verdict over the run (invariants, each settlement's decision and leg states). */
@@ -75,12 +83,13 @@ const LEG_TIMEOUT_MS = 5_000;
 export async function runKillTest(o: KillTestOptions): Promise<KillTestResult> {
   const say = o.say ?? (() => {});
   const nodes = o.nodes ?? 4;
+  const protocol = o.protocol ?? 1;
   const plan = planKillTest({ seed: o.seed, settlements: o.settlements, kills: o.kills, nodes, tradeIntervalMs: o.tradeIntervalMs ?? 1_500 });
-  say(`kill test, seed ${o.seed}: ${plan.trades.length} settlements, ${plan.kills.length} kills (rerun with the same seed for the same schedule)`);
+  say(`kill test, seed ${o.seed}, protocol ${protocol}: ${plan.trades.length} settlements, ${plan.kills.length} kills (rerun with the same seed for the same schedule)`);
   const startedMs = Date.now();
-  await clusterUp(o.dir, { nodes: String(nodes), legs: 'real', say });
+  await clusterUp(o.dir, { nodes: String(nodes), legs: 'real', say, protocol: String(protocol) });
   try {
-    const run = new KillRun(o.dir, plan, say);
+    const run = new KillRun(o.dir, plan, protocol, say);
     const out = await run.run();
     return { ...out, wallMs: Date.now() - startedMs };
   } finally {
@@ -97,21 +106,23 @@ class KillRun {
   private readonly entries: HistoryEntry[] = [];
   private readonly down = new Set<number>();
   private readonly kills: KillRecord[] = [];
-  /** Seen closed by a node (settlement id hex), and decided by a node (`index:id`): see follow(). */
-  private readonly closed = new Set<string>();
-  private readonly decidedBy = new Set<string>();
+  /** What the nodes' control APIs showed of each settlement: see follow(). */
+  private readonly follower: SettlementFollower;
+  /** The settlements whose intent went out so far (hex). */
+  private readonly sent: string[] = [];
   private followDone = false;
-  /** The settlements whose intent went out so far. */
   private nodes: readonly ClusterNode[];
   private readonly credentials: ClusterCredentials;
 
   constructor(
     private readonly dir: string,
     private readonly plan: KillPlan,
+    private readonly protocol: 1 | 2,
     private readonly say: (line: string) => void,
   ) {
     this.cluster = loadClusterFile(clusterPaths(dir).cluster);
     this.credentials = clusterCredentials(dir);
+    this.follower = settlementFollower(protocol, this.credentials.control);
     this.signer = partySigner(dir);
     const st = readState(dir);
     this.nodes = st.nodes;
@@ -147,7 +158,7 @@ class KillRun {
     const result = buildResult(record);
     const problems = result.settlements.flatMap((s) => (endedAllOrNothing(s) ? [] : [`${s.id}: decided ${s.decision ?? 'nothing'}, asset ${s.asset}, payment ${s.payment}`]));
     const count = (d: 'commit' | 'abort' | null) => result.settlements.filter((s) => s.decision === d).length;
-    return { seed: this.plan.seed, plan: this.plan, kills: this.kills, result, problems, counts: { commit: count('commit'), abort: count('abort'), undecided: count(null) }, ok: result.ok && problems.length === 0 };
+    return { seed: this.plan.seed, protocol: this.protocol, plan: this.plan, kills: this.kills, result, problems, counts: { commit: count('commit'), abort: count('abort'), undecided: count(null) }, ok: result.ok && problems.length === 0 };
   }
 
   /** What the checker reads of the run's intent: the settlements, and the withheld authorizations as never-lock faults. */
@@ -172,6 +183,7 @@ class KillRun {
     for (const s of this.settlements) {
       await sleepUntil(this.t0Ms + s.spec.atMs);
       this.entries.push({ t: this.nowMs(), node: 0, type: 'intent', settlement: s.spec.id, settlementIdHex: s.idHex });
+      this.sent.push(s.idHex);
       await Promise.all(this.nodes.map((node, i) => (this.down.has(i + 1) ? this.undelivered(i + 1, s) : this.submit(node, s, i + 1))));
     }
   }
@@ -252,21 +264,13 @@ class KillRun {
   // --- The end -----------------------------------------------------------------------------------
 
   /**
-   * Reads every node's list of settlements every POLL_MS from the start, remembering which were
-   * seen closed and which node decided which: a node drops a settlement from its list once it is
-   * archived (past its reclaim time), so a late first look would miss it.
+   * Reads every node's view of the settlements every POLL_MS from the start (follow.ts): a node
+   * drops a settlement from its list once it is archived (protocol 1: past its reclaim time;
+   * protocol 2: once closed), so a late first look would miss it.
    */
   private async follow(): Promise<void> {
     while (!this.followDone) {
-      const lists = (await Promise.all(
-        this.nodes.map((node, i) => (this.down.has(i + 1) ? null : getJson(`${node.control}/settlements`, this.credentials.control).catch(() => null))),
-      )) as ({ settlements: { id: string; decided: boolean; closed: boolean }[] } | null)[];
-      lists.forEach((list, i) => {
-        for (const v of list?.settlements ?? []) {
-          if (v.closed) this.closed.add(v.id);
-          if (v.decided) this.decidedBy.add(`${i + 1}:${v.id}`);
-        }
-      });
+      await this.follower.poll(this.nodes, this.down, this.sent);
       await sleep(POLL_MS);
     }
   }
@@ -274,7 +278,7 @@ class KillRun {
   /** Until every settlement is closed on both legs and decided by every node (all are up by now), or the hard stop. */
   private async waitForEnd(hardStopMs: number): Promise<void> {
     for (;;) {
-      const open = this.settlements.filter((s) => !this.closed.has(s.idHex) || this.nodes.some((_, i) => !this.decidedBy.has(`${i + 1}:${s.idHex}`)));
+      const open = this.settlements.filter((s) => !this.follower.closed(s.idHex) || this.nodes.some((_, i) => !this.follower.decidedAt(s.idHex, i + 1)));
       if (open.length === 0) return;
       if (this.nowMs() > hardStopMs) {
         this.say(`  ${this.nowMs()} ms: gave up waiting; still open: ${open.map((s) => s.spec.id).join(', ')}`);

@@ -12,7 +12,8 @@
  *      cluster decides them, with a bounded number in flight, counted over a fixed window.
  *
  * Run with `pnpm bench:cluster` (it builds first). Options for shorter runs while developing:
- * `--protocol 1|2|1,2`, `--latency K` (settlements in the latency phase), `--window S` (seconds per
+ * `--protocol 1|2|1,2`, `--intake single|batch|single,batch` (intents one POST each, or one
+ * POST /intents/batch per node and poll: default batch; each runs its own saturation windows), `--latency K` (settlements in the latency phase), `--window S` (seconds per
  * saturation window), `--in-flight A,B` and `--in-flight-v2 A,B` (in-flight bounds, one saturation
  * window each), `--keep` (keep the cluster directories and their logs). Prints markdown tables.
  *
@@ -75,11 +76,13 @@ async function runProtocol(protocol: Protocol, opts: Options, sampler: FloorSamp
       process.stderr.write(`bench-cluster: protocol ${protocol}: latency p50 ${percentile(lat.fromLocked, 50)} ms\n`);
       let seq = WARMUP_SETTLEMENTS + opts.latencySettlements;
       const sat: SaturationResult[] = [];
-      for (const m of protocol === 1 ? opts.inFlight : opts.inFlightV2) {
-        process.stderr.write(`bench-cluster: protocol ${protocol}: saturation, at most ${m} in flight\n`);
-        const r = await saturationPhase(st, sub, tail, m, opts.windowMs, seq);
-        seq += r.submitted;
-        sat.push(r);
+      for (const intake of opts.intakes) {
+        for (const m of protocol === 1 ? opts.inFlight : opts.inFlightV2) {
+          process.stderr.write(`bench-cluster: protocol ${protocol}: saturation, at most ${m} in flight, intake ${intake}\n`);
+          const r = await saturationPhase(st, sub, tail, intake, m, opts.windowMs, seq);
+          seq += r.submitted;
+          sat.push(r);
+        }
       }
       return { protocol, lat, sat };
     } finally {

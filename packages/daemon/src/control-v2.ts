@@ -159,6 +159,7 @@ export function controlOfV2(runtime: NodeRuntimeV2, memory: V2Memory): ControlRu
   };
   return {
     submit: (terms, auths) => runtime.submit(terms, auths),
+    submitMany: (intents) => runtime.submitMany(intents),
     settlements: () =>
       runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decision !== null, height: d.height, decision: d.decision, expired: d.expired, refused: d.refused, split: d.split, stuck: d.stuck })),
     settlement: (idHex) => {

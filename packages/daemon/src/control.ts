@@ -9,6 +9,11 @@
  *   POST /intents   { terms, authorizations: { asset?, payment? } } → 202 { settlementId },
  *                   or refused: 429 (reason `full`) or 422 (`late`, `window-too-short`, `horizon`)
  *                   { error, reason, retryAfterMs } (the node also logs `intent-refused`)
+ *   POST /intents/batch { intents: [{ terms, authorizations }, …] } (at most INTENTS_PER_CALL_MAX,
+ *                   1 MiB) → 200 { results: [{ settlementId, status: 202 } or { settlementId,
+ *                   status: 429 | 422, error, reason, retryAfterMs }] } in the order given, the
+ *                   taken ones made durable by one storage commit; any malformed intent fails the
+ *                   whole call with 400 naming it (`intents[3].terms: …`), and none is taken
  *   GET  /settlements                     → { settlements: [{ id, decided, closed, split, stuck }] }
  *                                           (protocol 2: [{ id, decided, height, decision, expired, refused, split, stuck }])
  *   GET  /settlements/:idHex              → the node's view of one settlement (protocol 2: control-v2.ts)
@@ -17,7 +22,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Credential, type TlsFiles, HttpError, readJsonBody, sendJsonText, serveGuarded } from '@tandem/http';
 import { type Authorization, type Terms, DecodeError, Writer, decodeTerms, encodeReport, fromHex, settlementId, toHex } from '@tandem/protocol';
-import type { Authorizations, IntentRefusal, NodeRuntime } from '@tandem/node';
+import { type Authorizations, INTENTS_PER_CALL_MAX, type Intent, type IntentRefusal, type NodeRuntime } from '@tandem/node';
 import { toJson } from './json.js';
 import { type LinkFaults, LinkFaultsError, linkFaultsToJson, parseLinkFaults } from './link-faults.js';
 
@@ -45,6 +50,8 @@ export interface NodeStatus {
  */
 export interface ControlRuntime {
   submit(terms: Terms, auths: Authorizations): IntentRefusal | null;
+  /** Intents at once, answered in order (protocol 2: one storage commit for those taken). */
+  submitMany(intents: readonly Intent[]): (IntentRefusal | null)[];
   settlements(): readonly Record<string, unknown>[];
   /** One settlement's view, or null when the node does not hold it. */
   settlement(settlementIdHex: string): Record<string, unknown> | null;
@@ -54,6 +61,7 @@ export interface ControlRuntime {
 export function controlOfV1(runtime: NodeRuntime): ControlRuntime {
   return {
     submit: (terms, auths) => runtime.submit(terms, auths),
+    submitMany: (intents) => intents.map((x) => runtime.submit(x.terms, x.auths)),
     settlements: () => runtime.decisions().map((d) => ({ id: d.settlementIdHex, decided: d.decided, closed: d.closed, split: d.split, stuck: d.stuck })),
     settlement: (idHex) => {
       const st = runtime.settlementStatus(idHex);
@@ -78,6 +86,8 @@ export interface ControlServer {
 }
 
 const BODY_BYTES_MAX = 64 * 1024;
+/** A batch of intents (POST /intents/batch): up to INTENTS_PER_CALL_MAX of ~1 kB each. */
+const BATCH_BODY_BYTES_MAX = 1024 * 1024;
 
 class BadRequest extends Error {}
 
@@ -105,27 +115,55 @@ function objectOf(v: unknown, key: string, expected: string): Record<string, unk
   return v as Record<string, unknown>;
 }
 
-function termsOf(bytes: Uint8Array): Terms {
+function termsOf(bytes: Uint8Array, where: string): Terms {
   try {
     return decodeTerms(bytes);
   } catch (e) {
-    if (e instanceof DecodeError) throw new BadRequest(`terms: ${e.message}`);
+    if (e instanceof DecodeError) throw new BadRequest(`${where}terms: ${e.message}`);
     throw e;
   }
 }
 
-function authorization(v: unknown, leg: string): Authorization | undefined {
+/** `where` prefixes every key an error names: '' for POST /intents, `intents[3].` in a batch. */
+function authorization(v: unknown, leg: string, where: string): Authorization | undefined {
   if (v === undefined || v === null) return undefined;
-  const o = objectOf(v, `authorizations.${leg}`, '{ party, signature }');
+  const key = `${where}authorizations.${leg}`;
+  const o = objectOf(v, key, '{ party, signature }');
   const party = o['party'];
-  if (typeof party !== 'string' || party.length === 0) throw new BadRequest(`authorizations.${leg}.party: expected a party name`);
+  if (typeof party !== 'string' || party.length === 0) throw new BadRequest(`${key}.party: expected a party name`);
   try {
     // A party name is a protocol string: well-formed UTF-16 (no lone surrogate), bounded.
     new Writer().string(party);
   } catch (e) {
-    throw new BadRequest(`authorizations.${leg}.party: ${(e as Error).message}`);
+    throw new BadRequest(`${key}.party: ${(e as Error).message}`);
   }
-  return { party, signature: hexField(o, 'signature', 64, `authorizations.${leg}.signature`) };
+  return { party, signature: hexField(o, 'signature', 64, `${key}.signature`) };
+}
+
+/** One intent of a request body ({ terms, authorizations }); errors name its keys after `where`. */
+function intentOf(v: unknown, where: string): Intent {
+  const o = objectOf(v, where === '' ? 'body' : where.slice(0, -1), '{ terms, authorizations }');
+  const terms = termsOf(hexField(o, 'terms', undefined, `${where}terms`), where);
+  const a = objectOf(o['authorizations'] ?? {}, `${where}authorizations`, '{ asset?, payment? }');
+  const auths: Authorizations = {};
+  const asset = authorization(a['asset'], 'asset', where);
+  const payment = authorization(a['payment'], 'payment', where);
+  if (asset) auths.asset = asset;
+  if (payment) auths.payment = payment;
+  return { terms, auths };
+}
+
+/** A batch body: { intents: [...] }, every intent well-formed, at most INTENTS_PER_CALL_MAX. */
+function intentsOf(body: unknown): Intent[] {
+  const list = objectOf(body, 'body', '{ intents: [{ terms, authorizations }, …] }')['intents'];
+  if (!Array.isArray(list) || list.length === 0) throw new BadRequest('intents: expected a non-empty array of { terms, authorizations }');
+  if (list.length > INTENTS_PER_CALL_MAX) throw new BadRequest(`intents: ${list.length} intents; at most ${INTENTS_PER_CALL_MAX} per call`);
+  return list.map((v, i) => intentOf(v, `intents[${i}].`));
+}
+
+/** A refusal as both intent routes answer it. */
+function refusalBody(refusal: IntentRefusal): { error: string; reason: string; retryAfterMs: number | null } {
+  return { error: `intent refused (${refusal.reason}): ${refusal.detail}`, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs };
 }
 
 /** 429 when the node is full (the same intent may be taken later), 422 when these terms' times are refused. */
@@ -150,7 +188,7 @@ export interface LinkFaultControl {
  */
 export async function startControlServer(runtime: ControlRuntime, status: () => NodeStatus, listen: ControlListen, links: LinkFaultControl | null, onError: (e: unknown) => void): Promise<ControlServer> {
   const server = await serveGuarded(
-    { name: 'control API', host: listen.host, port: listen.port, roles: { operator: listen.credential }, tls: listen.tls, bodyBytesMax: BODY_BYTES_MAX, optionNames: { host: 'control.host', tls: 'control.tls' }, onError },
+    { name: 'control API', host: listen.host, port: listen.port, roles: { operator: listen.credential }, tls: listen.tls, bodyBytesMax: BATCH_BODY_BYTES_MAX, optionNames: { host: 'control.host', tls: 'control.tls' }, onError },
     (req, res) =>
       handle(req, res).catch((e: unknown) => {
         if (e instanceof BadRequest || e instanceof DecodeError || e instanceof LinkFaultsError) throw new HttpError(400, e.message);
@@ -159,8 +197,8 @@ export async function startControlServer(runtime: ControlRuntime, status: () => 
   );
   return { url: server.url, close: () => server.close() };
 
-  async function readBody(req: IncomingMessage): Promise<unknown> {
-    const body = await readJsonBody(req, BODY_BYTES_MAX);
+  async function readBody(req: IncomingMessage, bytesMax = BODY_BYTES_MAX): Promise<unknown> {
+    const body = await readJsonBody(req, bytesMax);
     if (body === undefined) throw new BadRequest('body: expected a JSON object');
     return body;
   }
@@ -169,19 +207,22 @@ export async function startControlServer(runtime: ControlRuntime, status: () => 
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && path === '/status') return send(res, 200, status());
     if (req.method === 'POST' && path === '/intents') {
-      const body = await readBody(req);
-      const o = objectOf(body, 'body', '{ terms, authorizations }');
-      const terms = termsOf(hexField(o, 'terms'));
-      const a = objectOf(o['authorizations'] ?? {}, 'authorizations', '{ asset?, payment? }');
-      const auths: Authorizations = {};
-      const asset = authorization(a['asset'], 'asset');
-      const payment = authorization(a['payment'], 'payment');
-      if (asset) auths.asset = asset;
-      if (payment) auths.payment = payment;
+      const { terms, auths } = intentOf(await readBody(req), '');
       const refusal = runtime.submit(terms, auths);
       // 429: the node is full, try again after retryAfterMs; 422: not for these terms (their times), or not before retryAfterMs.
-      if (refusal !== null) return send(res, refusalStatus(refusal), { error: `intent refused (${refusal.reason}): ${refusal.detail}`, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs });
+      if (refusal !== null) return send(res, refusalStatus(refusal), refusalBody(refusal));
       return send(res, 202, { settlementId: toHex(settlementId(terms)) });
+    }
+    if (req.method === 'POST' && path === '/intents/batch') {
+      // Every intent is checked before any is submitted: a malformed one fails the call, nothing taken.
+      const intents = intentsOf(await readBody(req, BATCH_BODY_BYTES_MAX));
+      const answers = runtime.submitMany(intents);
+      const results = intents.map((x, k) => {
+        const refusal = answers[k]!;
+        const settlementIdHex = toHex(settlementId(x.terms));
+        return refusal === null ? { settlementId: settlementIdHex, status: 202 } : { settlementId: settlementIdHex, status: refusalStatus(refusal), ...refusalBody(refusal) };
+      });
+      return send(res, 200, { results });
     }
     if (req.method === 'POST' && path === '/faults/links' && links !== null) {
       const faults = parseLinkFaults(await readBody(req), links.n);

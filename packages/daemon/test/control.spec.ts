@@ -27,7 +27,8 @@ const submitted: unknown[] = [];
 const runtime = {
   submit: (terms: Terms, auths: unknown) => {
     submitted.push({ terms, auths });
-    return null;
+    // A stand-in refusal, so a batch's answers can be told apart.
+    return terms.nonce.startsWith('full-') ? { reason: 'full', detail: 'stand-in: full', retryAfterMs: 1_000 } : null;
   },
   decisions: () => [],
   settlementStatus: () => null,
@@ -87,6 +88,38 @@ describe('control API', () => {
     expect(r).toEqual({ status: 202, body: { settlementId: toHex(settlementId(TERMS)) } });
     expect(submitted).toHaveLength(1);
     expect((await call(`${plain.url}/nowhere`)).status).toBe(404);
+  });
+
+  it('a batch of intents: answered in order, each taken or refused; a malformed one fails the whole call naming it, and none is taken', async () => {
+    submitted.length = 0;
+    const terms = (nonce: string) => toHex(encodeTerms({ ...TERMS, nonce }));
+    const id = (nonce: string) => toHex(settlementId({ ...TERMS, nonce }));
+    const ok = await post(`${plain.url}/intents/batch`, { intents: [{ terms: terms('b-1') }, { terms: terms('full-2') }, { ...intent({}), terms: terms('b-3') }] });
+    expect(ok).toEqual({
+      status: 200,
+      body: {
+        results: [
+          { settlementId: id('b-1'), status: 202 },
+          { settlementId: id('full-2'), status: 429, error: 'intent refused (full): stand-in: full', reason: 'full', retryAfterMs: 1_000 },
+          { settlementId: id('b-3'), status: 202 },
+        ],
+      },
+    });
+    expect(submitted.map((x) => (x as { terms: Terms }).terms.nonce)).toEqual(['b-1', 'full-2', 'b-3']);
+    submitted.length = 0;
+    const cases: [unknown, RegExp][] = [
+      [{ intents: [] }, /^intents: expected a non-empty array/],
+      [{ intents: 'all' }, /^intents: expected a non-empty array/],
+      [{ intents: [{ terms: terms('b-1') }, { terms: 'zz' }] }, /^intents\[1\]\.terms: /],
+      [{ intents: [{ terms: terms('b-1') }, 7] }, /^intents\[1\]: expected \{ terms, authorizations \}/],
+      [{ intents: [{ terms: terms('b-1'), authorizations: { payment: { party: 'bob', signature: '00' } } }] }, /^intents\[0\]\.authorizations\.payment\.signature: /],
+      [{ intents: Array.from({ length: 1025 }, () => ({ terms: terms('b-1') })) }, /^intents: 1025 intents; at most 1024 per call/],
+    ];
+    for (const [body, message] of cases) {
+      const r = await post(`${plain.url}/intents/batch`, body);
+      expect([r.status, String(r.body.error)], JSON.stringify(body).slice(0, 80)).toEqual([400, expect.stringMatching(message)]);
+    }
+    expect([submitted, errors]).toEqual([[], []]);
   });
 
   it('the link-fault injector exists only when asked for: 404 otherwise', async () => {

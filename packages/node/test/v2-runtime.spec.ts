@@ -58,6 +58,26 @@ describe('NodeRuntimeV2: deciding batches with 4 nodes in memory', () => {
     expect(deliveries.every((d) => d.outcome === 'applied')).toBe(true);
   });
 
+  it('submitMany takes a batch of intents with one storage commit, answers each in order, and every one decides', async () => {
+    const w = new WorldV2({ v2: { openSettlementsMax: 16 } });
+    w.startAll();
+    await w.runFor(500);
+    const batch = Array.from({ length: 20 }, (_, k) => w.terms(`many-${k}`));
+    const intents = batch.map((t) => ({ terms: t, auths: w.authorizations(t) }));
+    const storage = w.peer(1).storage;
+    const [commitsBefore, writesBefore] = [storage.commits, storage.writes];
+    const answers = w.runtime(1).submitMany([...intents, intents[3]!]); // the same intent twice: taken again, idempotently
+    // 16 taken, the rest refused (full) with a retry time; the repeat is answered as taken.
+    expect(answers.slice(0, 16)).toEqual(Array(16).fill(null));
+    expect(answers.slice(16, 20).map((a) => a?.reason)).toEqual(['full', 'full', 'full', 'full']);
+    expect(answers[20]).toBeNull();
+    expect(storage.commits - commitsBefore).toBe(1);
+    expect(storage.writes - writesBefore).toBe(16 + 4); // 16 taken, 4 refused (staged); the repeat brought no new authorization
+    for (let i = 2; i <= 4; i++) w.runtime(i).submitMany(intents.slice(0, 16));
+    await w.runFor(5_000);
+    for (const t of batch.slice(0, 16)) expect(w.decisionAt(1, t)?.decision).toBe('COMMIT');
+  });
+
   it('a node clock that jumps back does not hold its bundles back for as long as it jumped', async () => {
     let offsetMs = 0;
     const w = new WorldV2({ deps: (i, d) => (i === 1 ? { ...d, clock: { nowMs: () => d.clock.nowMs() + offsetMs } } : d) });

@@ -22,7 +22,7 @@ import { blsSign, dealerKeygen, identityKeygen } from '@tandem/crypto';
 import { type ConsensusParams, type NodeContext, makeContext } from '@tandem/consensus';
 import { MemoryAssetChain, MemoryBankLedger } from '@tandem/legs';
 import { authorize, seededRandomBytes } from '@tandem/legs/fixture';
-import { MemoVerifier, MemoryStorageV2, type NodeEventV2, NodeRuntimeV2, type RuntimeV2Deps, nativeIdentitySigner } from '../src/index.js';
+import { type Authorizations, MemoVerifier, MemoryStorageV2, type NodeEventV2, NodeRuntimeV2, type RuntimeV2Deps, nativeIdentitySigner } from '../src/index.js';
 
 const CHAIN_ID = 31337n;
 const ESCROW = new Uint8Array(20).fill(0xe6);
@@ -187,14 +187,19 @@ export class WorldV2 {
     };
   }
 
-  /** The intent with the authorizations of `legs` (default both), to the nodes up (default all); each node's answer (undefined: down). */
-  intent(terms: Terms, nodes: readonly number[] = this.peers.map((_, i) => i + 1), legs: readonly LegName[] = ['asset', 'payment']) {
+  /** The parties' authorizations of `legs` (default both) for the terms. */
+  authorizations(terms: Terms, legs: readonly LegName[] = ['asset', 'payment']): Authorizations {
     const id = settlementId(terms);
     const net = this.cluster.networkId;
-    const auths = {
+    return {
       ...(legs.includes('asset') ? { asset: authorize('alice', this.partyKeys.get('alice')!, net, id) } : {}),
       ...(legs.includes('payment') ? { payment: authorize('bob', this.partyKeys.get('bob')!, net, id) } : {}),
     };
+  }
+
+  /** The intent with the authorizations of `legs` (default both), to the nodes up (default all); each node's answer (undefined: down). */
+  intent(terms: Terms, nodes: readonly number[] = this.peers.map((_, i) => i + 1), legs: readonly LegName[] = ['asset', 'payment']) {
+    const auths = this.authorizations(terms, legs);
     return nodes.map((i) => this.peer(i).runtime?.submit(terms, auths));
   }
 

@@ -31,7 +31,7 @@ export async function settleAlone(sub: Submitter, tail: LogTail, seq: number): P
   const intent = sub.make(seq);
   tail.expect(intent.idHex);
   const submittedMs = Date.now();
-  const { accepted, problems } = await sub.submit(intent);
+  const { accepted, problems } = await sub.submitAll([intent], 'single')[0]!;
   if (accepted !== NODES) throw new Error(`settlement ${seq}: only ${accepted} of ${NODES} nodes took the intent (${problems.join('; ')})`);
   const tr = tail.trace(intent.idHex);
   await waitUntil(`settlement ${seq} to be decided and closed on every node`, SETTLEMENT_TIMEOUT_MS, tail, () => tr.decidedMs !== null && tr.closedBy.size === NODES);

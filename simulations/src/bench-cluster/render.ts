@@ -36,13 +36,13 @@ export function render(opts: Options, floor: Floor, runs: readonly ProtocolRun[]
               { header: `× protocol ${base.protocol}`, align: 'right' },
               { header: 'peak decided / wall s', align: 'right' },
               { header: `× protocol ${base.protocol}`, align: 'right' },
-              { header: 'at in-flight bound', align: 'right' },
+              { header: 'at in-flight bound (intake)', align: 'right' },
             ],
             runs.map((r) => {
               const p = peakOf(r.sat);
               const bp = peakOf(base.sat);
               const l50 = percentile(r.lat.fromLocked, 50);
-              return [String(r.protocol), fmt(l50), ratio(l50, percentile(base.lat.fromLocked, 50)), p === null ? '–' : p.perSecond.toFixed(2), p === null || bp === null ? '–' : ratio(p.perSecond, bp.perSecond), p === null ? '–' : String(p.inFlightMax)];
+              return [String(r.protocol), fmt(l50), ratio(l50, percentile(base.lat.fromLocked, 50)), p === null ? '–' : p.perSecond.toFixed(2), p === null || bp === null ? '–' : ratio(p.perSecond, bp.perSecond), p === null ? '–' : `${p.inFlightMax} (${p.intake})`];
             }),
           ),
           '',
@@ -117,10 +117,11 @@ function section(opts: Options, floor: Floor, run: ProtocolRun): string[] {
       ],
     ),
     '',
-    `saturation: per row, intents posted to all ${NODES} nodes whenever fewer than the bound are undecided; decisions counted over a ${opts.windowMs / 1000} s window after a ${RAMP_MS / 1000} s ramp; then a drain of up to ${DRAIN_TIMEOUT_MS / 1000} s  `,
+    `saturation: per row, intents posted to all ${NODES} nodes whenever fewer than the bound are undecided (intake single: one POST /intents per intent and node; batch: one POST /intents/batch per node and poll); decisions counted over a ${opts.windowMs / 1000} s window after a ${RAMP_MS / 1000} s ramp; then a drain of up to ${DRAIN_TIMEOUT_MS / 1000} s  `,
     '',
     ...markdownTable(
       [
+        { header: 'intake', align: 'left' },
         { header: 'in-flight bound', align: 'right' },
         { header: 'mean in flight', align: 'right' },
         { header: 'submitted', align: 'right' },
@@ -135,6 +136,7 @@ function section(opts: Options, floor: Floor, run: ProtocolRun): string[] {
         { header: 'intents refused', align: 'right' },
       ],
       sat.map((r) => [
+        r.intake,
         String(r.inFlightMax),
         r.inFlightMean.toFixed(1),
         String(r.submitted),
@@ -150,7 +152,7 @@ function section(opts: Options, floor: Floor, run: ProtocolRun): string[] {
       ]),
     ),
     '',
-    peak === null ? '' : `peak: ${peak.perSecond.toFixed(2)} decided settlements / wall s with at most ${peak.inFlightMax} in flight  `,
+    peak === null ? '' : `peak: ${peak.perSecond.toFixed(2)} decided settlements / wall s with at most ${peak.inFlightMax} in flight, intake ${peak.intake}  `,
     '',
   ];
 }

@@ -5,9 +5,10 @@ import { type CpuPerSettlement, type CpuSample, cpuPer, cpuSample } from './cpu.
 import type { Timed } from './latency.js';
 import { bothLockedTimes } from './lock-times.js';
 import type { LogTail } from './log-tail.js';
-import type { Submission, Submitter } from './submitter.js';
+import type { Intake, Intent, Submission, Submitter } from './submitter.js';
 
 export interface SaturationResult {
+  readonly intake: Intake;
   readonly inFlightMax: number;
   readonly submitted: number;
   readonly decidedInWindow: number;
@@ -28,7 +29,7 @@ export interface SaturationResult {
   readonly cpu: CpuPerSettlement;
 }
 
-export async function saturationPhase(st: ClusterState, sub: Submitter, tail: LogTail, inFlightMax: number, windowMs: number, seq0: number): Promise<SaturationResult> {
+export async function saturationPhase(st: ClusterState, sub: Submitter, tail: LogTail, intake: Intake, inFlightMax: number, windowMs: number, seq0: number): Promise<SaturationResult> {
   const started: Timed[] = [];
   const pending = new Set<string>(); // submitted, not yet decided
   const closing = new Set<string>(); // decided, not yet closed on every node that took it
@@ -61,18 +62,22 @@ export async function saturationPhase(st: ClusterState, sub: Submitter, tail: Lo
     // Sampled before the refill: how many were still undecided when this poll came round.
     if (Date.now() >= windowStart) inFlightSamples.push(pending.size);
     // Not awaited: a settlement is in flight from the moment its intent is posted.
+    const refill: Intent[] = [];
     while (pending.size < inFlightMax) {
       const intent = sub.make(seq0 + started.length);
       tail.expect(intent.idHex);
       pending.add(intent.idHex);
       started.push({ idHex: intent.idHex, submittedMs: Date.now() });
+      refill.push(intent);
+    }
+    sub.submitAll(refill, intake).forEach((p, k) =>
       submissions.push(
-        sub.submit(intent).then((s) => {
-          takenBy.set(intent.idHex, new Set(s.acceptedBy));
+        p.then((s) => {
+          takenBy.set(refill[k]!.idHex, new Set(s.acceptedBy));
           return s;
         }),
-      );
-    }
+      ),
+    );
     await sleep(TAIL_POLL_MS);
   }
   const cpuEnd = cpuSample(st);
@@ -104,6 +109,7 @@ export async function saturationPhase(st: ClusterState, sub: Submitter, tail: Lo
     }
   }
   return {
+    intake,
     inFlightMax,
     submitted: started.length,
     decidedInWindow,

@@ -7,7 +7,7 @@
  * the runtime's next commit, before any guard entry for them is sent), so a restart keeps them.
  */
 import { LEG_NAMES, type Terms, assert, settlementId, toHex } from '@tandem/protocol';
-import { FULL_RETRY_AFTER_MIN_MS, type IntentRefusal, type OpenLoad, intentRefusal, openLoadOf } from '../admission.js';
+import { FULL_RETRY_AFTER_MIN_MS, INTENTS_PER_CALL_MAX, type Intent, type IntentRefusal, type OpenLoad, intentRefusal, openLoadOf } from '../admission.js';
 import type { Authorizations } from '../ports.js';
 import type { PersistedIntent } from './ports.js';
 import { type Core, type HeldSettlement, heldSettlement, legCall, nowMs, undecided } from './state.js';
@@ -30,6 +30,28 @@ export class Intake {
    * authorization: idempotent), else the refusal. Every intent ends one way or the other.
    */
   submit(terms: Terms, auths: Authorizations): IntentRefusal | null {
+    return this.submitMany([{ terms, auths }])[0]!;
+  }
+
+  /**
+   * Intents at once, answered in order as `submit` answers each, with one storage commit for all
+   * that were taken: durable before the caller hears "taken", and before any leg is prepared.
+   */
+  submitMany(intents: readonly Intent[]): (IntentRefusal | null)[] {
+    assert(intents.length <= INTENTS_PER_CALL_MAX, 'a batch of intents stays within INTENTS_PER_CALL_MAX');
+    const taken: HeldSettlement[] = [];
+    const answers = intents.map(({ terms, auths }) => this.admit(terms, auths, taken));
+    if (taken.length === 0) return answers;
+    this.core.deps.storage.commit(); // a node that crashes after this resumes them all
+    for (const s of taken) {
+      this.core.deps.log.event({ type: 'intent', settlementIdHex: s.idHex, nonce: s.terms.nonce });
+      this.prepareLegs(s);
+    }
+    return answers;
+  }
+
+  /** Admission of one intent: refused (returned), or held with its intent staged for the caller's commit (pushed to `taken`). */
+  private admit(terms: Terms, auths: Authorizations, taken: HeldSettlement[]): IntentRefusal | null {
     const core = this.core;
     const id = settlementId(terms);
     const idHex = toHex(id);
@@ -38,8 +60,7 @@ export class Intake {
     if (known !== undefined && !known.refused) {
       // Taken again (a late authorization, a resend): answered and logged as taken, idempotently.
       this.addAuths(known, auths);
-      core.deps.log.event({ type: 'intent', settlementIdHex: idHex, nonce: terms.nonce });
-      this.prepareLegs(known);
+      taken.push(known);
       return null;
     }
     if (core.chain.holds(id)) {
@@ -54,12 +75,9 @@ export class Intake {
     if (known !== undefined) this.dropRefused(idHex, false); // refused earlier, taken now
     const s = heldSettlement(core, terms, auths, false, id);
     s.guardEntry = known?.guardEntry ?? null; // signed while refused: repeated verbatim, never signed anew
-    // Durable before the caller hears "taken": a node that crashes now resumes it.
     core.deps.storage.putIntent(idHex, { terms, auths: s.auths });
-    core.deps.storage.commit();
     this.take(s);
-    core.deps.log.event({ type: 'intent', settlementIdHex: idHex, nonce: terms.nonce });
-    this.prepareLegs(s);
+    taken.push(s);
     assert(core.held.get(idHex) === s, 'an intent not refused is held');
     return null;
   }
@@ -109,8 +127,7 @@ export class Intake {
     const changed = LEG_NAMES.some((leg) => auths[leg] !== undefined && s.auths[leg] === undefined);
     if (!changed) return;
     for (const leg of LEG_NAMES) if (s.auths[leg] === undefined && auths[leg] !== undefined) s.auths[leg] = auths[leg];
-    this.core.deps.storage.putIntent(s.idHex, { terms: s.terms, auths: s.auths });
-    this.core.deps.storage.commit();
+    this.core.deps.storage.putIntent(s.idHex, { terms: s.terms, auths: s.auths }); // committed by submitMany
   }
 
   /** What admission counts: the undecided settlements this node took. */

@@ -9,7 +9,7 @@
  */
 import { type DecidedBatch, type LegName, type LegView, type MessageV2, type Terms, type V2Params, configDigestV2, reclaimAtMs, toHex, v2ParamsProblem } from '@tandem/protocol';
 import { EvidencePoolV2, type Settled } from '@tandem/consensus';
-import { type IntentRefusal, isMember } from '../admission.js';
+import { type Intent, type IntentRefusal, isMember } from '../admission.js';
 import { DEFAULT_RUNTIME_PARAMS, type RuntimeParams } from '../params.js';
 import type { Authorizations, CancelTimer } from '../ports.js';
 import { Bundler } from './bundler.js';
@@ -128,6 +128,11 @@ export class NodeRuntimeV2 {
   /** An intent: null when taken, else the refusal (also logged). */
   submit(terms: Terms, auths: Authorizations): IntentRefusal | null {
     return this.intake.submit(terms, auths);
+  }
+
+  /** Intents at once (at most INTENTS_PER_CALL_MAX), answered in order, with one storage commit for those taken. */
+  submitMany(intents: readonly Intent[]): (IntentRefusal | null)[] {
+    return this.intake.submitMany(intents);
   }
 
   /** A v2 message from member `from`; a stranger's is dropped. */

@@ -84,7 +84,10 @@ export class Bundler {
   /** One tick: signs and sends a bundle if there is anything to send, or a heartbeat is due (never two within tickMs). */
   tick(): void {
     const core = this.core;
-    if (isSilenced(core)) return;
+    if (isSilenced(core)) {
+      core.deps.storage.commit(); // no bundle, but the tick's puts (intents taken, refused or dropped) are still made durable
+      return;
+    }
     const now = nowMs(core);
     if (this.tooSoonByMs(now) > 0) {
       if (this.fresh.size > 0) this.wake();

@@ -6,7 +6,7 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { prepareG2, pairingCheck } from './pairing.js';
 import type { PreparedG2 } from './pairing.js';
-import { G2, G2_BYTES, PointDecodeError, decodeG1Signature, decodeG2PublicKey, g1ToBytes } from './points.js';
+import { G2, G2_BYTES, PointDecodeError, decodeG1Signature, decodeG2PublicKey, g1ToBytesOfSubgroupPoint } from './points.js';
 import type { G1Point, G2Point } from './points.js';
 import { secretScalar } from './scalar.js';
 
@@ -59,7 +59,7 @@ export function blsSign(secret: Uint8Array, message: Uint8Array, dst: string = T
     throw new Error(`refusing to sign under the standard BLS DST ${dst}: Tandem keys sign only under Tandem DSTs`);
   }
   const s = secretScalar(secret, 'BLS secret key');
-  return g1ToBytes(hashToSign(message, dst).multiply(s));
+  return g1ToBytesOfSubgroupPoint(hashToSign(message, dst).multiply(s)); // a multiple of a G1 point
 }
 
 /** The pairing check e(sig, g2) == e(H(m), pk), on already-decoded points. */

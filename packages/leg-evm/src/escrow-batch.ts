@@ -6,6 +6,12 @@
  * apply rules against a fresh read), so a foreign or malformed call costs no transaction; the
  * contract stays the authority (it verifies the signature, the proofs and the leg clock), and a
  * revert is a refusal named after its error. A protocol 1 escrow refuses all three calls.
+ *
+ * Calls for one root through one adapter run one after the other: several nodes served by one
+ * adapter (a leg host) deliver the same decided batch within the delivery stagger, and the later
+ * calls then find the entries applied in their read and send nothing, where racing they would
+ * each send a settleBatch the escrow skips (~45k gas each). Nodes with adapters of their own can
+ * still race; the escrow answers the later call with skips, never a second application.
  */
 import { type Address, type Hex, bytesToHex, encodeFunctionData, parseEventLogs } from 'viem';
 import { type Entry, type ReportV2, type TreeMultiproof } from '@tandem/protocol';
@@ -49,7 +55,22 @@ export interface EscrowBatchPort {
 const APPLIED: ApplyOutcome = { kind: 'applied' };
 
 export class EscrowBatch {
+  /** The latest call under way per root (hex); removed when it ends, so at most one per call in flight. */
+  private readonly underWay = new Map<string, Promise<unknown>>();
+
   constructor(private readonly port: EscrowBatchPort) {}
+
+  /** Runs `call` after every earlier call for `root` through this adapter has ended. */
+  private async oneAtATime<T>(root: Uint8Array, call: () => Promise<T>): Promise<T> {
+    const key = bytesToHex(root);
+    const run = (this.underWay.get(key) ?? Promise.resolve()).then(call, call);
+    this.underWay.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.underWay.get(key) === run) this.underWay.delete(key);
+    }
+  }
 
   async submitRoot(report: ReportV2): Promise<RootOutcome> {
     const problem = reportV2Problem(report, await this.checks());
@@ -66,6 +87,10 @@ export class EscrowBatch {
 
   /** Each item by `settle`, one transaction each (the call has the root, not the body settleBatch needs). */
   async applyEntries(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]> {
+    return this.oneAtATime(root, () => this.applyEntriesNow(root, items));
+  }
+
+  private async applyEntriesNow(root: Uint8Array, items: readonly ProvenEntry[]): Promise<readonly ApplyOutcome[]> {
     const checks = await this.checks();
     const count = entriesCountProblem(items.length);
     if (count !== null) return refuseAll(items.length, count);
@@ -95,6 +120,10 @@ export class EscrowBatch {
    * answered from the read (and sent along anyway: the multiproof covers them; the escrow skips them).
    */
   async applyBatch(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]> {
+    return this.oneAtATime(report.root, () => this.applyBatchNow(report, entries, multiproof));
+  }
+
+  private async applyBatchNow(report: ReportV2, entries: readonly Entry[], multiproof: TreeMultiproof): Promise<readonly ApplyOutcome[]> {
     const checks = await this.checks();
     const problem = reportV2Problem(report, checks) ?? batchProofProblem(report.root, report.count, entries, multiproof);
     if (problem !== null) return refuseAll(entries.length, problem);

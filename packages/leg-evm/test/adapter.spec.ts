@@ -5,9 +5,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from 'viem';
-import { type Report, type Terms, expectedLock, lockEquals, settlementId, toHex, validUntilMs } from '@tandem/protocol';
+import { type Entry, type Report, type Terms, expectedLock, lockEquals, reportTreeMultiproof, reportTreeRoot, settlementId, toHex, validUntilMs } from '@tandem/protocol';
 import { TransientLegError } from '@tandem/legs';
-import { authorize, signReport } from '@tandem/legs/fixture';
+import { authorize, signReport, signReportV2 } from '@tandem/legs/fixture';
 import { type EscrowTransaction, EvmEscrowAdapter } from '../src/adapter.js';
 import { custodialAuthorizer, eip712Authorizer, signLockAuthorization } from '../src/authorization.js';
 import { addressString, anvilDevAccount, chainClients } from '../src/chain.js';
@@ -71,6 +71,33 @@ describe('EvmEscrowAdapter', () => {
     expect(outcomes.map((o) => o.kind).sort()).toEqual(['applied', 'duplicate']);
     expect(await balanceOf(d, d.parties.get('bob')!.address)).toBe(100n);
     expect(await balanceOf(d, d.escrow)).toBe(0n);
+  });
+
+  it('protocol 2: one decided batch delivered by two nodes through one adapter (a leg host) sends one settleBatch: applied + duplicate', async () => {
+    const d = await freshDeployment(2);
+    await mint(d, d.parties.get('alice')!.address, 1_000n);
+    const startMs = await chainTimeMs(d);
+    const fx = fixture();
+    const t: Terms = {
+      nonce: `adapter-v2-${++counter}`,
+      asset: { chainId: BigInt(d.anvil.chainId), escrow: hexToBytes(d.escrow), token: addressString(d.token), seller: 'alice', buyer: 'bob', amount: 100n },
+      payment: { bankId: 'bank', ledger: 'main', payer: 'bob', payee: 'alice', currency: 'USD', amount: 1n },
+      deadlineMs: startMs + 10_000,
+      reportWindowMs: 30_000,
+      marginMs: 10_000,
+    };
+    const custody = new Map([['alice', { identityKey: fx.partyPublicKeys.get('alice')!, account: d.parties.get('alice')! }]]);
+    const told: EscrowTransaction[] = [];
+    const adapter = new EvmEscrowAdapter({ clients: d.owner, escrow: d.escrow, protocol: 2, authorizer: custodialAuthorizer(custody), onTransaction: (tx) => told.push(tx) });
+    const id = settlementId(t);
+    expect(await adapter.prepare(t, authorize('alice', fx.partySecretKeys.get('alice')!, fx.anchor.networkId, id))).toEqual({ kind: 'locked' });
+    const entries: Entry[] = [{ settlementId: id, decision: 'COMMIT', validUntilMs: validUntilMs(t) }];
+    const report = signReportV2(fx.dealer, { networkId: fx.anchorV2.networkId, configDigest: fx.anchorV2.configDigest, height: 1, round: 0, timeMs: startMs, liveFrom: 1, count: 1, root: reportTreeRoot(entries) });
+    const proof = reportTreeMultiproof(entries, [0]);
+    const outcomes = await Promise.all([adapter.applyBatch(report, entries, proof), adapter.applyBatch(report, entries, proof)]);
+    expect(outcomes.map((o) => o[0]!.kind)).toEqual(['applied', 'duplicate']);
+    expect(told.filter((x) => x.call === 'settleBatch')).toHaveLength(1); // the second read the entry applied and sent nothing
+    expect(await balanceOf(d, d.parties.get('bob')!.address)).toBe(100n);
   });
 
   it('tells onTransaction each mined call with its settlement id, hash and gas', async () => {

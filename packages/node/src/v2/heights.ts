@@ -136,7 +136,12 @@ export class Heights {
     const core = this.core;
     const rec = stored.height;
     const batches = [...stored.decided];
-    if (rec !== null && rec.decided !== null && !batches.some((b) => b.report.height === rec.height)) batches.push(rec.decided);
+    if (rec !== null && rec.decided !== null && !batches.some((b) => b.report.height === rec.height)) {
+      // Killed between the record's commit and the batch's own: store it as decided now, before the
+      // next height's record replaces this one (else storage has a gap and no later start resumes).
+      batches.push(rec.decided);
+      core.deps.storage.putDecided(rec.decided);
+    }
     batches.sort((a, b) => a.report.height - b.report.height);
     if (batches.length > 0) {
       const newest = batches.at(-1)!.report;

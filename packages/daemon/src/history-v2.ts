@@ -9,7 +9,8 @@
  *                                                                   every bundle the node broadcast, signed, as sent
  *   {"tMs": …, "protocol": 2, "type": "leg2", "leg": "asset", "call": { "op": "root" | "entries" | "batch", … }}
  *                                                                   every v2 leg call the node made, with the leg's
- *                                                                   answer: reports as {"$hex": encodeReportV2},
+ *                                                                   answer (null outcomes: it threw, no answer; the
+ *                                                                   leg may have applied it): reports as {"$hex": encodeReportV2},
  *                                                                   entries as {"$hex": encodeEntry}, proofs and
  *                                                                   outcomes as their fields
  *
@@ -110,7 +111,7 @@ export function decodeHistoryLineV2(line: string): TimedItemV2 {
 
 /**
  * The runtime's transport and legs with what the history keeps of them: each bundle broadcast
- * (once, whatever the number of peers) and each answered v2 leg call, appended to `history` at
+ * (once, whatever the number of peers) and each v2 leg call (answered or not), appended to `history` at
  * the wall-clock time it happened. Without a history file, the ports as they are.
  */
 export function recordedPortsV2(history: HistoryLines | null | undefined, transport: TransportV2, legs: LegsV2): { transport: TransportV2; legs: LegsV2 } {
@@ -123,7 +124,8 @@ export function recordedPortsV2(history: HistoryLines | null | undefined, transp
       },
       send: (to, m) => transport.send(to, m),
     },
-    legs: recordingLegsV2(legs, (leg, call) => history.append(encodeLegCallLine(Date.now(), leg, call))),
+    // Unanswered calls too: across processes a call whose answer was lost may have been applied.
+    legs: recordingLegsV2(legs, (leg, call) => history.append(encodeLegCallLine(Date.now(), leg, call)), true),
   };
 }
 

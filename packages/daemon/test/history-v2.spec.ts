@@ -10,14 +10,14 @@ const sid = 'cd'.repeat(32);
 const proof = fc.record({ index: fc.nat(), count: fc.nat(), siblings: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 4 }) });
 const outcome = fc.oneof(fc.constant({ kind: 'applied' as const }), fc.constant({ kind: 'duplicate' as const }), fc.record({ kind: fc.constant('refused' as const), reason: fc.string() }));
 const legCall: fc.Arbitrary<LegCallV2> = fc.oneof(
-  fc.record({ op: fc.constant('root' as const), report: reportV2, outcome: fc.oneof(fc.constant({ kind: 'stored' as const }), fc.record({ kind: fc.constant('refused' as const), reason: fc.string() })) }),
-  fc.record({ op: fc.constant('entries' as const), root: fc.uint8Array({ minLength: 32, maxLength: 32 }), items: fc.array(fc.record({ entry, proof }), { maxLength: 3 }), outcomes: fc.array(outcome, { maxLength: 3 }) }),
+  fc.record({ op: fc.constant('root' as const), report: reportV2, outcome: fc.oneof(fc.constant({ kind: 'stored' as const }), fc.record({ kind: fc.constant('refused' as const), reason: fc.string() }), fc.constant(null)) }),
+  fc.record({ op: fc.constant('entries' as const), root: fc.uint8Array({ minLength: 32, maxLength: 32 }), items: fc.array(fc.record({ entry, proof }), { maxLength: 3 }), outcomes: fc.option(fc.array(outcome, { maxLength: 3 })) }),
   fc.record({
     op: fc.constant('batch' as const),
     report: reportV2,
     entries: fc.array(entry, { maxLength: 3 }),
     multiproof: fc.record({ indices: fc.array(fc.nat(), { maxLength: 3 }), count: fc.nat(), siblings: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 3 }) }),
-    outcomes: fc.array(outcome, { maxLength: 3 }),
+    outcomes: fc.option(fc.array(outcome, { maxLength: 3 })),
   }),
 );
 
@@ -89,12 +89,19 @@ describe('protocol-2 history lines', () => {
     expect(() => parseHistoryV2(`${v1}\n${v2}\n`, 'h.jsonl')).toThrow(/h.jsonl:1: not a history line/);
   });
 
-  it('the recorded ports append each bundle broadcast once and each answered leg call, and pass everything on', async () => {
+  it('the recorded ports append each bundle broadcast once and each leg call (unanswered: null outcomes), and pass everything on', async () => {
     const lines: string[] = [];
     const sent: string[] = [];
     const transport: TransportV2 = { broadcast: (m) => sent.push(`all:${m.kind}`), send: (to, m) => sent.push(`${to}:${m.kind}`) };
     const leg = (name: 'asset' | 'payment') =>
-      ({ leg: name, submitRoot: async () => ({ kind: 'stored' }), applyEntries: async () => [{ kind: 'applied' }], applyBatch: async () => [] }) as unknown as LegsV2['asset'];
+      ({
+        leg: name,
+        submitRoot: async () => ({ kind: 'stored' }),
+        applyEntries: async () => [{ kind: 'applied' }],
+        applyBatch: async () => {
+          throw new Error('no answer within 5000 ms');
+        },
+      }) as unknown as LegsV2['asset'];
     const ports = recordedPortsV2({ append: (l) => lines.push(l), close: () => {} }, transport, { asset: leg('asset'), payment: leg('payment') });
     const b: Bundle = fc.sample(bundle, { numRuns: 1, seed: 1 })[0]!;
     const vote: MessageV2 = fc.sample(messageV2.filter((m) => m.kind === 'vote2'), { numRuns: 1, seed: 2 })[0]!;
@@ -103,9 +110,15 @@ describe('protocol-2 history lines', () => {
     ports.transport.send(2, { kind: 'bundle', bundle: b });
     const root = new Uint8Array(32).fill(1);
     expect(await ports.legs.payment.applyEntries(root, [])).toEqual([{ kind: 'applied' }]);
+    const report = fc.sample(reportV2, { numRuns: 1, seed: 3 })[0]!;
+    await expect(ports.legs.asset.applyBatch(report, [], { indices: [], count: 0, siblings: [] })).rejects.toThrow(/no answer/);
     expect(sent).toEqual(['all:bundle', 'all:vote2', '2:bundle']);
-    expect(lines.map((l) => decodeHistoryLineV2(l).item.type)).toEqual(['bundle', 'leg2']);
+    expect(lines.map((l) => decodeHistoryLineV2(l).item.type)).toEqual(['bundle', 'leg2', 'leg2']);
     expect(decodeHistoryLineV2(lines[1]!).item).toEqual({ type: 'leg2', leg: 'payment', call: { op: 'entries', root, items: [], outcomes: [{ kind: 'applied' }] } });
+    const lost = decodeHistoryLineV2(lines[2]!).item;
+    if (lost.type !== 'leg2' || lost.call.op !== 'batch') throw new Error('expected the batch call');
+    expect(lost.call.outcomes).toBeNull();
+    expect(encodeReportV2(lost.call.report)).toEqual(encodeReportV2(report));
     expect(recordedPortsV2(null, transport, { asset: leg('asset'), payment: leg('payment') }).transport).toBe(transport);
   });
 });

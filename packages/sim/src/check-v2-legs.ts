@@ -4,9 +4,14 @@
  * batch correct nodes decided at its height (`report-soundness`); every entry a leg applied was
  * proven under a root whose report verified, with the root's own count (`proof-soundness`), which
  * the checker re-verifies from the recorded calls instead of trusting the leg. Pure.
+ *
+ * A call recorded without an answer (outcomes null: it threw on real processes, where the leg may
+ * have applied it before its answer was lost) may explain what the leg applied, but only through
+ * the entries it carried, re-verified like the others: an application it could not have made stays
+ * a violation.
  */
 import { type Decision, type ReportV2, batchHeaderDigest, batchHeaderOf, equalBytes, reportDigestV2, toHex, verifyReportMultiproof, verifyReportProof } from '@tandem/protocol';
-import { appliedDecision } from '@tandem/legs';
+import { type ApplyOutcome, appliedDecision } from '@tandem/legs';
 import { type Invariant, holds, legEventsOf } from './check-common.js';
 import { type FactsV2, decidedChain } from './check-v2-facts.js';
 import type { RunRecord } from './run-record.js';
@@ -42,6 +47,11 @@ export function reportSoundnessV2(run: RunRecord, facts: FactsV2, correct: Corre
  * and the applications that were not; then every leg event that applied a decision must be one of
  * the proven ones.
  */
+/** Whether a call's `i`-th entry was applied by it: its outcome says so, or the call had no answer. */
+function mayHaveApplied(outcomes: readonly ApplyOutcome[] | null, i: number): boolean {
+  return outcomes === null || outcomes[i]?.kind === 'applied';
+}
+
 export function proofSoundness(run: RunRecord, facts: FactsV2): Invariant {
   const problems: string[] = [];
   const nameOf = new Map(run.settlements.map((s) => [s.idHex, s.spec.id]));
@@ -55,14 +65,14 @@ export function proofSoundness(run: RunRecord, facts: FactsV2): Invariant {
       if (call.op === 'entries') {
         const count = verified.get(toHex(call.root));
         call.items.forEach((item, i) => {
-          if (call.outcomes[i]?.kind !== 'applied') return;
+          if (!mayHaveApplied(call.outcomes, i)) return;
           if (count !== undefined && item.proof.count === count && verifyReportProof(call.root, item.entry, item.proof)) prove(toHex(item.entry.settlementId), item.entry.decision);
         });
       } else if (call.op === 'batch') {
         const r = call.report;
         const ok = verified.has(toHex(r.root)) && call.multiproof.count === r.count && verifyReportMultiproof(r.root, call.entries, call.multiproof);
         call.entries.forEach((e, i) => {
-          if (ok && call.outcomes[i]?.kind === 'applied') prove(toHex(e.settlementId), e.decision);
+          if (ok && mayHaveApplied(call.outcomes, i)) prove(toHex(e.settlementId), e.decision);
         });
       }
     }

@@ -62,11 +62,11 @@ function summarizeEventV2(ev: NodeEventV2): Record<string, unknown> {
 function summarizeLegCall(c: LegCallV2): Record<string, unknown> {
   switch (c.op) {
     case 'root':
-      return { op: 'root', h: c.report.height, root: short(c.report.root), outcome: c.outcome.kind };
+      return { op: 'root', h: c.report.height, root: short(c.report.root), outcome: c.outcome?.kind ?? null };
     case 'entries':
-      return { op: 'entries', root: short(c.root), ids: c.items.map((i) => short(i.entry.settlementId)), outcomes: c.outcomes.map((o) => o.kind) };
+      return { op: 'entries', root: short(c.root), ids: c.items.map((i) => short(i.entry.settlementId)), outcomes: c.outcomes?.map((o) => o.kind) ?? null };
     case 'batch':
-      return { op: 'batch', h: c.report.height, root: short(c.report.root), ids: c.entries.map((e) => short(e.settlementId)), outcomes: c.outcomes.map((o) => o.kind) };
+      return { op: 'batch', h: c.report.height, root: short(c.report.root), ids: c.entries.map((e) => short(e.settlementId)), outcomes: c.outcomes?.map((o) => o.kind) ?? null };
   }
 }
 

@@ -29,6 +29,15 @@ function edit(f: (e: HistoryEntry) => HistoryEntry | HistoryEntry[] | null): His
   return run.history.flatMap((e) => f(e) ?? []);
 }
 
+/** A leg call whose proofs no longer verify under its root (other entries as they are). */
+function breakProofs(e: HistoryEntry): HistoryEntry {
+  if (e.type !== 'leg2') return e;
+  const c = e.call;
+  if (c.op === 'batch') return { ...e, call: { ...c, multiproof: { ...c.multiproof, count: c.multiproof.count + 1 } } };
+  if (c.op === 'entries') return { ...e, call: { ...c, items: c.items.map((x) => ({ ...x, proof: { ...x.proof, index: x.proof.index + 1 } })) } };
+  return e;
+}
+
 describe('protocol 2 invariants on a fabricated history', () => {
   it('the unchanged run holds every invariant', () => {
     const broken = check(run).invariants.filter((i) => i.ok === false);
@@ -70,14 +79,18 @@ describe('protocol 2 invariants on a fabricated history', () => {
   });
 
   it('proof-soundness: a proof that does not verify under its root', () => {
-    const history = edit((e) => {
-      if (e.type !== 'leg2') return e;
-      const c = e.call;
-      if (c.op === 'batch') return { ...e, call: { ...c, multiproof: { ...c.multiproof, count: c.multiproof.count + 1 } } };
-      if (c.op === 'entries') return { ...e, call: { ...c, items: c.items.map((x) => ({ ...x, proof: { ...x.proof, index: x.proof.index + 1 } })) } };
-      return e;
-    });
-    expect(verdict(history, 'proof-soundness')).toBe(false);
+    expect(verdict(edit(breakProofs), 'proof-soundness')).toBe(false);
+  });
+
+  // Real processes: a call whose answer was lost (outcomes null) may have been applied by the leg.
+  const unanswered = (e: HistoryEntry): HistoryEntry => (e.type !== 'leg2' || e.call.op === 'root' ? e : { ...e, call: { ...e.call, outcomes: null } });
+
+  it('proof-soundness: calls without an answer explain what the leg applied through the entries they carried, proven', () => {
+    expect(verdict(edit(unanswered), 'proof-soundness')).toBe(true);
+  });
+
+  it('proof-soundness: a call without an answer whose proof does not verify explains nothing', () => {
+    expect(verdict(edit((e) => breakProofs(unanswered(e))), 'proof-soundness')).toBe(false);
   });
 
   it('commit-guard: a fresh COMMIT proposed with the proposer clock past validUntil − commitGuard', () => {

@@ -11,6 +11,7 @@ import { type LegName, encodeTerms, fromHex, toHex } from '@tandem/protocol';
 import { type HistoryEntry, type PlannedFault, type PlannedSettlement, type RunRecord, type Scenario, type ScenarioPlan, describeFault, linkChangeTimes, linkFaultsAt, planScenario } from '@tandem/sim';
 import { restartNode } from './cluster.js';
 import { collectRun } from './cluster-collect.js';
+import { type SettlementFollower, settlementFollower } from './follow.js';
 import { getJson, postAnswered, postJson, waitFor } from './http.js';
 import { type AuthorizationBody, type PartySigner, partySigner } from './parties.js';
 import { type ClusterNode, clusterPaths, readState } from './paths.js';
@@ -49,8 +50,11 @@ export class ClusterScenarioRun {
   private readonly entries: HistoryEntry[] = [];
   private readonly down = new Set<number>();
   private readonly crashedForGood = new Set<number>();
-  private readonly decided = new Map<string, Set<number>>(); // settlement → nodes that decided it
-  private readonly closed = new Set<string>();
+  /** Restarted, its control API not answering yet: up for the end of the run (as a restarted simulated node), so the run waits for it. */
+  private readonly restarting = new Set<number>();
+  /** What the nodes' control APIs showed of each settlement (follow.ts), and the settlements whose intent went out. */
+  private readonly follower: SettlementFollower;
+  private readonly sent: string[] = [];
   /** The cluster's nodes as state.json recorded them at the start; a restart replaces its entry's pid. */
   private nodes: readonly ClusterNode[];
 
@@ -65,6 +69,7 @@ export class ClusterScenarioRun {
     const st = readState(dir);
     this.nodes = st.nodes;
     this.credentials = clusterCredentials(dir);
+    this.follower = settlementFollower(scenario.protocol ?? 1, this.credentials.control);
     this.admin = new LegHostAdminClient({ url: st.legHost.url, credential: this.credentials.admin, timeoutMs: LEG_HOST_TIMEOUT_MS });
     const leg = (name: LegName) => new HttpLegAdapter({ url: st.legHost.url, leg: name, credential: this.credentials.legs, timeoutMs: LEG_HOST_TIMEOUT_MS });
     this.legs = { asset: leg('asset'), payment: leg('payment') };
@@ -150,6 +155,7 @@ export class ClusterScenarioRun {
 
   private async intent(s: PlannedSettlement): Promise<void> {
     this.record({ t: this.nowMs(), node: 0, type: 'intent', settlement: s.spec.id, settlementIdHex: s.idHex });
+    this.sent.push(s.idHex);
     await this.submit(s, s.authorizedAtIntent);
   }
 
@@ -198,43 +204,37 @@ export class ClusterScenarioRun {
     this.nodes = this.nodes.map((x) => (x.id === id ? { ...x, pid } : x));
     this.record({ t: this.nowMs(), node: index, type: 'restart' });
     this.say(`  ${this.nowMs()} ms: n${index} restarted (pid ${pid})`);
+    this.restarting.add(index);
     // Its link faults, once it listens (the process takes a second or two to start).
     const control = this.nodes[index - 1]!.control;
     void waitFor(`${id}'s control API`, RESTART_READY_MS, async () => ((await getJson(`${control}/status`, this.credentials.control)) !== null ? true : null))
       .then(async () => {
         this.down.delete(index);
+        this.restarting.delete(index);
         await postJson(`${control}/faults/links`, linkFaultsAt(this.scenario, this.nowMs()).get(index), this.credentials.control);
       })
-      .catch((e: unknown) => this.say(`  ${id} did not come back: ${(e as Error).message}`));
+      .catch((e: unknown) => {
+        this.restarting.delete(index);
+        this.say(`  ${id} did not come back: ${(e as Error).message}`);
+      });
   }
 
   /** The party takes its value back once the timelock passed, unless the settlement closed. */
   private async reclaim(s: PlannedSettlement, leg: LegName): Promise<void> {
-    if (this.closed.has(s.idHex)) return;
+    if (this.follower.closed(s.idHex)) return;
     const outcome = await this.legs[leg].reclaim(fromHex(s.idHex, 32)).catch((e: unknown) => ({ kind: 'refused' as const, reason: `leg unavailable: ${(e as Error).message}` }));
     this.record({ t: this.nowMs(), node: 0, type: 'reclaim', settlement: s.spec.id, leg, outcome: outcome.kind === 'refused' ? `refused: ${outcome.reason}` : outcome.kind });
   }
 
   // --- The run -----------------------------------------------------------------------------
 
-  /** The end of a run (docs/results.md): every settlement closed on both legs and decided by every node up. */
+  /** The end of a run (docs/results.md): every settlement closed on both legs and decided by every node up (a restarted one once it answers). */
   private async finished(): Promise<boolean> {
-    // One request per node for all settlements: a run may follow a hundred at once.
-    const lists = await Promise.all(
-      this.nodes.map((node, i) => (this.down.has(i + 1) ? null : (getJson(`${node.control}/settlements`, this.credentials.control).catch(() => null) as Promise<{ settlements: { id: string; decided: boolean; closed: boolean; split: boolean }[] } | null>))),
-    );
-    lists.forEach((list, i) => {
-      for (const v of list?.settlements ?? []) {
-        if (v.decided) {
-          const set = this.decided.get(v.id) ?? new Set<number>();
-          set.add(i + 1);
-          this.decided.set(v.id, set);
-        }
-        if (v.closed || v.split) this.closed.add(v.id); // a split is final on both legs too: nothing left to wait for
-      }
-    });
+    if (this.restarting.size > 0) return false;
+    // One list per node for all settlements: a run may follow a hundred at once.
+    await this.follower.poll(this.nodes, this.down, this.sent);
     const up = this.nodes.map((_, i) => i + 1).filter((x) => !this.down.has(x));
-    return this.plan.settlements.every((s) => this.closed.has(s.idHex) && up.every((x) => this.decided.get(s.idHex)?.has(x)));
+    return this.plan.settlements.every((s) => this.follower.closed(s.idHex) && up.every((x) => this.follower.decidedAt(s.idHex, x)));
   }
 
   async run(): Promise<RunRecord> {

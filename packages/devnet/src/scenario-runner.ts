@@ -1,7 +1,10 @@
 /**
  * Cluster mode (`tandem simulate FILE --mode cluster`): runs a scenario on real processes — N
  * nodes over libp2p on loopback and the in-memory legs behind a leg host — and checks it with the
- * simulator's checker. The scenario's times become wall-clock offsets from the start.
+ * simulator's checker. The scenario's times become wall-clock offsets from the start. The cluster
+ * runs the scenario's protocol (`protocol: 2`: batches, with its `batching:` parameters in every
+ * node config and the legs anchored to their v2 digest), and the run is judged by that protocol's
+ * checker.
  *
  * How each fault is realised:
  *   crash            SIGKILL at `at`; the same node process is started again at `until`, with its
@@ -19,7 +22,8 @@
  * only the simulator realises (a node process runs honest code on the system clock, the in-memory
  * chain has no reorgs, and libp2p does not duplicate).
  *
- * What is collected: every node's full-fidelity history file (packages/daemon/src/history.ts), the
+ * What is collected: every node's full-fidelity history file (packages/daemon/src/history.ts;
+ * protocol 2: history-v2.ts, with the bundles each node broadcast and its leg calls), the
  * runner's own entries (intents, faults, crashes, restarts, reclaims) and both legs' event logs
  * from the leg host. The checker reads them exactly as it reads a simulated run. Differences from
  * the simulator, by nature: the run is not reproducible (keys, scheduling and loss are real), so
@@ -45,8 +49,6 @@ export function clusterModeProblems(scenario: Scenario): string[] {
   if (scenario.nodes > CLUSTER_NODES_MAX) out.push(`nodes: ${scenario.nodes} node processes; cluster mode runs at most ${CLUSTER_NODES_MAX} on one machine`);
   if (scenario.network.duplicate > 0) out.push('network.duplicate: duplication is realised by the simulator only (libp2p does not duplicate)');
   if (scenario.admission !== undefined) out.push('admission: node admission parameters are set by the simulator only (node processes take their config\'s)');
-  // The runner starts protocol-1 clusters and reads v1 histories: a v2 scenario would silently run as v1.
-  if (scenario.protocol === 2) out.push('protocol: 2 runs in the simulator only for now (cluster mode starts protocol-1 clusters)');
   for (const f of scenario.faults) {
     const why = refusal(f);
     if (why !== null) out.push(`faults: ${describeFault(f)}: ${why}`);
@@ -99,7 +101,9 @@ export async function runOnCluster(loaded: Scenario, opts: ClusterRunOptions): P
   try {
     const funds = fundsOf(scenario).map((f) => ({ ...f, amount: f.amount.toString() }));
     // The one place the nodes' link-fault injectors are switched on: partitions, isolation, loss and delay go through them.
-    await clusterUp(dir, { nodes: String(scenario.nodes), legs: 'memory', parties: partiesOf(scenario), funds, say, linkFaults: true });
+    // The scenario's protocol; under 2 its `batching:` parameters, which the simulator would run too (scenarioV2Params).
+    const protocol = scenario.protocol ?? 1;
+    await clusterUp(dir, { nodes: String(scenario.nodes), legs: 'memory', parties: partiesOf(scenario), funds, say, linkFaults: true, protocol: String(protocol), ...(protocol === 2 ? { v2: { ...scenario.batching } } : {}) });
     const run = await new ClusterScenarioRun(dir, scenario, opts.seed, say).run();
     return { run, dir };
   } catch (e) {

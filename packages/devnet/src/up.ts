@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, keygen, loadClusterFile, parseNodeCount } from '@tandem/daemon';
-import { type ClusterConfig, configDigestV2, defaultV2Params, toHex } from '@tandem/protocol';
+import { type ClusterConfig, type V2Params, configDigestV2, defaultV2Params, toHex } from '@tandem/protocol';
 import { checkLegsFlags, externalChainFromFlags, parseConfirmations, probeExternalChain } from './chain-flags.js';
 import { legHostReady, spawnLegHost } from './leg-host-process.js';
 import type { Credential } from '@tandem/http';
@@ -62,6 +62,12 @@ export interface ClusterUpOptions {
    * directory made before must be started under the version it recorded (else exit 2).
    */
   readonly protocol?: string;
+  /**
+   * Protocol 2: v2 parameters every node runs instead of the defaults for n (the scenario runner's
+   * `batching:`): written into each node config's `v2` key, and the leg host is anchored to their
+   * digest. Absent: the defaults.
+   */
+  readonly v2?: Partial<V2Params>;
 }
 
 export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}): Promise<ClusterState> {
@@ -82,6 +88,8 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   }
   for (const d of [dir, p.nodes, p.data, p.logs]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const protocol = ensureProtocol(dir, protocolFlag);
+  if (options.v2 !== undefined && protocol !== 2) throw new UsageError(`v2 parameters apply to protocol 2 only (${dir} runs protocol ${protocol})`);
+  const v2 = options.v2 ?? {};
   const n = ensureKeys(p, nodesArg, say);
   ensureParties(dir, parties);
   const credentials = ensureClusterCredentials(dir);
@@ -89,7 +97,7 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   const legPort = await freePort();
   const clusterConfig = loadClusterFile(p.cluster).config;
   const clusterVenues = localVenues(clusterConfig.networkId);
-  writeLegHostConfig(dir, legPort, clusterVenues, protocol, clusterConfig);
+  writeLegHostConfig(dir, legPort, clusterVenues, protocol, clusterConfig, v2);
   // The key travels as a file path or in the environment, never in argv (ps would show it).
   const chainArgs = [
     ...(externalKey === null ? [] : ['--rpc-url', externalKey.rpcUrl, ...(options.privateKeyFile !== undefined ? ['--private-key-file', resolve(options.privateKeyFile)] : [])]),
@@ -117,7 +125,7 @@ export async function clusterUp(dirArg: string, options: ClusterUpOptions = {}):
   const nodeEnv = nodeEnvironment();
   for (let i = 1; i <= n; i++) {
     const id = `n${i}`;
-    const config = writeNodeConfig(dir, { i, n, p2pPorts, controlPort: controlPorts[i - 1]!, legUrl, linkFaults: options.linkFaults === true, protocol });
+    const config = writeNodeConfig(dir, { i, n, p2pPorts, controlPort: controlPorts[i - 1]!, legUrl, linkFaults: options.linkFaults === true, protocol, v2 });
     const log = join(p.logs, `${id}.log`);
     const child = spawnLogged(NODE_MAIN, ['--config', config], log, nodeEnv);
     nodes.push({ id, pid: child.pid!, control: `http://127.0.0.1:${controlPorts[i - 1]}`, config, log });
@@ -145,15 +153,15 @@ function ensureKeys(p: ReturnType<typeof clusterPaths>, nodesArg: string | undef
 /**
  * The leg host's configuration: anchored to this cluster's keys, serving its parties at its venues.
  * Protocol 2: anchored to the v2 configuration digest of the nodes' parameters (every node runs the
- * defaults for n), accepting version 2 only.
+ * defaults for n overridden by `v2`), accepting version 2 only.
  */
-function writeLegHostConfig(dir: string, port: number, venues: ClusterVenues, protocol: 1 | 2, cluster: ClusterConfig): void {
+function writeLegHostConfig(dir: string, port: number, venues: ClusterVenues, protocol: 1 | 2, cluster: ClusterConfig, v2: Partial<V2Params>): void {
   const p = clusterPaths(dir);
   const anchor =
     protocol === 1
       ? { cluster: p.cluster }
       : {
-          anchor: { networkId: toHex(cluster.networkId), configDigest: toHex(configDigestV2(cluster, defaultV2Params(cluster.n))), groupPublicKey: toHex(cluster.commitments[0]!) },
+          anchor: { networkId: toHex(cluster.networkId), configDigest: toHex(configDigestV2(cluster, { ...defaultV2Params(cluster.n), ...v2 })), groupPublicKey: toHex(cluster.commitments[0]!) },
           protocol: 2,
         };
   const config = {
@@ -177,10 +185,11 @@ interface NodePlace {
   readonly legUrl: string;
   readonly linkFaults: boolean;
   readonly protocol: 1 | 2;
+  readonly v2: Partial<V2Params>;
 }
 
 /** Node `i`'s configuration file: its keys, its listen address, every peer, the legs, its storage, the token files. */
-function writeNodeConfig(dir: string, { i, n, p2pPorts, controlPort, legUrl, linkFaults, protocol }: NodePlace): string {
+function writeNodeConfig(dir: string, { i, n, p2pPorts, controlPort, legUrl, linkFaults, protocol, v2 }: NodePlace): string {
   const p = clusterPaths(dir);
   const id = `n${i}`;
   const file = join(p.nodes, `${id}.json`);
@@ -195,8 +204,8 @@ function writeNodeConfig(dir: string, { i, n, p2pPorts, controlPort, legUrl, lin
     dataDir: join(p.data, id),
     control: { host: '127.0.0.1', port: controlPort, tokenFile: tokenFile(dir, 'control') },
     ...(linkFaults ? { linkFaults: true } : {}),
-    // Protocol 2 with the default v2 parameters for n: the leg host's anchor is their digest.
-    ...(protocol === 2 ? { protocol: 2 } : {}),
+    // Protocol 2 with the default v2 parameters for n, overridden by `v2`: the leg host's anchor is their digest.
+    ...(protocol === 2 ? { protocol: 2, ...(Object.keys(v2).length > 0 ? { v2 } : {}) } : {}),
     // Every event, full fidelity: what cluster-mode scenarios hand to the checker.
     history: join(p.data, `${id}.history.jsonl`),
   };

@@ -65,8 +65,10 @@ describe('cluster mode: what it refuses', () => {
     expect(clusterModeProblems(s)).toEqual([expect.stringMatching(/^admission: node admission parameters are set by the simulator only/)]);
   });
 
-  it('refuses protocol 2 rather than run it on protocol-1 node processes', () => {
-    const s = parseScenario(base('protocol: 2\n'), 't.yaml');
-    expect(clusterModeProblems(s)).toEqual([expect.stringMatching(/^protocol: 2 runs in the simulator only/)]);
+  it('takes protocol 2 (the cluster then runs it), and still refuses what only the simulator realises under it', () => {
+    expect(clusterModeProblems(parseScenario(base('protocol: 2\n'), 't.yaml'))).toEqual([]);
+    expect(clusterModeProblems(parseScenario(base('protocol: 2\nbatching: { tick: 50ms }\n'), 't.yaml'))).toEqual([]);
+    const byz = parseScenario(base('protocol: 2\nfaults:\n  - { byzantine: n1, behaviour: censor }\n'), 't.yaml');
+    expect(clusterModeProblems(byz)).toEqual([expect.stringMatching(/Byzantine behaviours run in the simulator only/)]);
   });
 });

@@ -21,11 +21,10 @@ export const registerSimulate: RegisterCommand = (program: Command, setExit) => 
     .option('--out <dir>', 'write result.json, history.jsonl and report.html to this directory')
     .option('--mode <mode>', 'sim: the deterministic simulator; cluster: real node processes over libp2p with a leg host (faults only the simulator realises are refused)', 'sim')
     .option('--keep', 'with --mode cluster: keep the cluster directory (logs, node histories) and print its path')
-    .option('--protocol <v>', "run under protocol 1 or 2 whatever the scenario's protocol key says (simulator only)")
+    .option('--protocol <v>', "run under protocol 1 or 2 whatever the scenario's protocol key says (either mode)")
     .action(async (file: string, opts: { seed?: string; json?: boolean; out?: string; mode: string; keep?: boolean; protocol?: string }) => {
       if (opts.mode !== 'sim' && opts.mode !== 'cluster') throw new UsageError(`--mode ${opts.mode}: expected sim or cluster`);
       const protocol = parseProtocol(opts.protocol);
-      if (protocol !== undefined && opts.mode === 'cluster') throw new UsageError('--protocol: the simulator only (--mode sim)');
       const mode = opts.mode;
       const loaded = protocol === undefined ? loadScenarioFile(file) : underProtocol(loadScenarioFile(file), protocol);
       const seed = parseSeed(opts.seed) ?? loaded.seed;

@@ -1,6 +1,6 @@
 /**
  * The kill test, long: `pnpm kill-test [--seed N] [--settlements N] [--kills N] [--protocol 1|2] [--keep]`
- * (it builds first; --protocol: the cluster's protocol, default 1). A 4-node cluster on the real legs (embedded chain, PGlite bank) runs N settlements (default
+ * (it builds first; --protocol: the cluster's protocol, default 2). A 4-node cluster on the real legs (embedded chain, PGlite bank) runs N settlements (default
  * 60) while K components (default 20) are SIGKILLed at seed-drawn instants and restarted — a node,
  * the leg host with its bank and chain, or the chain alone — and the simulator's checker judges the
  * run (runKillTest in packages/devnet). Without --seed a fresh seed is drawn; it is printed first,
@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KillTestResult, type ProtocolVersion, parseProtocolFlag, runKillTest } from '@tandem/devnet';
+import { DEFAULT_PROTOCOL, type KillTestResult, type ProtocolVersion, parseProtocolFlag, runKillTest } from '@tandem/devnet';
 import { machineLines, markdownTable } from './table.js';
 
 interface Options {
@@ -35,13 +35,13 @@ function parseOptions(args: readonly string[]): Options {
   let settlements = 60;
   let kills = 20;
   let keep = false;
-  let protocol: ProtocolVersion = 1;
+  let protocol: ProtocolVersion = DEFAULT_PROTOCOL;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--seed') seed = intArg(a, args[++i], 0, Number.MAX_SAFE_INTEGER);
     else if (a === '--settlements') settlements = intArg(a, args[++i], 1, 10_000);
     else if (a === '--kills') kills = intArg(a, args[++i], 0, 1_000);
-    else if (a === '--protocol') protocol = parseProtocolFlag(args[++i] ?? '') ?? 1;
+    else if (a === '--protocol') protocol = parseProtocolFlag(args[++i] ?? '') ?? DEFAULT_PROTOCOL;
     else if (a === '--keep') keep = true;
     else throw new Error(`unknown argument ${a} (expected --seed N, --settlements N, --kills N, --protocol 1|2, --keep)`);
   }

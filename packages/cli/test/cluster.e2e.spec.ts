@@ -1,6 +1,9 @@
 /**
- * End to end on real processes: a 4-node cluster over libp2p on loopback with a leg host. Needs
- * the built dist (pnpm test builds first). Every process the cluster starts is stopped in afterAll.
+ * End to end on real processes under protocol 1 (one consensus instance per settlement: its rounds,
+ * its proposer, its report): a 4-node cluster over libp2p on loopback with a leg host. Protocol 2,
+ * the default, has its own: cluster-v2.e2e.spec.ts, recover-v2.e2e.spec.ts, cluster mode and the
+ * kill test. Needs the built dist (pnpm test builds first). Every process the cluster starts is
+ * stopped in afterAll.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +38,7 @@ const postJson = (url: string, body: unknown) => postJsonWith(url, body, cluster
 describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a local cluster of real processes', () => {
   beforeAll(async () => {
     // With the link-fault injectors, as the cluster-mode runner starts them: the partition test cuts links.
-    await clusterUp(dir, { nodes: '4', linkFaults: true });
+    await clusterUp(dir, { nodes: '4', linkFaults: true, protocol: '1' });
   }, 60_000);
 
   afterAll(async () => {
@@ -165,7 +168,7 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
   }, 30_000);
 
   it('commits with the report verified on-chain, and down leaves no process (anvil included)', async () => {
-    await clusterUp(realDir, { nodes: '4', legs: 'real' });
+    await clusterUp(realDir, { nodes: '4', legs: 'real', protocol: '1' });
     const st = readState(realDir);
     expect(st.legs).toBe('real');
     expect(st.venues.escrow).toMatch(/^0x[0-9a-f]{40}$/);

@@ -106,9 +106,9 @@ describe('tandem demo --json', () => {
   });
 
   it.skipIf(!built)(
-    'prints one JSON object: a COMMIT with its settle tx and posted transfer, then an ABORT refunded on-chain and rejected by the bank',
+    '--protocol 1 prints one JSON object: a COMMIT with its settle tx and posted transfer, then an ABORT refunded on-chain and rejected by the bank',
     async () => {
-      const { code, stdout, stderr } = await run(['demo', '--json']);
+      const { code, stdout, stderr } = await run(['demo', '--protocol', '1', '--json']);
       expectCommitThenAbort(stdout, stderr, 1);
       expect(stderr).toContain('(the report verified on-chain)');
       expect(code).toBe(0);
@@ -117,9 +117,9 @@ describe('tandem demo --json', () => {
   );
 
   it.skipIf(!built)(
-    '--protocol 2: the same two trades, each decided at its height in a batch, with its share of the settleBatch gas',
+    'by default (protocol 2): the same two trades, each decided at its height in a batch, with its share of the settleBatch gas',
     async () => {
-      const { code, stdout, stderr } = await run(['demo', '--protocol', '2', '--json']);
+      const { code, stdout, stderr } = await run(['demo', '--json']);
       const settlements = expectCommitThenAbort(stdout, stderr, 2);
       for (const s of settlements) {
         expect(s.batchSize).toBeGreaterThanOrEqual(1);

@@ -85,7 +85,7 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
     const result = JSON.parse(asJson.stdout.trim()) as SettleResult;
     expect(result).toMatchObject({ decision: 'commit', asset: { state: 'released' }, payment: { state: 'posted' } });
     expect(result.report.verified).toBe(true);
-    // The escrow's settle transaction is on this chain, sent to this escrow, with the gas `settle` reports.
+    // The escrow's settleBatch transaction is on this chain, sent to this escrow, with the gas `settle` reports.
     const receipt = await reader.getTransactionReceipt({ hash: result.asset.txHash as Hex });
     expect(receipt.status).toBe('success');
     expect(receipt.to?.toLowerCase()).toBe(escrow);
@@ -97,7 +97,8 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
       { transferId: result.payment.transferId, kind: 'hold', status: 'pending' },
       { transferId: result.payment.transferId, kind: 'post', status: 'posted' },
     ]);
-    expect(result.transactions?.map((t) => t.call)).toEqual(['lock', 'settle']);
+    // Protocol 2 (the default): the entry went in a settleBatch, its report's root verified on-chain.
+    expect(result.transactions?.map((t) => t.call)).toEqual(['lock', 'settleBatch']);
 
     // The human output names the same things for a second settlement, its own.
     const asText = await tandem(['settle', '--dir', dir, '--seller', 'alice', '--buyer', 'bob', '--asset', '100:OUSG', '--price', '10000000:USD', '--deadline', '30s']);
@@ -105,7 +106,7 @@ describe.skipIf(!existsSync(join(import.meta.dirname, '../dist/bin.js')))('a clu
     const transfer = /bank transfer ([0-9]+): held, then posted/.exec(asText.stdout);
     expect(transfer).not.toBeNull();
     expect(transfer![1]).not.toBe(result.payment.transferId);
-    expect(asText.stdout).toMatch(/escrow settle: tx 0x[0-9a-f]{64}, block [0-9]+, gas [0-9]+ \(the report verified on-chain\)/);
+    expect(asText.stdout).toMatch(/escrow settleBatch: tx 0x[0-9a-f]{64}, block [0-9]+, gas [0-9]+ for [0-9]+ entr(y|ies): this settlement's share [0-9]+/);
     expect(asText.stdout).not.toContain(result.asset.txHash!);
 
     // The key: in no file of the cluster (logs, configs, state, party accounts, bank data) and in no argv.

@@ -104,8 +104,8 @@ describe('tandem simulate', () => {
 });
 
 describe('tandem demo', () => {
-  it('tells the story to the end and ends with the checker verdict OK', async () => {
-    expect(await main(['node', 'tandem', 'demo', '--sim'])).toBe(0);
+  it('--protocol 1 tells the story to the end and ends with the checker verdict OK', async () => {
+    expect(await main(['node', 'tandem', 'demo', '--sim', '--protocol', '1'])).toBe(0);
     const text = out.join('');
     expect(text).toContain('INTENT dvp-1');
     expect(text).toContain('DECIDES COMMIT');
@@ -115,8 +115,8 @@ describe('tandem demo', () => {
     expect(text).toContain('scenario demo, seed 42: OK');
   });
 
-  it('--protocol 2 tells it per height: each trade decided in a batch, its report v2 verified, its entry proven to each leg', async () => {
-    expect(await main(['node', 'tandem', 'demo', '--sim', '--protocol', '2'])).toBe(0);
+  it('by default (protocol 2) tells it per height: each trade decided in a batch, its report v2 verified, its entry proven to each leg', async () => {
+    expect(await main(['node', 'tandem', 'demo', '--sim'])).toBe(0);
     const text = out.join('');
     expect(text).toContain('protocol 2: heights');
     expect(text).toMatch(/signs a bundle: its observations of 1 open settlement/);

@@ -1,5 +1,5 @@
 /**
- * Slashing protection and start-up errors on real processes: a 4-node `cluster up` (memory legs),
+ * Slashing protection and start-up errors on real processes: a 4-node `cluster up --protocol 1` (memory legs),
  * nodes killed with SIGKILL and started again as `node packages/daemon/dist/main.js --config FILE`
  * and `tandem node --config FILE`. Needs the built dist. Every process started is stopped after.
  *
@@ -97,7 +97,7 @@ function expectRefused(exit: Exit, configFile: string, key: string): void {
 
 describe.skipIf(!existsSync(BIN) || !existsSync(NODE_MAIN))('slashing protection and start-up errors on real processes', () => {
   beforeAll(async () => {
-    await clusterUp(dir, { nodes: '4' });
+    await clusterUp(dir, { nodes: '4', protocol: '1' }); // protocol 1's write-ahead records (v2's log: recover-v2.e2e.spec.ts)
   }, 150_000);
 
   afterAll(async () => {

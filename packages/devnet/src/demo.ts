@@ -2,14 +2,14 @@
  * The demo on real processes (`tandem demo`): 4 nodes over libp2p, anvil with the DvP escrow
  * (reports verified on-chain), the bank on PGlite, and two trades — one that commits, one the
  * bank refuses (ABORT, the escrow refunds). Everything started is stopped at the end, also on Ctrl-C.
- * Under protocol 2 (`--protocol 2`) the cluster decides batches: each trade also tells the height
+ * Under protocol 2 (the default) the cluster decides batches: each trade also tells the height
  * and the batch size it was decided in, and its share of the gas of the settleBatch call.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterDown } from './cluster.js';
-import type { ProtocolVersion } from './protocol.js';
+import { DEFAULT_PROTOCOL, type ProtocolVersion } from './protocol.js';
 import { type AssetOutcome, type PaymentOutcome, type SettleResult, runSettlement } from './settle.js';
 import { clusterUp } from './up.js';
 
@@ -84,11 +84,11 @@ function batchSummary(s: DemoSettlement): string {
 }
 
 /**
- * Runs the demo on a throw-away cluster under `protocol` (default 1); `progress` gets the story.
+ * Runs the demo on a throw-away cluster under `protocol` (default DEFAULT_PROTOCOL, 2); `progress` gets the story.
  * Returns the exit code (0 iff the first trade committed and the second aborted, each leg as
  * expected) and the result.
  */
-export async function runClusterDemo(progress: (text: string) => void, protocol: ProtocolVersion = 1): Promise<{ code: number; result: DemoResult }> {
+export async function runClusterDemo(progress: (text: string) => void, protocol: ProtocolVersion = DEFAULT_PROTOCOL): Promise<{ code: number; result: DemoResult }> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-demo-'));
   const stopOnSignal = () => {
     void clusterDown(dir).finally(() => process.exit(130));

@@ -6,7 +6,7 @@
  * all-or-nothing, nothing applied twice, and every invariant hold. The seed draws the whole plan
  * (kill-plan.ts) and is printed: the same seed gives the same trades and kill schedule.
  *
- * Under either protocol (`protocol`, default 1): the cluster is brought up with it, the runner
+ * Under either protocol (`protocol`, default DEFAULT_PROTOCOL, 2): the cluster is brought up with it, the runner
  * follows settlements through that protocol's control API (follow.ts) and collects that
  * protocol's run (cluster-collect.ts), which the checker judges by its own invariants.
  *
@@ -29,6 +29,7 @@ import { type AuthorizationBody, type PartySigner, partySigner } from './parties
 import { type ClusterNode, clusterPaths, readState } from './paths.js';
 import { alive } from './processes.js';
 import { type ClusterCredentials, clusterCredentials } from './secrets.js';
+import { DEFAULT_PROTOCOL } from './protocol.js';
 import { clusterUp } from './up.js';
 
 export interface KillTestOptions {
@@ -41,7 +42,7 @@ export interface KillTestOptions {
   readonly nodes?: number;
   /** Mean gap between two trades (default 1.5 s). */
   readonly tradeIntervalMs?: number;
-  /** The protocol the cluster runs (default 1). */
+  /** The protocol the cluster runs (default DEFAULT_PROTOCOL, 2). */
   readonly protocol?: 1 | 2;
   readonly say?: (line: string) => void;
 }
@@ -83,7 +84,7 @@ const LEG_TIMEOUT_MS = 5_000;
 export async function runKillTest(o: KillTestOptions): Promise<KillTestResult> {
   const say = o.say ?? (() => {});
   const nodes = o.nodes ?? 4;
-  const protocol = o.protocol ?? 1;
+  const protocol = o.protocol ?? DEFAULT_PROTOCOL;
   const plan = planKillTest({ seed: o.seed, settlements: o.settlements, kills: o.kills, nodes, tradeIntervalMs: o.tradeIntervalMs ?? 1_500 });
   say(`kill test, seed ${o.seed}, protocol ${protocol}: ${plan.trades.length} settlements, ${plan.kills.length} kills (rerun with the same seed for the same schedule)`);
   const startedMs = Date.now();

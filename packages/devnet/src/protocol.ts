@@ -1,6 +1,6 @@
 /**
  * The protocol version of a cluster directory. `cluster up` records it in DIR/protocol.json when
- * the directory is made (`--protocol`, default 1) and every later start must run the same: the
+ * the directory is made (`--protocol`, default 2) and every later start must run the same: the
  * legs are anchored to one configuration (a v2 digest covers the v2 parameters) and deployed for
  * one version (DvpEscrow or DvpEscrowV2), and v1 instances and v2 heights share no quorum, so a
  * directory never changes version. Starting or restarting it under another exits 2.
@@ -9,11 +9,16 @@
  *
  * A directory made before the record existed (keys but no protocol.json) ran protocol 1.
  */
+
+
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '@tandem/daemon';
 import { clusterPaths } from './paths.js';
 
 export type ProtocolVersion = 1 | 2;
+
+/** The version a new cluster directory (and the demo) runs when `--protocol` is not given. */
+export const DEFAULT_PROTOCOL: ProtocolVersion = 2;
 
 /** The `--protocol` flag as typed (absent: undefined). */
 export function parseProtocolFlag(v: string | undefined): ProtocolVersion | undefined {
@@ -38,7 +43,7 @@ export function recordedProtocol(dir: string): ProtocolVersion | null {
 
 /**
  * The version `cluster up` runs in `dir`: the recorded one, which `flag` (when given) must match,
- * or for a new directory `flag` (default 1), recorded now. Call before anything starts.
+ * or for a new directory `flag` (default DEFAULT_PROTOCOL), recorded now. Call before anything starts.
  */
 export function ensureProtocol(dir: string, flag: ProtocolVersion | undefined): ProtocolVersion {
   const p = clusterPaths(dir);
@@ -46,7 +51,7 @@ export function ensureProtocol(dir: string, flag: ProtocolVersion | undefined): 
   if (recorded !== null && flag !== undefined && flag !== recorded) {
     throw new UsageError(`--protocol ${flag}: ${dir} was created with protocol ${recorded} (${p.protocol}), and a cluster directory keeps its protocol (its legs are anchored and deployed for it); use --protocol ${recorded}, or another --dir`);
   }
-  const version = recorded ?? flag ?? 1;
+  const version = recorded ?? flag ?? DEFAULT_PROTOCOL;
   writeFileSync(p.protocol, JSON.stringify({ protocol: version }) + '\n');
   return version;
 }

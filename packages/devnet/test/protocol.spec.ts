@@ -15,15 +15,15 @@ import { clusterUp } from '../src/up.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'tandem-protocol-'));
 
 describe('a cluster directory keeps its protocol version', () => {
-  it('records the version a new directory is made with (default 1)', () => {
+  it('records the version a new directory is made with (default 2)', () => {
     const a = tmp();
-    expect(ensureProtocol(a, undefined)).toBe(1);
-    expect(JSON.parse(readFileSync(clusterPaths(a).protocol, 'utf8'))).toEqual({ protocol: 1 });
+    expect(ensureProtocol(a, undefined)).toBe(2);
+    expect(JSON.parse(readFileSync(clusterPaths(a).protocol, 'utf8'))).toEqual({ protocol: 2 });
     const b = tmp();
-    expect(ensureProtocol(b, 2)).toBe(2);
+    expect(ensureProtocol(b, 1)).toBe(1);
     // Later starts without the flag run what was recorded.
-    expect(ensureProtocol(b, undefined)).toBe(2);
-    expect(recordedProtocol(b)).toBe(2);
+    expect(ensureProtocol(b, undefined)).toBe(1);
+    expect(recordedProtocol(b)).toBe(1);
   });
 
   it('cluster up --protocol 2 on a directory made with protocol 1: a UsageError (exit 2) naming both, and nothing starts', async () => {

@@ -15,7 +15,7 @@ export const registerUp: RegisterCommand = (cluster: Command, setExit) => {
     .option('--rpc-url <url>', 'with --legs real: deploy on the EVM chain at this http(s) JSON-RPC URL instead of a local anvil')
     .option('--private-key-file <file>', `with --rpc-url: the deployer's key, 0x + 64 hex (or set ${PRIVATE_KEY_ENV})`)
     .option('--confirmations <n>', `with --rpc-url: blocks a change must be buried under before it counts (default ${DEFAULT_EXTERNAL_CONFIRMATIONS})`)
-    .option('--protocol <version>', '1, or 2 (batches); a new directory records it (default 1), an existing one must be started under the one it recorded')
+    .option('--protocol <version>', '2 (batches, the default) or 1 (one consensus instance per settlement); a new directory records it, an existing one must be started under the one it recorded')
     .action(async (opts: { nodes?: string; dir: string; legs: string; rpcUrl?: string; privateKeyFile?: string; confirmations?: string; protocol?: string }) => {
       if (opts.legs !== 'memory' && opts.legs !== 'real') throw new UsageError(`--legs ${opts.legs}: expected memory or real`);
       try {

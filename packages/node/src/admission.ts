@@ -8,16 +8,9 @@
  */
 import { type Message, type Report, type SignedProposal, type Terms, assert, equalBytes, reclaimAtMs, reportDigest, settlementId, validUntilMs } from '@tandem/protocol';
 import { type NodeContext, headerMatches, proposalAuthentic, proposerOf } from '@tandem/consensus';
-import type { Authorizations } from './ports.js';
 
 /** Intents one call of a runtime's submitMany takes at most (the control API's batch bound). */
 export const INTENTS_PER_CALL_MAX = 1024;
-
-/** An intent as the parties' agent hands it to a node: the terms and the authorizations it has. */
-export interface Intent {
-  readonly terms: Terms;
-  readonly auths: Authorizations;
-}
 
 /** Is `from` a member index of this node's cluster (1..n)? */
 export function isMember(ctx: NodeContext, from: number): boolean {

@@ -7,6 +7,6 @@ export * from './verifier.js';
 export * from './identity-native.js';
 export * from './memory-storage.js';
 export * from './signing-fence.js';
-export type { Intent, IntentLimits, IntentRefusal, OpenLoad, RefusalReason } from './admission.js';
+export type { IntentLimits, IntentRefusal, OpenLoad, RefusalReason } from './admission.js';
 export { FULL_RETRY_AFTER_MAX_MS, FULL_RETRY_AFTER_MIN_MS, INTENTS_PER_CALL_MAX, REFUSAL_REASONS } from './admission.js';
 export * from './v2/index.js';

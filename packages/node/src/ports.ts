@@ -1,4 +1,4 @@
-import type { Authorization, LegName, LegState, Message, Report, Decision } from '@tandem/protocol';
+import type { Authorization, LegName, LegState, Message, Report, Decision, Terms } from '@tandem/protocol';
 import type { Misbehaviour, PersistedSettlement } from '@tandem/consensus';
 import type { LegAdapter } from '@tandem/legs';
 import type { RefusalReason } from './admission.js';
@@ -78,3 +78,9 @@ export interface Log {
 
 /** Authorizations a party gave for a settlement, per leg. */
 export type Authorizations = Partial<Record<LegName, Authorization>>;
+
+/** An intent as the parties' agent hands it to a node: the terms and the authorizations it has. */
+export interface Intent {
+  readonly terms: Terms;
+  readonly auths: Authorizations;
+}

@@ -7,8 +7,8 @@
  * the runtime's next commit, before any guard entry for them is sent), so a restart keeps them.
  */
 import { LEG_NAMES, type Terms, assert, settlementId, toHex } from '@tandem/protocol';
-import { FULL_RETRY_AFTER_MIN_MS, INTENTS_PER_CALL_MAX, type Intent, type IntentRefusal, type OpenLoad, intentRefusal, openLoadOf } from '../admission.js';
-import type { Authorizations } from '../ports.js';
+import { FULL_RETRY_AFTER_MIN_MS, INTENTS_PER_CALL_MAX, type IntentRefusal, type OpenLoad, intentRefusal, openLoadOf } from '../admission.js';
+import type { Authorizations, Intent } from '../ports.js';
 import type { PersistedIntent } from './ports.js';
 import { type Core, type HeldSettlement, heldSettlement, legCall, nowMs, undecided } from './state.js';
 

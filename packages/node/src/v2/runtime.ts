@@ -9,9 +9,9 @@
  */
 import { type DecidedBatch, type LegName, type LegView, type MessageV2, type Terms, type V2Params, configDigestV2, reclaimAtMs, toHex, v2ParamsProblem } from '@tandem/protocol';
 import { EvidencePoolV2, type Settled } from '@tandem/consensus';
-import { type Intent, type IntentRefusal, isMember } from '../admission.js';
+import { type IntentRefusal, isMember } from '../admission.js';
 import { DEFAULT_RUNTIME_PARAMS, type RuntimeParams } from '../params.js';
-import type { Authorizations, CancelTimer } from '../ports.js';
+import type { Authorizations, CancelTimer, Intent } from '../ports.js';
 import { Bundler } from './bundler.js';
 import { Delivery } from './deliver.js';
 import { Gossip } from './gossip.js';

@@ -84,12 +84,12 @@ describe('NodeRuntimeV2: restart from storage and catch-up', () => {
     expect(jumps[0]!.jumped).toBe(true);
     expect(jumps[0]!.fromHeight).toBeGreaterThan(2);
   });
+
   it('intents refused at intake survive a restart: the restarted nodes still sign their guard entries, and the settlement aborts', async () => {
     const w = new WorldV2({ v2: { openSettlementsMax: 1 } });
     w.startAll();
     await w.runFor(200);
-    const filler = w.terms('filler', 30_000);
-    expect([2, 3, 4].map((i) => w.peer(i).runtime!.submit(filler, {}))).toEqual([null, null, null]);
+    w.fill([2, 3, 4]);
     const x = w.terms('refused-by-three');
     expect(w.intent(x).slice(1).map((a) => a?.reason)).toEqual(['full', 'full', 'full']);
     await w.runFor(300); // a tick commits the staged refusals

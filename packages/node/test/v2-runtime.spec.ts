@@ -145,8 +145,7 @@ describe('NodeRuntimeV2: deciding batches with 4 nodes in memory', () => {
     w.startAll();
     await w.runFor(200);
     // Nodes 2–4 are full of an intent nobody authorized (it stays undecided until its deadline).
-    const filler = w.terms('filler', 30_000);
-    expect([2, 3, 4].map((i) => w.peer(i).runtime!.submit(filler, {}))).toEqual([null, null, null]);
+    w.fill([2, 3, 4]);
     const x = w.terms('admitted-by-one');
     const answers = w.intent(x);
     expect(answers[0]).toBeNull();

@@ -4,6 +4,7 @@
  * the v2 configuration digest (protocol 2). Enough to drive heights end to end; the simulator is
  * where faults and the checker live.
  */
+import { expect } from 'vitest';
 import {
   type ClusterConfig,
   type LegName,
@@ -201,6 +202,15 @@ export class WorldV2 {
   intent(terms: Terms, nodes: readonly number[] = this.peers.map((_, i) => i + 1), legs: readonly LegName[] = ['asset', 'payment']) {
     const auths = this.authorizations(terms, legs);
     return nodes.map((i) => this.peer(i).runtime?.submit(terms, auths));
+  }
+
+  /**
+   * Fills `nodes` with an intent nobody authorized, far from its deadline (it stays undecided): with
+   * openSettlementsMax 1 the next intent they get is refused `full`.
+   */
+  fill(nodes: readonly number[]): void {
+    const filler = this.terms('filler', 30_000);
+    expect(nodes.map((i) => this.runtime(i).submit(filler, {}))).toEqual(nodes.map(() => null));
   }
 
   /** What the leg holds for the terms now. */
